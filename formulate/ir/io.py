@@ -1,0 +1,171 @@
+"""Load and save formulations as YAML 1.2 or JSON, with errors that say where and how to fix."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from formulate.errors import FormulationError, did_you_mean
+from formulate.ir.model import (
+    CONSTRAINT_KEYS,
+    OBJECTIVE_KEYS,
+    PARAMETER_KEYS,
+    TOP_LEVEL_KEYS,
+    VARIABLE_KEYS,
+    Formulation,
+)
+
+_FLOW_FIX = "write the constraint in block style or quote the expression"
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True)
+
+
+def parse_yaml_text(text: str, source: str = "<text>") -> Any:
+    """Parse YAML 1.2 text; a syntax error becomes one FormulationError naming the line."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        return _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line_no = mark.line + 1 if mark is not None else 0
+        lines = text.splitlines()
+        line = lines[line_no - 1].strip() if 0 < line_no <= len(lines) else ""
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        fix = "check the indentation and quoting of that line"
+        if "{" in line and ("[" in line or "," in line.split("{", 1)[1]):
+            fix = (f"an expression inside a flow mapping {{...}} breaks YAML ([ and , are syntax there); {_FLOW_FIX}, "
+                   "e.g. `name:\\n  forall: p in P\\n  expr: x[p] <= 40`")
+        raise FormulationError(f"YAML error at line {line_no} `{line}`: {problem}", source, fix) from None
+    except YAMLError as exc:
+        raise FormulationError(f"YAML error: {exc}", source, "check the file's syntax") from None
+
+
+def _check_keys(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            hint = did_you_mean(str(key), allowed)
+            fix = f"{hint} " if hint else ""
+            raise FormulationError(f"unknown key `{key}`", where, f"{fix}allowed: {', '.join(allowed)}".strip())
+
+
+def check_structure(data: Any, source: str = "<text>") -> None:
+    """Reject unknown keys at any level with a did-you-mean (before pydantic sees the data)."""
+    if not isinstance(data, dict):
+        raise FormulationError(
+            f"a formulation must be a mapping with keys {', '.join(TOP_LEVEL_KEYS)}; got {type(data).__name__}",
+            source, "start the file with `name:`, `sets:`, `parameters:`, `variables:`, `objective:`, `constraints:`")
+    _check_keys(data, TOP_LEVEL_KEYS, source)
+    sections = {"parameters": ("parameter", PARAMETER_KEYS), "variables": ("variable", VARIABLE_KEYS),
+                "constraints": ("constraint", CONSTRAINT_KEYS)}
+    for section, (kind, allowed) in sections.items():
+        items = data.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, dict):
+            raise FormulationError(f"`{section}` must be a mapping of names to items, got {type(items).__name__}",
+                                   source, f"write `{section}:` followed by `name: ...` lines")
+        for name, item in items.items():
+            if isinstance(item, dict):
+                _check_keys(item, allowed, f"{kind} `{name}`")
+    objective = data.get("objective")
+    if isinstance(objective, dict):
+        _check_keys(objective, OBJECTIVE_KEYS, "objective")
+
+
+def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
+    """Validate plain data into a Formulation; schema errors become one clear line."""
+    check_structure(data, source)
+    try:
+        return Formulation.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise FormulationError(f"`{loc}`: {err['msg']}", source,
+                               "see `formulate schema` for the allowed shapes") from None
+
+
+def loads(text: str, source: str = "<text>") -> Formulation:
+    """Parse a formulation from YAML or JSON text."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            data = parse_yaml_text(text, source)
+    else:
+        data = parse_yaml_text(text, source)
+    return formulation_from_data(data, source)
+
+
+def load(path: str | Path) -> Formulation:
+    """Load a formulation file (.yaml, .yml or .json); `file:` tables resolve relative to it."""
+    path = Path(path)
+    if not path.exists():
+        raise FormulationError(f"file `{path}` does not exist", None, "check the path")
+    if path.is_dir():
+        raise FormulationError(f"`{path}` is a directory, not a formulation file", None, "give a .yaml or .json file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FormulationError(f"`{path}` is not UTF-8 text", None, "give a YAML or JSON formulation") from None
+    formulation = loads(text, str(path))
+    formulation.meta.setdefault("_base_dir", str(path.parent.resolve()))
+    return formulation
+
+
+def _literal_blocks(data: Any) -> Any:
+    """Multi-line strings as YAML literal blocks, so problem texts stay readable."""
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    if isinstance(data, dict):
+        return {k: _literal_blocks(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_literal_blocks(v) for v in data]
+    if isinstance(data, str) and "\n" in data:
+        return LiteralScalarString(data if data.endswith("\n") else data + "\n")
+    return data
+
+
+def dump_data(data: Any) -> str:
+    """Plain data as YAML 1.2 text, block style, keys in insertion order."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt", pure=True)
+    yaml.default_flow_style = None
+    yaml.width = 120
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    buffer = io.StringIO()
+    yaml.dump(_literal_blocks(data), buffer)
+    return buffer.getvalue()
+
+
+def to_yaml(formulation: Formulation) -> str:
+    """The formulation as YAML text."""
+    data = formulation.to_dict()
+    data["meta"] = {k: v for k, v in data.get("meta", {}).items() if not str(k).startswith("_")}
+    if not data["meta"]:
+        del data["meta"]
+    return dump_data(data)
+
+
+def to_json(formulation: Formulation, indent: int | None = 2) -> str:
+    """The formulation as JSON text."""
+    data = formulation.to_dict()
+    data["meta"] = {k: v for k, v in data.get("meta", {}).items() if not str(k).startswith("_")}
+    return json.dumps(data, indent=indent)
+
+
+def save(formulation: Formulation, path: str | Path) -> None:
+    """Write YAML or JSON by the file's extension."""
+    path = Path(path)
+    text = to_json(formulation) if path.suffix == ".json" else to_yaml(formulation)
+    path.write_text(text, encoding="utf-8")
