@@ -74,5 +74,15 @@ class ChatModel(ABC):
         """Answer several requests; backends may batch or run them concurrently."""
         return [self.chat(r) for r in requests]
 
+    def cache_identity(self) -> str:
+        """What, besides the request, determines a reply (the cache key includes it); default: the spec."""
+        return self.spec
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP clients, model weights)."""
+
+    def __enter__(self) -> ChatModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,292 @@
+"""``openai:MODEL``: any OpenAI-compatible chat-completions server (OpenAI, vLLM, Ollama, llama.cpp, LM Studio).
+
+Plain httpx, no SDK: ``POST {base_url}/chat/completions``. Retries with exponential backoff (honouring
+``Retry-After``) on 429, 5xx, malformed bodies, connection errors and timeouts; other 4xx fail at once.
+A semaphore bounds the requests in flight; :meth:`chat_many` runs requests in a thread pool.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import random
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+from formulate.errors import ModelError
+from formulate.llm.base import ChatModel, ChatRequest, ChatResponse, Completion, Usage
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_TIMEOUT_S = 180.0
+DEFAULT_MAX_RETRIES = 4
+DEFAULT_CONCURRENCY = 8
+
+# Structured-output modes, strongest first; a server that rejects one is asked with the next.
+_FORMAT_MODES = ("json_schema", "json_object", "none")
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "structured output", "guided")
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """Collapse whitespace so an error stays one line; cut long server bodies."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _schema_name(schema: dict[str, Any]) -> str:
+    """A name for the schema that the API accepts (``^[a-zA-Z0-9_-]{1,64}$``)."""
+    name = re.sub(r"[^a-zA-Z0-9_-]+", "_", str(schema.get("title") or "response")).strip("_")
+    return (name or "response")[:64]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class _FormatRejected(Exception):
+    """The server refused the ``response_format`` we sent (HTTP 400)."""
+
+
+class OpenAICompatModel(ChatModel):
+    """Chat completions over HTTP against an OpenAI-compatible server."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        retry_after_max: float = 120.0,
+    ) -> None:
+        if not model:
+            raise ModelError("model spec `openai:` names no model; use e.g. openai:gpt-4o")
+        self.model = model
+        self.spec = f"openai:{model}"
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
+        if not self.api_key and urlparse(self.base_url).hostname == "api.openai.com":
+            raise ModelError("OPENAI_API_KEY is not set; export it or pass --api-key")
+        self.url = f"{self.base_url}/chat/completions"
+        self.timeout = float(timeout)
+        self.max_retries = max(0, int(max_retries))
+        self.concurrency = max(1, int(concurrency))
+        self.backoff_base = float(backoff_base)
+        self.backoff_max = float(backoff_max)
+        self.retry_after_max = float(retry_after_max)
+        self._slots = threading.Semaphore(self.concurrency)
+        self._lock = threading.Lock()
+        self._format_mode = _FORMAT_MODES[0]
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        self._client = httpx.Client(
+            headers=headers,
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
+        )
+
+    # -- public API --------------------------------------------------------------------------
+
+    def cache_identity(self) -> str:
+        return f"{self.spec}@{self.base_url}"
+
+    @property
+    def format_mode(self) -> str:
+        """The structured-output mode this server accepted: ``json_schema``, ``json_object`` or ``none``."""
+        return self._format_mode
+
+    def chat(self, request: ChatRequest) -> ChatResponse:
+        """Send one request; ask again for the rest when the server returns fewer than ``n`` choices."""
+        start = time.perf_counter()
+        completions: list[Completion] = []
+        usage = Usage()
+        model_name = self.model
+        want = max(1, request.n)
+        while len(completions) < want:
+            missing = want - len(completions)
+            seed = None if request.seed is None else request.seed + len(completions)
+            data = self._complete(request, missing, seed)
+            usage = usage + _usage(data)
+            model_name = str(data.get("model") or model_name)
+            got = [_completion(c) for c in data["choices"]]
+            if not got:
+                raise ModelError(f"{self.spec}: the server at {self.url} returned no choices")
+            if len(got) < missing:
+                log.debug("%s: asked for %d choices, got %d; asking again", self.spec, missing, len(got))
+            completions.extend(got[:missing])
+        return ChatResponse(
+            completions=completions,
+            usage=usage,
+            latency_s=time.perf_counter() - start,
+            model=model_name,
+        )
+
+    def chat_many(self, requests: list[ChatRequest]) -> list[ChatResponse]:
+        """Run the requests in a thread pool; the semaphore keeps at most ``concurrency`` in flight."""
+        if len(requests) <= 1:
+            return [self.chat(r) for r in requests]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:
+            return list(pool.map(self.chat, requests))
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _payload(self, request: ChatRequest, n: int, seed: int | None, mode: str) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "messages": request.messages,
+            "temperature": request.temperature,
+        }
+        if n > 1:
+            payload["n"] = n
+        if request.max_tokens is not None:
+            payload["max_tokens"] = request.max_tokens
+        if seed is not None:
+            payload["seed"] = seed
+        if request.json_schema is not None and mode == "json_schema":
+            payload["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": _schema_name(request.json_schema),
+                    "schema": request.json_schema,
+                    "strict": False,
+                },
+            }
+        elif request.json_schema is not None and mode == "json_object":
+            payload["response_format"] = {"type": "json_object"}
+        return payload
+
+    def _complete(self, request: ChatRequest, n: int, seed: int | None) -> dict[str, Any]:
+        """One chat completion, stepping down the structured-output modes the server rejects."""
+        while True:
+            mode = self._format_mode
+            try:
+                return self._post(self._payload(request, n, seed, mode))
+            except _FormatRejected as exc:
+                with self._lock:
+                    if self._format_mode == mode:
+                        self._format_mode = _FORMAT_MODES[_FORMAT_MODES.index(mode) + 1]
+                        log.warning(
+                            "%s: the server rejected response_format %s (%s); using %s from now on",
+                            self.spec,
+                            mode,
+                            exc,
+                            self._format_mode,
+                        )
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(self.backoff_max, self.backoff_base * 2**attempt)
+        return delay * (0.5 + random.random() / 2)
+
+    def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST with retries; return the parsed body or raise ModelError (one line)."""
+        attempts = self.max_retries + 1
+        last = ""
+        for attempt in range(attempts):
+            wait: float | None = None
+            try:
+                with self._slots:
+                    response = self._client.post(self.url, json=payload)
+            except httpx.TimeoutException:
+                last = f"timed out after {self.timeout:g} s"
+            except httpx.TransportError as exc:
+                last = f"could not connect ({type(exc).__name__}: {_one_line(exc, 150)})"
+            else:
+                status = response.status_code
+                if status == 200:
+                    data = _parse_body(response)
+                    if data is not None:
+                        return data
+                    last = f"malformed reply body: {_one_line(response.text, 120)!r}"
+                elif status == 429 or status >= 500:
+                    last = f"HTTP {status}: {_one_line(response.text, 200)}"
+                    retry_after = _retry_after(response)
+                    if retry_after is not None:
+                        wait = min(retry_after, self.retry_after_max)
+                else:
+                    self._raise_for_client_error(response, payload)
+            if attempt + 1 < attempts:
+                wait = self._backoff(attempt) if wait is None else wait
+                log.info(
+                    "%s: %s; retry %d/%d in %.2f s", self.spec, last, attempt + 1, self.max_retries, wait
+                )
+                time.sleep(wait)
+        raise ModelError(
+            f"{self.spec}: no usable reply from {self.url} after {attempts} attempt(s); last error: {last}"
+        )
+
+    def _raise_for_client_error(self, response: httpx.Response, payload: dict[str, Any]) -> None:
+        status = response.status_code
+        body = _one_line(response.text, 300)
+        if status == 401:
+            raise ModelError(
+                f"the server rejected the API key (401) at {self.url}; check OPENAI_API_KEY or --api-key"
+            )
+        if status == 400 and "response_format" in payload and any(w in body.lower() for w in _FORMAT_WORDS):
+            raise _FormatRejected(body)
+        if status == 403:
+            raise ModelError(
+                f"the server at {self.url} refused access (403) for model `{self.model}`: {body}"
+            )
+        if status == 404:
+            raise ModelError(
+                f"the server at {self.url} answered 404 for model `{self.model}`: {body}; "
+                "check the model name and the base URL"
+            )
+        raise ModelError(f"the server at {self.url} rejected the request (HTTP {status}): {body}")
+
+
+def _parse_body(response: httpx.Response) -> dict[str, Any] | None:
+    """The JSON body if it looks like a chat completion, else None."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
+        return None
+    if not all(isinstance(c, dict) for c in data["choices"]):
+        return None
+    return data
+
+
+def _completion(choice: dict[str, Any]) -> Completion:
+    message = choice.get("message") or {}
+    text = message.get("content") if isinstance(message, dict) else None
+    if text is None:
+        text = choice.get("text") or ""
+    return Completion(text=str(text), finish_reason=str(choice.get("finish_reason") or "stop"))
+
+
+def _usage(data: dict[str, Any]) -> Usage:
+    usage = data.get("usage") or {}
+    if not isinstance(usage, dict):
+        return Usage()
+    return Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))

@@ -1,0 +1,242 @@
+"""openai: backend against a real HTTP server on 127.0.0.1 (tests/fake_openai_server.py)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import fake_openai_server
+import pytest
+from fake_openai_server import FakeOpenAIServer, Reply, chat_body, chat_reply, echo_n
+
+from formulate.errors import ModelError
+from formulate.llm import ChatRequest, OpenAICompatModel, load_model, parse_spec
+
+fake_openai = fake_openai_server.fake_openai  # use the fixture in this module
+
+HELLO = [{"role": "user", "content": "hi"}]
+
+
+def make(server: FakeOpenAIServer, **kwargs) -> OpenAICompatModel:
+    options = {
+        "timeout": 2.0,
+        "max_retries": 2,
+        "backoff_base": 0.001,
+        "use_cache": False,
+        "api_key": "sk-test",
+    }
+    options.update(kwargs)
+    model = load_model("openai:fake-model", base_url=server.url, **options)
+    assert isinstance(model, OpenAICompatModel)
+    return model
+
+
+def test_good_reply_usage_latency_and_payload(fake_openai):
+    server = fake_openai([chat_reply("x = 3", prompt_tokens=12, completion_tokens=4, delay=0.05)])
+    model = make(server)
+    response = model.chat(ChatRequest(HELLO, temperature=0.2, max_tokens=50, seed=7))
+    assert response.text == "x = 3" and response.completions[0].finish_reason == "stop"
+    assert (response.usage.prompt_tokens, response.usage.completion_tokens, response.usage.total_tokens) == (
+        12,
+        4,
+        16,
+    )
+    assert response.latency_s >= 0.05 and not response.cached and response.model == "fake-model"
+    sent = server.requests[0]
+    assert sent["model"] == "fake-model" and sent["messages"] == HELLO
+    assert sent["temperature"] == 0.2 and sent["max_tokens"] == 50 and sent["seed"] == 7
+    assert "n" not in sent and "response_format" not in sent
+    assert server.headers[0]["authorization"] == "Bearer sk-test"
+    assert server.paths[0] == "/v1/chat/completions"
+
+
+def test_code_fence_and_prose_returned_verbatim(fake_openai):
+    text = "Here is the model:\n```yaml\nname: x\n```\nHope it helps."
+    server = fake_openai([chat_reply(text, finish_reason="length")])
+    response = make(server).chat(ChatRequest(HELLO))
+    assert response.text == text and response.completions[0].finish_reason == "length"
+
+
+def test_malformed_body_is_retried(fake_openai):
+    server = fake_openai([Reply(200, "{not json"), Reply(200, {"no": "choices"}), chat_reply("ok")])
+    assert make(server).chat(ChatRequest(HELLO)).text == "ok"
+    assert server.count == 3
+
+
+def test_malformed_body_forever_is_a_clear_error(fake_openai):
+    server = fake_openai(default=Reply(200, "<html>gateway</html>"))
+    with pytest.raises(ModelError, match="malformed reply body") as info:
+        make(server, max_retries=1).chat(ChatRequest(HELLO))
+    assert "\n" not in str(info.value) and server.url in str(info.value)
+    assert server.count == 2
+
+
+def test_429_with_retry_after_then_success(fake_openai):
+    server = fake_openai([Reply(429, {"error": "slow down"}, headers={"Retry-After": "0"}), chat_reply("ok")])
+    start = time.perf_counter()
+    model = make(server, backoff_base=5.0)  # Retry-After: 0 wins over the (long) backoff
+    assert model.chat(ChatRequest(HELLO)).text == "ok"
+    assert server.count == 2 and time.perf_counter() - start < 2
+
+
+def test_500_then_success(fake_openai):
+    server = fake_openai([Reply(500, {"error": "boom"}), Reply(503, "unavailable"), chat_reply("ok")])
+    assert make(server).chat(ChatRequest(HELLO)).text == "ok"
+    assert server.count == 3
+
+
+def test_timeout_retries_then_model_error(fake_openai):
+    server = fake_openai(default=chat_reply("late", delay=1.0))
+    with pytest.raises(ModelError, match="timed out") as info:
+        make(server, timeout=0.2, max_retries=1).chat(ChatRequest(HELLO))
+    assert server.count == 2 and "\n" not in str(info.value)
+
+
+def test_401_fails_at_once(fake_openai):
+    server = fake_openai(default=Reply(401, {"error": {"message": "Incorrect API key"}}))
+    with pytest.raises(ModelError, match=r"the server rejected the API key \(401\)"):
+        make(server).chat(ChatRequest(HELLO))
+    assert server.count == 1
+
+
+def test_other_4xx_not_retried(fake_openai):
+    server = fake_openai(default=Reply(404, {"error": {"message": "model `nope` not found"}}))
+    with pytest.raises(ModelError, match="404 for model `fake-model`.*not found"):
+        make(server).chat(ChatRequest(HELLO))
+    assert server.count == 1
+
+
+def test_json_schema_rejected_falls_back_and_is_remembered(fake_openai):
+    schema = {"title": "Formulation v1", "type": "object", "properties": {"name": {"type": "string"}}}
+    rejected = Reply(400, {"error": {"message": "response_format json_schema is not supported"}})
+    server = fake_openai([rejected, chat_reply('{"name": "a"}'), chat_reply('{"name": "b"}')])
+    model = make(server)
+    assert model.chat(ChatRequest(HELLO, json_schema=schema)).text == '{"name": "a"}'
+    first, second = server.requests[0]["response_format"], server.requests[1]["response_format"]
+    assert first == {
+        "type": "json_schema",
+        "json_schema": {"name": "Formulation_v1", "schema": schema, "strict": False},
+    }
+    assert second == {"type": "json_object"}
+    assert model.format_mode == "json_object"
+    model.chat(ChatRequest(HELLO, json_schema=schema))
+    assert server.requests[2]["response_format"] == {"type": "json_object"}
+
+
+def test_json_object_rejected_too_falls_back_to_plain(fake_openai):
+    reject = Reply(400, {"error": {"message": "unknown field: response_format"}})
+    server = fake_openai([reject, reject, chat_reply("{}")])
+    model = make(server)
+    assert model.chat(ChatRequest(HELLO, json_schema={"type": "object"})).text == "{}"
+    assert "response_format" not in server.requests[2] and model.format_mode == "none"
+
+
+def test_plain_400_is_an_error_not_a_fallback(fake_openai):
+    server = fake_openai(default=Reply(400, {"error": {"message": "messages must not be empty"}}))
+    with pytest.raises(ModelError, match="HTTP 400.*messages must not be empty"):
+        make(server).chat(ChatRequest(HELLO, json_schema={"type": "object"}))
+    assert server.count == 1
+
+
+def test_n_completions_tops_up_short_replies(fake_openai):
+    server = fake_openai(
+        [chat_reply(["a", "b"], completion_tokens=2), chat_reply(["c"], completion_tokens=1)]
+    )
+    response = make(server).chat(ChatRequest(HELLO, n=3, temperature=0.7, seed=1))
+    assert [c.text for c in response.completions] == ["a", "b", "c"]
+    assert [r.get("n") for r in server.requests] == [3, None]
+    assert [r["seed"] for r in server.requests] == [1, 3]  # extra requests shift the seed
+    assert response.usage.completion_tokens == 3 and response.usage.prompt_tokens == 22
+
+
+def test_concurrency_limit_respected(fake_openai):
+    server = fake_openai(default=echo_n("ok", delay=0.1))
+    model = make(server, concurrency=2)
+    start = time.perf_counter()
+    responses = model.chat_many([ChatRequest([{"role": "user", "content": str(i)}]) for i in range(6)])
+    elapsed = time.perf_counter() - start
+    assert [r.text for r in responses] == ["ok"] * 6
+    assert server.max_in_flight == 2 and server.count == 6
+    assert 0.25 < elapsed < 2.0  # three waves of 0.1 s
+    assert sorted(r["messages"][0]["content"] for r in server.requests) == [str(i) for i in range(6)]
+
+
+def test_chat_many_keeps_order(fake_openai):
+    def answer(request):
+        return chat_reply(
+            request["messages"][0]["content"].upper(),
+            delay=0.05 if request["messages"][0]["content"] == "a" else 0,
+        )
+
+    server = fake_openai(default=answer)
+    responses = make(server, concurrency=4).chat_many(
+        [ChatRequest([{"role": "user", "content": c}]) for c in "abcd"]
+    )
+    assert [r.text for r in responses] == ["A", "B", "C", "D"]
+
+
+def test_unreachable_port_is_one_line_error():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    model = load_model(
+        "openai:m", base_url=url, use_cache=False, max_retries=1, backoff_base=0.001, timeout=1
+    )
+    with pytest.raises(ModelError) as info:
+        model.chat(ChatRequest(HELLO))
+    message = str(info.value)
+    assert "\n" not in message and url in message and "could not connect" in message
+
+
+def test_missing_key_for_openai_host(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ModelError, match="OPENAI_API_KEY is not set; export it or pass --api-key"):
+        load_model("openai:gpt-4o", use_cache=False)
+
+
+def test_env_base_url_and_no_key_for_local_server(fake_openai, monkeypatch):
+    server = fake_openai([chat_reply("local")])
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/")
+    model = load_model("openai:llama3", use_cache=False)
+    assert model.chat(ChatRequest(HELLO)).text == "local"
+    assert "authorization" not in server.headers[0]
+
+
+def test_server_body_with_null_content_and_missing_usage(fake_openai):
+    body = chat_body("x")
+    body["choices"][0]["message"]["content"] = None
+    del body["usage"]
+    server = fake_openai([Reply(200, body)])
+    response = make(server).chat(ChatRequest(HELLO))
+    assert response.text == "" and response.usage.total_tokens == 0
+
+
+@pytest.mark.parametrize(
+    ("spec", "needle"),
+    [
+        ("gpt-4o", "did you mean `openai:gpt-4o`?"),
+        ("opnai:gpt-4o", "did you mean `openai`?"),
+        ("ollama:llama3", "use `openai:llama3` with --base-url"),
+        ("rules", "`rules` is the offline formulator"),
+        ("openai:", "names no model"),
+    ],
+)
+def test_bad_specs(spec, needle):
+    with pytest.raises(ModelError) as info:
+        parse_spec(spec)
+    message = str(info.value)
+    assert needle in message and "\n" not in message
+    if spec != "openai:":
+        assert (
+            f"unknown model spec `{spec}`" in message
+            and "openai:MODEL, hf:PATH_OR_ID or replay:FILE" in message
+        )
+
+
+def test_spec_is_never_guessed_from_the_environment(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-set")
+    with pytest.raises(ModelError, match="unknown model spec"):
+        load_model("")
