@@ -7,6 +7,7 @@ Columns are grouped by variable and rows by constraint, so names such as ``x[cha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -23,20 +24,34 @@ def format_key(key: Key) -> str:
 class Block:
     """A contiguous range of columns (one variable) or rows (one constraint) and its keys.
 
-    ``keys`` is None for a scalar, else a list of tuples, one per column/row, in order.
+    ``keys`` is None for a scalar, else one tuple per column/row, in order; it may be given lazily
+    as ``key_source``, a callable that builds the list on first use.
     """
 
     name: str
     start: int
     stop: int
-    keys: list[Key] | None = None
+    keys_given: list[Key] | None = None
     description: str | None = None
+    key_source: Callable[[], list[Key]] | None = None
+
+    @property
+    def keys(self) -> list[Key] | None:
+        if self.keys_given is None and self.key_source is not None:
+            self.keys_given = self.key_source()
+            self.key_source = None
+        return self.keys_given
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
 
     def label(self, offset: int) -> str:
         """Name of the ``offset``-th column/row of this block: ``x[chair]`` or ``x``."""
-        if self.keys is None:
+        keys = self.keys
+        if keys is None:
             return self.name if self.stop - self.start == 1 else f"{self.name}[{offset}]"
-        return f"{self.name}[{format_key(self.keys[offset])}]"
+        return f"{self.name}[{format_key(keys[offset])}]"
 
     def labels(self) -> list[str]:
         return [self.label(i) for i in range(self.stop - self.start)]
@@ -67,6 +82,8 @@ class Indicator:
     lin_val: np.ndarray
     lower: float
     upper: float
+    where: str = ""  # e.g. "constraint `open_min` at d='North'"
+    condition: str = ""  # e.g. "`when: open[d]`"
 
 
 #: a nonlinear expression tree over columns: ("const", v) | ("var", j) | ("sum", [t...]) |

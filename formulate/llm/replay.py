@@ -159,9 +159,8 @@ class ReplayModel(ChatModel):
         if entry is None:
             text = request.extra.get("problem_text")
             key = f" (key {problem_key(text)[:12]}...)" if text else ""
-            raise ModelError(
-                f"replay file {self.path} has no responses for problem id `{request.problem_id}`{key}"
-            )
+            who = f"problem id `{request.problem_id}`" if request.problem_id is not None else "a problem"
+            raise ModelError(f"replay file {self.path} has no responses for {who}{key}")
         n = max(1, request.n)
         with self._lock:
             if entry.used + n > len(entry.responses):

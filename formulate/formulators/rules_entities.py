@@ -1,0 +1,207 @@
+"""Finding the decision quantities of a short word problem and the places they are mentioned.
+
+Three shapes are recognised, in this order: indexed letters (``x1, x2, x3``), single capital letters
+(``X and Y``, with optional names in parentheses), and a named list (``three crops: wheat, corn and
+soybean``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_STOP = {
+    "the", "a", "an", "and", "or", "for", "of", "in", "to", "between", "among", "across", "namely", "on",
+    "both", "all", "each", "types", "type", "two", "three", "four", "five", "different", "its", "their",
+    "his", "her", "with", "as", "such", "like", "into", "from", "main", "key", "critical", "following",
+    "is", "are", "be", "including", "which", "these", "those", "some", "certain", "other",
+}
+_GENERIC = {
+    "project", "projects", "product", "products", "type", "types", "option", "options", "channel", "channels",
+    "unit", "units", "source", "sources", "energy", "power", "department", "departments", "resource",
+    "resources", "item", "items", "activity", "activities", "area", "areas", "program", "programs",
+}
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6}
+
+
+@dataclass
+class Entity:
+    """A decision variable and the ways the text names it."""
+
+    name: str
+    aliases: list[str] = field(default_factory=list)   # regex fragments, matched case-insensitively
+    exact: list[str] = field(default_factory=list)     # regex fragments, matched case-sensitively
+    label: str = ""
+
+
+def _plural_pattern(word: str) -> str:
+    """``stocks`` -> ``stocks?``; ``batteries`` -> ``batter(?:y|ies)``; multi-word: plural on the last word."""
+    parts = word.lower().split()
+    last = parts[-1]
+    if last.endswith("ies") and len(last) > 4:
+        stem, pat = last[:-3], "(?:y|ies)"
+    elif last.endswith("y") and len(last) > 2 and last[-2] not in "aeiou":
+        stem, pat = last[:-1], "(?:y|ies)"
+    elif re.search(r"(?:ses|xes|ches|shes|oes)$", last):
+        stem, pat = last[:-2], "(?:es)?"
+    elif last.endswith("s") and not last.endswith("ss") and len(last) > 3:
+        stem, pat = last[:-1], "s?"
+    else:
+        stem, pat = last, "(?:s|es)?"
+    body = r"[\s_-]+".join(re.escape(p) for p in parts[:-1] + [stem])
+    return rf"(?<![\w-]){body}{pat}(?![\w-])"
+
+
+def _var_name(label: str) -> str:
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", label.strip().lower()).strip("_")
+    if not name or name[0].isdigit():
+        name = f"x_{name}"
+    return name
+
+
+def _clean_item(item: str) -> str:
+    words = [w for w in re.split(r"\s+", item.strip(" .,;:'\"()")) if w]
+    while words and words[0].lower() in _STOP:
+        words.pop(0)
+    while words and words[-1].lower() in _STOP:
+        words.pop()
+    return " ".join(words)
+
+
+def _indexed(text: str) -> list[Entity]:
+    """x1, x2, x3 (any one letter, case-insensitive, optionally x_1)."""
+    found: dict[str, set[int]] = {}
+    for letter, index in re.findall(r"(?<![\w'])([A-Za-z])_?(\d{1,2})(?![\w.]|\.\d)", text):
+        found.setdefault(letter.lower(), set()).add(int(index))
+    families = {k: v for k, v in found.items() if len(v) >= 2}
+    if not families:
+        return []
+    letter = "x" if "x" in families else max(families, key=lambda k: len(families[k]))
+    return [Entity(name=f"{letter}{i}", aliases=[rf"(?<![\w']){letter}_?{i}(?!\d)"], label=f"{letter}{i}")
+            for i in sorted(families[letter])]
+
+
+def _letters(text: str) -> list[Entity]:
+    """Single capital letters used as names (X, Y, Z, ...), with names given beside them."""
+    counts: dict[str, int] = {}
+    for letter in re.findall(r"(?<![\w'.-])([A-Z])(?![\w-])", text):
+        counts[letter] = counts.get(letter, 0) + 1
+    paren = set(re.findall(r"\(\s*([A-Za-z])\s*\)", text))
+    chosen: list[str] = []
+    if "X" in counts and "Y" in counts:
+        chosen = [c for c in "XYZW" if c in counts and (c in "XY" or counts[c] >= 2 or c in paren)]
+    elif len({p.upper() for p in paren}) >= 2:
+        chosen = sorted({p.upper() for p in paren}, key=lambda c: text.find(f"({c}") if f"({c}" in text
+                        else text.find(f"({c.lower()}"))
+    if len(chosen) < 2:
+        return []
+    entities = []
+    for letter in chosen:
+        ent = Entity(name=letter.lower(), exact=[rf"(?<![\w'.-]){letter}(?![\w-])",
+                                                 rf"(?<![\w'.-]){letter.lower()}(?![\w'-])"], label=letter)
+        for name in _names_beside(text, letter):
+            ent.aliases.append(_plural_pattern(name))
+            ent.label = ent.label if len(ent.label) > 1 else name
+        entities.append(ent)
+    return entities
+
+
+def _names_beside(text: str, letter: str) -> list[str]:
+    """Names such as ``patient care (X)``, ``X (General Medicine)``, ``X represents strength training``."""
+    names = []
+    for match in re.finditer(rf"([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){{0,2}})\s*\(\s*{letter}\s*\)", text, re.I):
+        name = _clean_item(match.group(1))
+        if name and name.lower() not in _GENERIC and len(name) > 1:
+            names.append(name)
+    for match in re.finditer(rf"(?<![\w'-]){letter}\s*\(([A-Za-z][A-Za-z -]{{2,40}})\)", text):
+        inner = match.group(1).strip()
+        if len(inner.split()) <= 3 and not re.search(r"\b(with|by|factor|e\.g|i\.e|to|from)\b", inner):
+            names.append(inner)
+    for match in re.finditer(rf"(?<![\w'-]){letter}\s+(?:represents|stands for|is for|for)\s+"
+                             rf"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)(?=\s+and\b|[,.;)]|$)", text):
+        names.append(match.group(1))
+    return [n for n in names if not re.fullmatch(r"[A-Za-z]", n)]
+
+
+_LIST_ITEM = r"[A-Za-z][\w-]*(?:[ ][A-Za-z][\w-]*){0,2}(?:\s*\([^)]{1,30}\))?"
+_LIST = re.compile(rf"({_LIST_ITEM}(?:\s*,\s*{_LIST_ITEM})*\s*,?\s+(?:and|or)\s+{_LIST_ITEM})")
+
+
+def _named(text: str) -> list[Entity]:
+    """A list such as ``three crops: wheat, corn, and soybean`` or ``between stocks and bonds``."""
+    sentences = re.split(r"(?<=[.!?])\s+|\n+", text)
+    head = " ".join(sentences[:3])
+    count = None
+    m = re.search(r"\b(two|three|four|five|six|[2-6])\s+(?:(?:different|main|key|critical|types? of|kinds? of|"
+                  r"major|necessary|distinct)\s+)*\w+", head, re.I)
+    if m:
+        count = _COUNT_WORDS[m.group(1).lower()]
+    candidates: list[list[str]] = []
+    for part in re.split(r":|\bbetween\b|\bamong\b|\bacross\b|\bnamely\b|\bincluding\b|\bin\b|\bplant\b|"
+                         r"\bproduce\b|\bgrow\b|\bof\b|\bfor\b|\bconsisting\b", head):
+        m2 = _LIST.search(part.strip())
+        if not m2 or m2.start() > 2:
+            continue
+        items = [_clean_item(i) for i in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+", m2.group(1))]
+        items = [i for i in items if i]
+        if len(items) >= 2 and all(len(i.split()) <= 4 for i in items):
+            candidates.append(items)
+    for items in candidates:
+        if count is not None and len(items) != count:
+            continue
+        entities = _entities_from_items(items, text)
+        if entities:
+            return entities
+    return []
+
+
+def _entities_from_items(items: list[str], text: str) -> list[Entity]:
+    entities = []
+    firsts = [i.split()[0].lower() for i in items]
+    for item in items:
+        alias_m = re.match(r"(.*?)\s*\(([^)]+)\)\s*$", item)
+        names = [alias_m.group(1).strip(), alias_m.group(2).strip()] if alias_m else [item]
+        names = [n for n in names if n]
+        first = names[0].split()[0]
+        patterns = [_plural_pattern(n) for n in names]
+        if (len(names[0].split()) > 1 and firsts.count(first.lower()) == 1 and first.lower() not in _STOP
+                and first.lower() not in _GENERIC):
+            patterns.append(_plural_pattern(first))
+        label = names[-1] if alias_m else names[0]
+        entities.append(Entity(name=_var_name(label), aliases=patterns, label=label))
+    # every quantity must come back later in the text, or the list was not the decision list
+    for ent in entities:
+        hits = sum(len(re.findall(p, text, re.I)) for p in ent.aliases)
+        if hits < 2:
+            return []
+    names = [e.name for e in entities]
+    if len(set(names)) != len(names):
+        return []
+    return entities
+
+
+def find_entities(text: str) -> list[Entity]:
+    """The decision quantities of ``text`` (normalised), or [] when none are recognisable."""
+    for finder in (_indexed, _letters, _named):
+        entities = finder(text)
+        if entities:
+            return entities
+    return []
+
+
+def mention_spans(text: str, entities: list[Entity]) -> list[tuple[int, int, int]]:
+    """Non-overlapping (start, end, entity index) spans of every mention, longest match first."""
+    spans: list[tuple[int, int, int]] = []
+    for k, ent in enumerate(entities):
+        for pat in ent.aliases:
+            spans.extend((m.start(), m.end(), k) for m in re.finditer(pat, text, re.I))
+        for pat in ent.exact:
+            spans.extend((m.start(), m.end(), k) for m in re.finditer(pat, text))
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    result: list[tuple[int, int, int]] = []
+    end = -1
+    for span in spans:
+        if span[0] >= end:
+            result.append(span)
+            end = span[1]
+    return result

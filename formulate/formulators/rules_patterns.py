@@ -1,0 +1,413 @@
+"""Sentence patterns: token streams -> linear rows and per-quantity coefficient lists.
+
+A clause becomes rows only when every number and every quantity in it has a place; anything left
+over makes the parse fail, so the caller can refuse instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from formulate.formulators.rules_lexer import Token
+
+FILLER = {"WORD", "OF", "EACH", "LP", "RP", "TO", "FROM", "BETWEEN", "AS"}
+_STRONG = (">=", "<=", "==", ">", "<")
+_FLIP = {">=": "<=", "<=": ">=", "==": "=="}
+
+
+@dataclass
+class Linear:
+    """sum(coefs[k] * var_k) + const, with the ids of the numbers it used."""
+
+    coefs: dict[int, float] = field(default_factory=dict)
+    const: float = 0.0
+    nids: list[int] = field(default_factory=list)
+    total: bool = False
+
+    def add(self, var: int, coef: float) -> None:
+        self.coefs[var] = self.coefs.get(var, 0.0) + coef
+
+
+@dataclass
+class Row:
+    """One linear constraint: sum(coefs[k] * var_k) op rhs."""
+
+    coefs: dict[int, float]
+    op: str
+    rhs: float
+    nids: set[int]
+    penalty: float = 0.0
+    why: str = ""
+
+
+def _num(t: Token) -> float:
+    return t.value / 100.0 if t.pct else t.value
+
+
+def _next_struct(tokens: list[Token], i: int) -> Token | None:
+    for t in tokens[i + 1:]:
+        if t.kind not in FILLER:
+            return t
+    return None
+
+
+def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Linear | None:
+    """A linear expression (``2 times X plus the number of Y``, ``the difference between X and Y``)."""
+    out = Linear()
+    sign = 1.0
+    pending: float | None = None
+    post_times = False
+    last_var: int | None = None
+    diff = False
+    diff_used = False
+    for i, t in enumerate(tokens):
+        kind = t.kind
+        if kind in FILLER:
+            continue
+        if kind == "NUM":
+            out.nids.append(t.nid)
+            if post_times and last_var is not None:
+                out.coefs[last_var] *= _num(t)
+                post_times = False
+                continue
+            nxt = _next_struct(tokens, i)
+            if nxt is not None and nxt.kind in ("TIMES", "VAR", "NUM"):
+                pending = (pending or 1.0) * _num(t)
+            elif nxt is not None and nxt.kind == "TOTAL" and t.pct:
+                pending = (pending or 1.0) * _num(t)
+            else:
+                if pending is not None:
+                    return None
+                out.const += sign * t.value
+                sign = 1.0
+        elif kind == "TIMES":
+            if t.value == "post" or (pending is None and last_var is not None):
+                post_times = True
+        elif kind == "VAR":
+            out.add(t.value, sign * (pending if pending is not None else 1.0))
+            sign, pending, last_var = 1.0, None, t.value
+        elif kind in ("PLUS", "AND", "COMMA"):
+            if kind != "PLUS" and diff and not diff_used and out.coefs:
+                sign, diff_used = -1.0, True
+            elif kind == "PLUS" or sign > 0:
+                sign = 1.0
+        elif kind == "MINUS":
+            sign = -1.0
+        elif kind == "SUBFROM":
+            out.coefs = {k: -v for k, v in out.coefs.items()}
+            out.const = -out.const
+            sign = 1.0
+        elif kind == "DIFF":
+            diff = True
+        elif kind == "TOTAL":
+            out.total = True
+            nxt = _next_struct(tokens, i)
+            if pending is not None and (nxt is None or nxt.kind not in ("VAR", "NUM")):
+                for k in range(n_vars):
+                    out.add(k, sign * pending)
+                sign, pending = 1.0, None
+        else:
+            return None
+    if pending is not None or post_times:
+        return None
+    if not out.coefs and out.total and allow_total:
+        for k in range(n_vars):
+            out.add(k, 1.0)
+    return out
+
+
+def _strip(tokens: list[Token]) -> list[Token]:
+    while tokens and tokens[0].kind in ("AND", "COMMA", "PLUS", "OR"):
+        tokens = tokens[1:]
+    while tokens and tokens[-1].kind in ("AND", "COMMA", "OR"):
+        tokens = tokens[:-1]
+    return tokens
+
+
+def _has_vars(tokens: list[Token]) -> bool:
+    return any(t.kind == "VAR" for t in tokens)
+
+
+def _row(lhs: Linear, rhs: Linear, op: str, why: str, penalty: float = 0.0) -> Row | None:
+    coefs = dict(lhs.coefs)
+    for k, v in rhs.coefs.items():
+        coefs[k] = coefs.get(k, 0.0) - v
+    coefs = {k: round(v, 10) for k, v in coefs.items() if abs(v) > 1e-12}
+    if not coefs:
+        return None
+    if op in (">", "<"):
+        op, penalty = op + "=", penalty + 0.1
+    return Row(coefs, op, rhs.const - lhs.const, set(lhs.nids) | set(rhs.nids), penalty, why)
+
+
+def _cmp_index(tokens: list[Token]) -> tuple[int, str, float] | None:
+    """Position and operator of the clause's one comparison (merging repeats such as ``up to a maximum of``)."""
+    strong = [i for i, t in enumerate(tokens) if t.kind == "CMP" and t.value in _STRONG]
+    weak = [i for i, t in enumerate(tokens) if t.kind == "CMP" and t.value not in _STRONG]
+    pick, penalty = (strong, 0.0) if strong else (weak, 0.1)
+    if not pick:
+        return None
+    ops = {tokens[i].value.replace("weak", "") for i in pick}
+    if len(ops) > 1:
+        return None
+    # repeats must sit next to each other (``up to a maximum of``) or be weak words before a strong one
+    if len(pick) > 1 and any(_has_struct(tokens[a + 1:b]) for a, b in zip(pick, pick[1:], strict=False)):
+        return None
+    return pick[-1], ops.pop(), penalty
+
+
+def _has_struct(tokens: list[Token]) -> bool:
+    return any(t.kind not in FILLER for t in tokens)
+
+
+def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = None) -> list[Row] | None:
+    """Rows of one clause, or None when the clause does not read as constraints."""
+    tokens = _strip(list(tokens))
+    if not tokens:
+        return None
+    if any(t.kind == "RESP" for t in tokens):
+        return _respectively_rows(tokens)
+    if any(t.kind == "RANGE" for t in tokens):
+        return _range_rows(tokens, n_vars)
+    exceed = [i for i, t in enumerate(tokens) if t.kind == "EXCEED"]
+    if exceed:
+        return _exceed_rows(tokens, exceed, n_vars)
+    found = _cmp_index(tokens)
+    if found is None and inherited is not None:
+        tokens = [inherited, *tokens]
+        found = _cmp_index(tokens)
+    if found is None:
+        return _more_than_equality(tokens, n_vars)
+    i, op, penalty = found
+    pre = [t for t in tokens[:i] if t.kind != "CMP"]
+    post = tokens[i + 1:]
+    rows = _split_rows(pre, post, op, n_vars, penalty)
+    return rows
+
+
+def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penalty: float) -> list[Row] | None:
+    if any(t.kind == "ASMANY" or t.kind == "TIMESAS" for t in post):
+        return _as_many_rows(pre, post, op, n_vars, penalty)
+    if any(t.kind in ("MORE", "LESS") for t in post):
+        return _more_than_rows(pre, post, op, n_vars, penalty)
+    if any(t.kind in ("MORE", "LESS", "THAN") for t in pre):
+        return None
+    pre_vars = _has_vars(pre)
+    pre_total = any(t.kind == "TOTAL" for t in pre)
+    if not pre_vars and not pre_total and _has_struct(pre) and any(t.kind == "NUM" for t in pre):
+        return None
+    if not pre_vars:
+        # "at least 2000 units must go to X and Y", "no more than 7 units of X", "total ... at most 100"
+        nums = [j for j, t in enumerate(post) if t.kind == "NUM"]
+        if not nums:
+            return None
+        j = nums[0]
+        head = post[:j]
+        if _has_struct(head):
+            return None
+        rest = post[j + 1:]
+        if post[j].pct and _next_struct(post, j) is not None and _next_struct(post, j).kind == "TOTAL":
+            k = next(m for m in range(j + 1, len(post)) if post[m].kind == "TOTAL")
+            share = Linear({v: _num(post[j]) for v in range(n_vars)}, 0.0, [post[j].nid])
+            lhs = parse_expr(pre + post[k + 1:], n_vars, allow_total=False)
+            if lhs is None or not lhs.coefs:
+                return None
+            row = _row(lhs, share, op, "share of total", penalty)
+            return [row] if row else None
+        rhs = Linear({}, post[j].value, [post[j].nid])
+        lhs_tokens = rest if _has_vars(rest) else pre + rest
+        lhs = parse_expr(lhs_tokens, n_vars, allow_total=True)
+        if lhs is None or not lhs.coefs or lhs.const:
+            return None
+        if _has_vars(rest) and pre_total and not lhs.total:
+            lhs.total = True
+        row = _row(lhs, rhs, op, "limit", penalty)
+        return [row] if row else None
+    lhs = parse_expr(pre, n_vars, allow_total=False)
+    rhs = parse_expr(post, n_vars, allow_total=False)
+    if lhs is None or rhs is None:
+        return None
+    if not rhs.coefs and not rhs.nids:
+        return None
+    row = _row(lhs, rhs, op, "relation" if rhs.coefs else "limit", penalty)
+    return [row] if row else None
+
+
+def _as_many_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penalty: float) -> list[Row] | None:
+    """``at least twice as many X as Y``; ``X must be at least 3 times as much as Y``."""
+    k = next(i for i, t in enumerate(post) if t.kind in ("ASMANY", "TIMESAS"))
+    head, tail = post[:k], post[k + 1:]
+    coef = 1.0
+    nums = [t for t in head if t.kind == "NUM"]
+    if len(nums) > 1 or any(t.kind not in FILLER | {"NUM", "TIMES"} for t in head):
+        return None
+    nids = [t.nid for t in nums]
+    if nums:
+        coef = _num(nums[0])
+    tail_vars = [i for i, t in enumerate(tail) if t.kind == "VAR"]
+    if _has_vars(pre):
+        lhs = parse_expr(pre, n_vars, allow_total=False)
+        rhs = parse_expr(tail, n_vars, allow_total=False)
+    elif len(tail_vars) >= 2:
+        split = next((i for i, t in enumerate(tail) if t.kind in ("AS", "THAN") and i > tail_vars[0]), None)
+        if split is None:
+            return None
+        lhs = parse_expr(tail[:split], n_vars, allow_total=False)
+        rhs = parse_expr(tail[split + 1:], n_vars, allow_total=False)
+    else:
+        return None
+    if lhs is None or rhs is None or rhs.const or lhs.const or not rhs.coefs:
+        return None
+    rhs.coefs = {v: c * coef for v, c in rhs.coefs.items()}
+    rhs.nids += nids
+    row = _row(lhs, rhs, op, "ratio", penalty)
+    return [row] if row else None
+
+
+def _more_than_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penalty: float) -> list[Row] | None:
+    """``X must be at least 10 more than Y``; ``at least 10 more X than Y``; ``100 less than twice Y``."""
+    m = next(i for i, t in enumerate(post) if t.kind in ("MORE", "LESS"))
+    sign = 1.0 if post[m].kind == "MORE" else -1.0
+    head, tail = post[:m], post[m + 1:]
+    than = next((i for i, t in enumerate(tail) if t.kind == "THAN"), None)
+    if than is None:
+        return None
+    middle, after = tail[:than], tail[than + 1:]
+    nums = [t for t in head if t.kind == "NUM"]
+    if len(nums) != 1 or _has_vars(head) or any(t.kind not in FILLER | {"NUM"} for t in head):
+        return None
+    gap = Linear({}, sign * nums[0].value, [nums[0].nid])
+    if _has_vars(middle):
+        if _has_vars(pre):
+            return None
+        lhs = parse_expr(middle, n_vars, allow_total=False)
+    else:
+        if _has_struct(middle):
+            return None
+        lhs = parse_expr(pre, n_vars, allow_total=False)
+    rhs = parse_expr(after, n_vars, allow_total=False)
+    if lhs is None or rhs is None or not rhs.coefs or rhs.const:
+        return None
+    rhs.const += gap.const
+    rhs.nids += gap.nids
+    row = _row(lhs, rhs, op, "difference", penalty)
+    return [row] if row else None
+
+
+def _more_than_equality(tokens: list[Token], n_vars: int) -> list[Row] | None:
+    """``X should be 3 units more than Y`` (no comparison word): an equality, read with less confidence."""
+    if not any(t.kind in ("MORE", "LESS") for t in tokens) or not any(t.kind == "THAN" for t in tokens):
+        return None
+    m = next(i for i, t in enumerate(tokens) if t.kind in ("MORE", "LESS"))
+    start = max((i for i, t in enumerate(tokens[:m]) if t.kind == "NUM"), default=None)
+    if start is None:
+        return None
+    rows = _more_than_rows(tokens[:start], tokens[start:], "==", n_vars, 0.25)
+    return rows
+
+
+def _exceed_rows(tokens: list[Token], exceed: list[int], n_vars: int) -> list[Row] | None:
+    """``X cannot exceed 2 Y by more than 4``; ``X must exceed Y by at least 500``; ``X + Y cannot exceed 90``."""
+    if len(exceed) != 1:
+        return None
+    i = exceed[0]
+    negated = tokens[i].value == "neg"
+    pre, rest = tokens[:i], tokens[i + 1:]
+    if not _has_vars(pre) and not any(t.kind == "TOTAL" for t in pre):
+        return None
+    by = next((j for j, t in enumerate(rest) if t.kind == "BY"), None)
+    if by is None:
+        if any(t.kind in ("CMP", "MORE", "LESS", "THAN") for t in rest):
+            return None
+        lhs = parse_expr(pre, n_vars, allow_total=True)
+        rhs = parse_expr(rest, n_vars, allow_total=False)
+        if lhs is None or rhs is None or (not rhs.coefs and not rhs.nids):
+            return None
+        row = _row(lhs, rhs, "<=" if negated else ">", "limit" if not rhs.coefs else "relation")
+        return [row] if row else None
+    num_j = next((j for j in range(by + 1, len(rest)) if rest[j].kind == "NUM"), None)
+    if num_j is None:
+        return None
+    qual = [t for t in rest[by + 1:num_j] if t.kind not in FILLER]
+    kinds = [t.kind for t in qual]
+    if kinds == ["CMP"] and qual[0].value in ("<=", ">="):
+        op = qual[0].value
+    elif kinds in (["MORE", "THAN"], []):
+        op = "<=" if negated else (">=" if kinds else "==")
+    else:
+        return None
+    if negated and op == ">=":
+        return None
+    if not negated and not kinds:
+        return None
+    expr_tokens = rest[:by] + rest[num_j + 1:]
+    lhs = parse_expr(pre, n_vars, allow_total=False)
+    rhs = parse_expr(expr_tokens, n_vars, allow_total=False)
+    if lhs is None or rhs is None or not rhs.coefs or rhs.const or lhs.const:
+        return None
+    rhs.const = rest[num_j].value
+    rhs.nids.append(rest[num_j].nid)
+    row = _row(lhs, rhs, op, "exceeds by")
+    return [row] if row else None
+
+
+def _range_rows(tokens: list[Token], n_vars: int) -> list[Row] | None:
+    """``X can range from 0 to 10``; ``X (0 to 700)``; ``between 10 and 100 units for X``."""
+    ranges = [i for i, t in enumerate(tokens) if t.kind == "RANGE"]
+    if len(ranges) != 1 or any(t.kind == "CMP" and t.value in _STRONG for t in tokens):
+        return None
+    i = ranges[0]
+    rest = [t for j, t in enumerate(tokens) if j != i and not (t.kind == "CMP")]
+    if any(t.kind == "NUM" for t in rest):
+        return None
+    lhs = parse_expr(rest, n_vars, allow_total=True)
+    if lhs is None or not lhs.coefs or lhs.const:
+        return None
+    lo, hi = tokens[i].value
+    rows = [Row(dict(lhs.coefs), ">=", lo.value, {lo.nid}, 0.0, "range"),
+            Row(dict(lhs.coefs), "<=", hi.value, {hi.nid}, 0.0, "range")]
+    return rows
+
+
+def _respectively_rows(tokens: list[Token]) -> list[Row] | None:
+    """``X and Y can receive at most 100 and 80 units respectively``."""
+    found = _cmp_index(tokens)
+    if found is None:
+        return None
+    _, op, penalty = found
+    pairs = coef_list(tokens)
+    if pairs is None:
+        return None
+    return [Row({k: 1.0}, op, v, {nid}, penalty, "bound") for k, (v, nid) in pairs.items()]
+
+
+def coef_list(tokens: list[Token], n_vars: int | None = None) -> dict[int, tuple[float, int]] | None:
+    """Per-quantity numbers: ``X costs 5 and Y costs 3``, ``5 for X, 3 for Y``, ``5 and 3 ... respectively``.
+
+    With ``respectively`` and no quantity named, the numbers go to the quantities in declaration order
+    (``n_vars`` must then match).
+    """
+    items = [t for t in tokens if t.kind in ("NUM", "VAR")]
+    nums = [t for t in items if t.kind == "NUM"]
+    vars_ = [t for t in items if t.kind == "VAR"]
+    if not nums:
+        return None
+    resp = any(t.kind == "RESP" for t in tokens)
+    out: dict[int, tuple[float, int]] = {}
+    if resp and not vars_ and n_vars is not None and len(nums) == n_vars:
+        return {k: (_num(t), t.nid) for k, t in enumerate(nums)}
+    if len(nums) != len(vars_) or len({t.value for t in vars_}) != len(vars_):
+        return None
+    pattern = "".join("N" if t.kind == "NUM" else "V" for t in items)
+    n = len(nums)
+    if resp or pattern in ("V" * n + "N" * n, "N" * n + "V" * n):
+        pairs = list(zip(vars_, nums, strict=True))
+    elif pattern == "VN" * n:
+        pairs = [(items[2 * i], items[2 * i + 1]) for i in range(n)]
+    elif pattern == "NV" * n:
+        pairs = [(items[2 * i + 1], items[2 * i]) for i in range(n)]
+    else:
+        return None
+    for var, num in pairs:
+        out[var.value] = (_num(num), num.nid)
+    return out

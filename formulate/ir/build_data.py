@@ -1,0 +1,353 @@
+"""Build sets and parameter tables from a Formulation, in dependency order (language.md §2–§3)."""
+
+from __future__ import annotations
+
+import ast
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from formulate.errors import FormulationError
+from formulate.ir.data import Domain, ParamData, SetData
+from formulate.ir.evaluate import Evaluator, Table
+from formulate.ir.expr import parse_expression
+from formulate.ir.model import Parameter
+from formulate.ir.values import Data, Mem
+
+
+def _member(value: Any, where: str) -> Any:
+    if isinstance(value, bool):
+        raise FormulationError(f"`{value}` is a boolean, not a member", where,
+                               "quote it (YAML 1.2 reads true/false as booleans) or use another name")
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise FormulationError(f"`{value}` is not an integer or a string", where, "members are integers or strings")
+    if isinstance(value, list | tuple):
+        return tuple(_member(v, where) for v in value)
+    if isinstance(value, int | str):
+        return value
+    raise FormulationError(f"`{value!r}` is not a member", where, "members are integers, strings or lists of them")
+
+
+def set_members_from_list(values: list, where: str) -> list:
+    members = [_member(v, where) for v in values]
+    arities = {len(m) if isinstance(m, tuple) else 1 for m in members}
+    if len(arities) > 1:
+        raise FormulationError("mixes single members and tuples of different lengths", where,
+                               "write every member the same way, e.g. all as [a, b] pairs")
+    return list(dict.fromkeys(members))
+
+
+def evaluate_set_expression(ev: Evaluator, text: str, where: str) -> list:
+    """Members of a set written as `range(a, b)`, a comprehension, or a list expression."""
+    tree = parse_expression(text, where)
+    one = Table(1)
+    if isinstance(tree, ast.Call) and getattr(tree.func, "id", "") == "range":
+        s, _, codes, _ = ev.iterable(tree, one)
+        return ev.codec.decode_many(codes)
+    if isinstance(tree, ast.SetComp | ast.ListComp | ast.GeneratorExp):
+        expanded, _ = ev.expand(tree.generators, one)
+        value = ev.eval(tree.elt, expanded)
+        mem = value if isinstance(value, Mem) else ev.to_codes(value, tree.elt, expanded)
+        if mem.codes.ndim == 1:
+            members = ev.codec.decode_many(mem.codes)
+        else:
+            columns = [ev.codec.decode_many(mem.codes[:, c]) for c in range(mem.codes.shape[1])]
+            members = list(zip(*columns, strict=True))
+        return list(dict.fromkeys(members))
+    if isinstance(tree, ast.List | ast.Tuple):
+        return set_members_from_list([ast.literal_eval(e) for e in tree.elts], where)
+    if isinstance(tree, ast.Name) and ev.ctx.get_set(tree.id) is not None:
+        return list(ev.ctx.get_set(tree.id).members)  # type: ignore[union-attr]
+    raise FormulationError(f"cannot build a set from `{text}`", where,
+                           "write a list, `range(a, b)` or a quoted comprehension `{(i, j) for i in I for j in J if ...}`")
+
+
+class TableBuilder:
+    """Fills a dense parameter table from mappings, nested lists or CSV rows."""
+
+    def __init__(self, name: str, domain: Domain, codec) -> None:
+        self.name = name
+        self.domain = domain
+        self.codec = codec
+        self.where = f"parameter `{name}`"
+        self.values = np.zeros(domain.size, dtype=float)
+        self.codes = np.zeros(domain.size, dtype=np.int64)
+        self.present = np.zeros(domain.size, dtype=bool)
+        self.kinds: set[str] = set()
+
+    def put(self, flat: int, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool):
+            raise FormulationError(f"value `{value}` is a boolean", self.where, "write 1 or 0")
+        if isinstance(value, int | float):
+            self.values[flat] = float(value)
+            self.kinds.add("number")
+        elif isinstance(value, str):
+            number = _number(value)
+            if number is not None:
+                self.values[flat] = number
+                self.kinds.add("number")
+            else:
+                self.codes[flat] = self.codec.encode(value)
+                self.kinds.add("member")
+        else:
+            raise FormulationError(f"value `{value!r}` is not a number or a member", self.where,
+                                   "give numbers (or set members) at the innermost level")
+        self.present[flat] = True
+
+    def fill(self, values: Any) -> None:
+        sets = self.domain.sets
+        if not isinstance(values, dict | list) and values is not None:
+            for flat in range(self.domain.size):
+                self.put(flat, values)
+            return
+        if isinstance(values, list) and self._fill_dense(values):
+            return
+        self._fill_level(values, 0, 0, [])
+        del sets
+
+    def _fill_dense(self, values: list) -> bool:
+        """Fast path: nested lists of numbers with exactly the domain's shape."""
+        shape = tuple(len(s) for s in self.domain.sets)
+        try:
+            array = np.asarray(values, dtype=float)
+        except (ValueError, TypeError):
+            return False
+        if array.shape != shape:
+            return False
+        self.values[:] = array.reshape(-1)
+        self.present[:] = ~np.isnan(self.values)
+        self.kinds.add("number")
+        return True
+
+    def _fill_level(self, values: Any, level: int, flat: int, path: list) -> None:
+        sets = self.domain.sets
+        s = sets[level]
+        last = level == len(sets) - 1
+        if isinstance(values, list):
+            if len(values) != len(s):
+                where_text = f"row {path[-1] + 1} has" if path and isinstance(path[-1], int) else "has"
+                if level == 0:
+                    raise FormulationError(f"{len(values)} values but set `{s.name}` has {len(s)} members",
+                                           self.where, f"give one value per member of {s.name} {s.preview()}")
+                raise FormulationError(f"{where_text} {len(values)} values but set `{s.name}` has {len(s)} members",
+                                       self.where, f"give one value per member of {s.name} {s.preview()}")
+            items = list(enumerate(values))
+        elif isinstance(values, dict):
+            items = []
+            for key, v in values.items():
+                pos = self._position(s, key)
+                items.append((pos, v))
+        else:
+            raise FormulationError(f"expected a list or mapping for set `{s.name}`, got `{values!r}`", self.where,
+                                   "nest one level per index set")
+        for pos, v in items:
+            child = flat * len(s) + pos
+            if last:
+                self.put(child, v)
+            elif v is not None:
+                self._fill_level(v, level + 1, child, path + [pos])
+
+    def _position(self, s: SetData, key: Any) -> int:
+        if isinstance(key, bool):
+            raise FormulationError(f"key `{key}` is a boolean", self.where, "quote the key")
+        candidates = [key]
+        if isinstance(key, str):
+            number = _number(key)
+            if number is not None and float(number).is_integer():
+                candidates.append(int(number))
+            if s.arity > 1:
+                parts = [p.strip().strip("'\"") for p in key.strip("()[] ").split(",")]
+                candidates.append(tuple(_number(p) if _number(p) is not None and float(_number(p)).is_integer()
+                                        and not p.isalpha() else p for p in parts))
+                candidates[-1] = tuple(int(p) if isinstance(p, float) else p for p in candidates[-1])
+        elif isinstance(key, int):
+            candidates.append(str(key))
+        for c in candidates:
+            pos = s.position_of(c)
+            if pos is not None:
+                return pos
+        raise FormulationError(f"key `{key}` is not a member of set `{s.name}` {s.preview()}", self.where,
+                               "use the set's members as keys")
+
+    def fill_csv(self, path: Path) -> None:
+        sets = self.domain.sets
+        try:
+            with path.open(newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                header = [h.strip() for h in next(reader)]
+                rows = list(reader)
+        except FileNotFoundError:
+            raise FormulationError(f"file `{path}` does not exist", self.where,
+                                   "give a path relative to the formulation file") from None
+        except StopIteration:
+            raise FormulationError(f"file `{path}` is empty", self.where, "write a header row") from None
+        expected = [s.name for s in sets] + ["value"]
+        if [h.lower() if h.lower() == "value" else h for h in header] != expected:
+            raise FormulationError(f"`{path.name}` has columns {header}, expected {expected}", self.where,
+                                   "name one column per index set, as the set, and a `value` column")
+        k = len(sets)
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(k + 1)]
+        codes = []
+        for c, s in enumerate(sets):
+            raw = columns[c]
+            kinds = {type(m) for m in s.members[:1]}
+            if int in kinds:
+                try:
+                    codes.append(np.asarray(raw, dtype=np.int64) * 2)
+                    continue
+                except ValueError:
+                    pass
+            codes.append(np.fromiter((self.codec.encode(_csv_member(v)) for v in raw), dtype=np.int64,
+                                     count=len(raw)))
+        flat = self.domain.flat_positions(codes, [])
+        if (flat < 0).any():
+            bad = int(np.argmax(flat < 0))
+            raise FormulationError(f"`{path.name}` row {bad + 2}: key {[columns[c][bad] for c in range(k)]} is not in "
+                                   f"[{self.domain.names()}]", self.where, "fix the key or the set")
+        try:
+            self.values[flat] = np.asarray(columns[k], dtype=float)
+            self.kinds.add("number")
+        except ValueError:
+            for f, v in zip(flat.tolist(), columns[k], strict=True):
+                self.put(f, v)
+        self.present[flat] = True
+
+    def result(self, default: Any) -> ParamData:
+        if len(self.kinds) > 1:
+            raise FormulationError("mixes numbers and members", self.where, "give numbers, or members, not both")
+        is_member = self.kinds == {"member"} or (not self.kinds and isinstance(default, str))
+        if is_member:
+            d = self.codec.encode(default) if default is not None else None
+            return ParamData(self.name, self.domain, self.codes, self.present, True, d)
+        if isinstance(default, str):
+            number = _number(default)
+            if number is None:
+                raise FormulationError(f"default `{default}` is not a number", self.where, "give a number")
+            default = number
+        return ParamData(self.name, self.domain, self.values, self.present, False, default)
+
+
+def _csv_member(text: str) -> Any:
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _number(text: Any) -> float | None:
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text)
+    if not isinstance(text, str):
+        return None
+    t = text.strip().lower()
+    if t in ("inf", ".inf", "+inf", "infinity"):
+        return float("inf")
+    if t in ("-inf", "-.inf", "-infinity"):
+        return float("-inf")
+    try:
+        return float(t.replace(",", "")) if t and (t[0].isdigit() or t[0] in "+-.") else None
+    except ValueError:
+        return None
+
+
+def build_parameter(ev: Evaluator, name: str, spec: Any, sets: dict[str, SetData], base_dir: Path | None) -> ParamData:
+    """A parameter from its declaration: a number, a derived expression, or a table."""
+    where = f"parameter `{name}`"
+    codec = ev.codec
+    if isinstance(spec, bool):
+        raise FormulationError(f"value `{spec}` is a boolean", where, "write 1 or 0")
+    if isinstance(spec, int | float):
+        return ParamData(name, Domain([]), np.array([float(spec)]), np.array([True]))
+    if isinstance(spec, str):
+        number = _number(spec)
+        if number is not None:
+            return ParamData(name, Domain([]), np.array([number]), np.array([True]))
+        return derived_parameter(ev, name, spec)
+    assert isinstance(spec, Parameter)
+    index = spec.index or []
+    domain_sets = []
+    for set_name in index:
+        if set_name not in sets:
+            s = ev.ctx.get_set(set_name)
+            if s is None:
+                from formulate.errors import did_you_mean
+
+                hint = did_you_mean(set_name, list(sets) + ev.ctx.all_names())
+                raise FormulationError(f"index set `{set_name}` is not defined", where,
+                                       hint or "declare it under `sets`")
+            sets[set_name] = s
+        domain_sets.append(sets[set_name])
+    domain = Domain(domain_sets)
+    builder = TableBuilder(name, domain, codec)
+    if spec.file is not None:
+        if spec.values is not None:
+            raise FormulationError("gives both `values` and `file`", where, "keep one")
+        path = Path(spec.file)
+        if not path.is_absolute():
+            path = (base_dir or Path.cwd()) / path
+        builder.fill_csv(path)
+    elif not index:
+        if spec.values is None:
+            raise FormulationError("has no `values`", where, "give `values:` or a number")
+        builder.put(0, spec.values)
+    elif spec.values is not None:
+        builder.fill(spec.values)
+    elif spec.default is None:
+        raise FormulationError("has neither `values`, `file` nor `default`", where, "give `values:`")
+    return builder.result(spec.default)
+
+
+def derived_parameter(ev: Evaluator, name: str, text: str) -> ParamData:
+    """A quoted data expression: a scalar, or a dict comprehension over sets."""
+    where = f"parameter `{name}`"
+    tree = parse_expression(text, where)
+    one = Table(1)
+    if isinstance(tree, ast.DictComp):
+        expanded, _ = ev.expand(tree.generators, one)
+        key = ev.eval(tree.key, expanded)
+        mem = key if isinstance(key, Mem) else ev.to_codes(key, tree.key, expanded)
+        key_names = [e.id for e in tree.key.elts] if isinstance(tree.key, ast.Tuple) else \
+            [tree.key.id] if isinstance(tree.key, ast.Name) else []
+        sets = []
+        for k in key_names:
+            bound = expanded.binds.get(k)
+            if bound is None or bound.set is None:
+                sets = []
+                break
+            sets.append(bound.set)
+        if not sets:
+            raise FormulationError(f"cannot tell the index sets of `{text}`", where,
+                                   "write keys as loop names bound to sets, e.g. `{p: ... for p in P}`")
+        domain = Domain(sets)
+        value = ev.eval(tree.value, expanded)
+        flat = domain.flat_positions(mem.components(), [])
+        present = np.zeros(domain.size, dtype=bool)
+        present[flat] = True
+        if isinstance(value, Mem):
+            codes = np.zeros(domain.size, dtype=np.int64)
+            codes[flat] = value.codes
+            return ParamData(name, domain, codes, present, True)
+        data = ev.to_data(value, tree.value, expanded).v.astype(float)
+        values = np.zeros(domain.size)
+        values[flat] = data
+        return ParamData(name, domain, values, present)
+    if isinstance(tree, ast.Name) and ev.ctx.get_param(tree.id) is None and ev.ctx.get_set(tree.id) is None \
+            and ev.ctx.get_var(tree.id) is None:
+        return ParamData(name, Domain([]), np.array([ev.codec.encode(text.strip())]), np.array([True]), True)
+    try:
+        value = ev.eval(tree, one)
+    except FormulationError as exc:
+        raise exc.at(where) from None
+    if isinstance(value, Mem):
+        return ParamData(name, Domain([]), value.codes[:1].copy(), np.array([True]), True)
+    if not isinstance(value, Data):
+        raise FormulationError(f"`{text}` depends on variables", where,
+                               "parameters are data: compute them from sets and other parameters only")
+    return ParamData(name, Domain([]), value.v[:1].astype(float), np.array([True]))
