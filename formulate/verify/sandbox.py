@@ -61,11 +61,23 @@ SANDBOX_WORKDIR = "/tmp/work"
 SCRIPT_NAME = "script.py"
 
 KilledReason = str  # None | "timeout" | "cpu" | "memory" | "signal"
-_MEMORY_MARKERS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "Out of memory", "out of memory")
+_MEMORY_MARKERS = (
+    "MemoryError",
+    "std::bad_alloc",
+    "Cannot allocate memory",
+    "Out of memory",
+    "out of memory",
+)
 
 
-class SandboxError(RuntimeError):
-    """The sandbox itself could not be set up as required (not an error of the script)."""
+try:
+    from formulate.errors import FormulateError as _ErrorBase
+except ImportError:  # run as the launcher (python -I -S): only the standard library is importable
+    _ErrorBase = RuntimeError  # type: ignore[misc,assignment]
+
+
+class SandboxError(_ErrorBase):
+    """The sandbox could not be set up as required (not an error of the script)."""
 
 
 @dataclass
@@ -136,7 +148,9 @@ def run_script(
     result, setup_failed = _run_once(code, config, child_env, timeout_s, max_output_bytes)
     if setup_failed:
         if require_containment:
-            raise SandboxError(f"the sandbox could not be contained ({result.containment}); the script was not run")
+            raise SandboxError(
+                f"the sandbox could not be contained ({result.containment}); the script was not run"
+            )
         # the namespace setup failed part-way: run again without it, and say so in the result
         config["isolate"] = False
         first = result.containment
@@ -186,8 +200,9 @@ def _run_once(
             proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
-        _kill_group(proc.pid)  # also sweeps stragglers in the fallback mode
-        proc.wait()
+        finally:  # on timeout, on an interrupt, and to sweep stragglers in the fallback mode
+            _kill_group(proc.pid)
+            proc.wait()
         for t in readers:
             t.join(timeout=2.0)
         for f in (proc.stdout, proc.stderr):
@@ -278,7 +293,7 @@ def _scrubbed_env(python: str, extra: Mapping[str, str] | None) -> dict[str, str
 
 def _hidden_dirs() -> list[str]:
     """Directories likely to hold secrets, hidden from the script (``/root`` and the caller's home)."""
-    dirs = {"/root"}
+    dirs = {"/root", os.path.expanduser("~")}
     try:
         import pwd
 
@@ -294,12 +309,20 @@ def _python_paths(python: str) -> list[str]:
     paths.add(os.path.dirname(os.path.dirname(os.path.realpath(python))))
     if os.path.realpath(python) == os.path.realpath(sys.executable):
         paths.update({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
-        paths.update(p for p in sys.path if p and os.path.isdir(p) and ("-packages" in p or p.startswith(sys.prefix)))
+        paths.update(
+            p for p in sys.path if p and os.path.isdir(p) and ("-packages" in p or p.startswith(sys.prefix))
+        )
     return sorted(os.path.realpath(p) for p in paths if p and os.path.isdir(p))
 
 
 def _result(
-    returncode: int, out: _Capture, err: _Capture, status: _Capture, wall: float, timed_out: bool, config: dict
+    returncode: int,
+    out: _Capture,
+    err: _Capture,
+    status: _Capture,
+    wall: float,
+    timed_out: bool,
+    config: dict,
 ) -> tuple[SandboxResult, bool]:
     events: dict[str, dict] = {}
     for line in status.text().splitlines():
@@ -364,6 +387,7 @@ def _formulate_sandbox_main():
     import sys
     script, allowed = sys.argv[1], sys.argv[2]
     sys.argv = [script]
+    sys.stdout.reconfigure(line_buffering=True)
     if allowed != "*":
         ok = set(allowed.split(",")) | set(sys.stdlib_module_names) | set(sys.builtin_module_names)
         listed = ", ".join(sorted(set(allowed.split(","))))
@@ -394,9 +418,8 @@ def _formulate_sandbox_main():
         raise
     except BaseException:
         kind, value, tb = sys.exc_info()
-        if tb is not None and tb.tb_next is not None and not isinstance(value, SyntaxError):
-            tb = tb.tb_next
-        sys.excepthook(kind, value, tb)
+        tb = None if isinstance(value, SyntaxError) or tb is None else tb.tb_next  # hide this frame
+        sys.excepthook(kind, value.with_traceback(tb), tb)
         sys.exit(1)
 
 
@@ -443,11 +466,16 @@ class _Launcher:
 
     def prctl(self, option: int, arg: int) -> None:
         c = self.ctypes
-        self._check(self.libc.prctl(c.c_int(option), c.c_ulong(arg), c.c_ulong(0), c.c_ulong(0), c.c_ulong(0)), "prctl")
+        self._check(
+            self.libc.prctl(c.c_int(option), c.c_ulong(arg), c.c_ulong(0), c.c_ulong(0), c.c_ulong(0)),
+            "prctl",
+        )
 
-    def mount(self, source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    def mount(
+        self, source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None
+    ) -> None:
         c = self.ctypes
-        enc = (lambda s: None if s is None else s.encode())  # noqa: E731
+        enc = lambda s: None if s is None else s.encode()  # noqa: E731
         rc = self.libc.mount(enc(source), enc(target), enc(fstype), c.c_ulong(flags), enc(data))
         self._check(rc, f"mount {target}")
 
@@ -455,7 +483,12 @@ class _Launcher:
         c = self.ctypes
 
         class MountAttr(c.Structure):
-            _fields_ = [("attr_set", c.c_uint64), ("attr_clr", c.c_uint64), ("propagation", c.c_uint64), ("userns_fd", c.c_uint64)]
+            _fields_ = [
+                ("attr_set", c.c_uint64),
+                ("attr_clr", c.c_uint64),
+                ("propagation", c.c_uint64),
+                ("userns_fd", c.c_uint64),
+            ]
 
         attr = MountAttr(attr_set, 0, 0, 0)
         rc = self.libc.syscall(
@@ -529,7 +562,9 @@ class _Launcher:
             pid, status, usage = os.wait4(-1, 0)
             if pid == child:
                 self.report(
-                    "exit", returncode=os.waitstatus_to_exitcode(status), cpu_s=usage.ru_utime + usage.ru_stime
+                    "exit",
+                    returncode=os.waitstatus_to_exitcode(status),
+                    cpu_s=usage.ru_utime + usage.ru_stime,
                 )
                 return
 
@@ -551,7 +586,9 @@ class _Launcher:
         cfg = self.cfg
         self.mount(None, "/", None, _MS_REC | _MS_PRIVATE)
         hidden = [h for h in cfg["hide"] if os.path.isdir(h)]
-        reveal = [p for p in cfg["reveal"] if any(p == h or p.startswith(h.rstrip("/") + "/") for h in hidden)]
+        reveal = [
+            p for p in cfg["reveal"] if any(p == h or p.startswith(h.rstrip("/") + "/") for h in hidden)
+        ]
         reveal_fds = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in reveal if os.path.isdir(p)}
         self.mount_setattr_recursive("/", _MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID)
         tmp_opts = f"size={int(cfg['disk_mb'])}m,mode=1777"
@@ -601,7 +638,7 @@ class _Launcher:
             os.closerange(3, 65536)
             env = dict(os.environ, HOME=workdir, TMPDIR=workdir, PWD=workdir)
             script = os.path.join(workdir, SCRIPT_NAME)
-            argv = [cfg["python"], "-E", "-s", "-u", "-B", "-X", "utf8", "-c", _BOOTSTRAP, script, cfg["allow"]]
+            argv = [cfg["python"], "-E", "-s", "-B", "-X", "utf8", "-c", _BOOTSTRAP, script, cfg["allow"]]
             os.execve(cfg["python"], argv, env)
         except BaseException as exc:  # noqa: BLE001
             os.write(2, f"sandbox: could not start the script: {exc}\n".encode())
