@@ -138,6 +138,31 @@ def test_plain_400_is_an_error_not_a_fallback(fake_openai):
     assert server.count == 1
 
 
+def test_max_completion_tokens_and_default_temperature_adaptation(fake_openai):
+    server = fake_openai(
+        [
+            Reply(
+                400,
+                {"error": {"message": "Unsupported parameter: 'max_tokens'. Use 'max_completion_tokens'."}},
+            ),
+            Reply(400, {"error": {"message": "'temperature' does not support 0 with this model; only 1 is"}}),
+            chat_reply("ok"),
+            chat_reply("again"),
+        ]
+    )
+    model = make(server)
+    assert model.chat(ChatRequest(HELLO, max_tokens=9)).text == "ok"
+    assert model.chat(ChatRequest(HELLO, max_tokens=9)).text == "again"
+    assert [
+        ("max_tokens" in r, r.get("max_completion_tokens"), "temperature" in r) for r in server.requests
+    ] == [
+        (True, None, True),
+        (False, 9, True),
+        (False, 9, False),
+        (False, 9, False),
+    ]
+
+
 def test_n_completions_tops_up_short_replies(fake_openai):
     server = fake_openai(
         [chat_reply(["a", "b"], completion_tokens=2), chat_reply(["c"], completion_tokens=1)]

@@ -61,9 +61,13 @@ def request_hash(identity: str, request: ChatRequest) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _with_index(digest: str, sample_index: int) -> str:
+    return hashlib.sha256(f"{digest}:{sample_index}".encode()).hexdigest()
+
+
 def cache_key(identity: str, request: ChatRequest, sample_index: int) -> str:
     """The cache key of one request at one sample index."""
-    return hashlib.sha256(f"{request_hash(identity, request)}:{sample_index}".encode()).hexdigest()
+    return _with_index(request_hash(identity, request), sample_index)
 
 
 def _to_json(response: ChatResponse) -> dict[str, Any]:
@@ -125,7 +129,7 @@ class CachedModel(ChatModel):
                 else:
                     index = self._seen[digest]
                     self._seen[digest] += 1
-                keys.append(hashlib.sha256(f"{digest}:{index}".encode()).hexdigest())
+                keys.append(_with_index(digest, index))
         return keys
 
     def _read(self, key: str) -> ChatResponse | None:

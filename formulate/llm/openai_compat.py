@@ -66,8 +66,12 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-class _FormatRejected(Exception):
-    """The server refused the ``response_format`` we sent (HTTP 400)."""
+class _BadRequest(Exception):
+    """HTTP 400: the caller may adapt the payload (structured output, parameter names) and ask again."""
+
+    def __init__(self, body: str) -> None:
+        super().__init__(body)
+        self.body = body
 
 
 class OpenAICompatModel(ChatModel):
@@ -104,6 +108,8 @@ class OpenAICompatModel(ChatModel):
         self._slots = threading.Semaphore(self.concurrency)
         self._lock = threading.Lock()
         self._format_mode = _FORMAT_MODES[0]
+        self._max_tokens_field = "max_tokens"  # newer OpenAI models want max_completion_tokens
+        self._send_temperature = True  # some reasoning models accept only the default
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         self._client = httpx.Client(
             headers=headers,
@@ -159,16 +165,15 @@ class OpenAICompatModel(ChatModel):
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _payload(self, request: ChatRequest, n: int, seed: int | None, mode: str) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "model": self.model,
-            "messages": request.messages,
-            "temperature": request.temperature,
-        }
+    def _payload(self, request: ChatRequest, n: int, seed: int | None) -> dict[str, Any]:
+        mode = self._format_mode
+        payload: dict[str, Any] = {"model": self.model, "messages": request.messages}
+        if self._send_temperature:
+            payload["temperature"] = request.temperature
         if n > 1:
             payload["n"] = n
         if request.max_tokens is not None:
-            payload["max_tokens"] = request.max_tokens
+            payload[self._max_tokens_field] = request.max_tokens
         if seed is not None:
             payload["seed"] = seed
         if request.json_schema is not None and mode == "json_schema":
@@ -185,22 +190,43 @@ class OpenAICompatModel(ChatModel):
         return payload
 
     def _complete(self, request: ChatRequest, n: int, seed: int | None) -> dict[str, Any]:
-        """One chat completion, stepping down the structured-output modes the server rejects."""
-        while True:
-            mode = self._format_mode
+        """One chat completion; on a 400 that names something we can change, change it and ask again."""
+        for _ in range(len(_FORMAT_MODES) + 3):
+            payload = self._payload(request, n, seed)
             try:
-                return self._post(self._payload(request, n, seed, mode))
-            except _FormatRejected as exc:
-                with self._lock:
-                    if self._format_mode == mode:
-                        self._format_mode = _FORMAT_MODES[_FORMAT_MODES.index(mode) + 1]
-                        log.warning(
-                            "%s: the server rejected response_format %s (%s); using %s from now on",
-                            self.spec,
-                            mode,
-                            exc,
-                            self._format_mode,
-                        )
+                return self._post(payload)
+            except _BadRequest as exc:
+                if not self._adapt(exc.body, payload):
+                    raise ModelError(
+                        f"the server at {self.url} rejected the request (HTTP 400): {exc.body}"
+                    ) from None
+        raise ModelError(f"the server at {self.url} keeps rejecting the request (HTTP 400)")
+
+    def _adapt(self, body: str, payload: dict[str, Any]) -> bool:
+        """Remember, for this model instance, what the server refused; True when the next payload differs."""
+        low = body.lower()
+        with self._lock:
+            if "max_tokens" in payload and "max_completion_tokens" in low:
+                self._max_tokens_field = "max_completion_tokens"
+                log.warning("%s: sending max_completion_tokens instead of max_tokens", self.spec)
+                return True
+            if "temperature" in payload and "temperature" in low and ("support" in low or "only" in low):
+                self._send_temperature = False
+                log.warning("%s: the server accepts only its default temperature; not sending one", self.spec)
+                return True
+            if "response_format" in payload and any(w in low for w in _FORMAT_WORDS):
+                sent = payload["response_format"]["type"]
+                if self._format_mode == sent:
+                    self._format_mode = _FORMAT_MODES[_FORMAT_MODES.index(sent) + 1]
+                    log.warning(
+                        "%s: the server rejected response_format %s (%s); using %s from now on",
+                        self.spec,
+                        sent,
+                        _one_line(body, 120),
+                        self._format_mode,
+                    )
+                return True
+        return False
 
     def _backoff(self, attempt: int) -> float:
         delay = min(self.backoff_max, self.backoff_base * 2**attempt)
@@ -232,7 +258,7 @@ class OpenAICompatModel(ChatModel):
                     if retry_after is not None:
                         wait = min(retry_after, self.retry_after_max)
                 else:
-                    self._raise_for_client_error(response, payload)
+                    self._raise_for_client_error(response)
             if attempt + 1 < attempts:
                 wait = self._backoff(attempt) if wait is None else wait
                 log.info(
@@ -243,15 +269,15 @@ class OpenAICompatModel(ChatModel):
             f"{self.spec}: no usable reply from {self.url} after {attempts} attempt(s); last error: {last}"
         )
 
-    def _raise_for_client_error(self, response: httpx.Response, payload: dict[str, Any]) -> None:
+    def _raise_for_client_error(self, response: httpx.Response) -> None:
         status = response.status_code
         body = _one_line(response.text, 300)
         if status == 401:
             raise ModelError(
                 f"the server rejected the API key (401) at {self.url}; check OPENAI_API_KEY or --api-key"
             )
-        if status == 400 and "response_format" in payload and any(w in body.lower() for w in _FORMAT_WORDS):
-            raise _FormatRejected(body)
+        if status == 400:
+            raise _BadRequest(body)
         if status == 403:
             raise ModelError(
                 f"the server at {self.url} refused access (403) for model `{self.model}`: {body}"
