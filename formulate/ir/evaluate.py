@@ -158,8 +158,13 @@ class Evaluator:
     def eval_data(self, node: ast.AST, table: Table) -> Data:
         return self.to_data(self.eval(node, table), node, table)
 
-    def eval_condition(self, node: ast.AST, table: Table, kind: str = "the filter") -> np.ndarray:
-        """A data-only condition as a boolean mask; a variable in it is the error of language.md §7."""
+    def eval_condition(self, node: ast.AST, table: Table, kind: str = "the filter",
+                       outer: tuple[Table, np.ndarray] | None = None) -> np.ndarray:
+        """A data-only condition as a boolean mask; a variable in it is the error of language.md §7.
+
+        ``outer`` (the table a generator expanded, and each row's parent) locates the error at the
+        binding of the enclosing row rather than at the generator's own indices.
+        """
         try:
             value = self.eval(node, table)
             if isinstance(value, Data):
@@ -168,9 +173,10 @@ class Evaluator:
                 raise self.error(f"{kind} `{_unparse(node)}` is a member, not a condition", table, 0)
             raise VariableInData(_first_variable(node, self.ctx) or "?")
         except VariableInData as exc:
+            where_table, row = (outer[0], int(outer[1][0]) if len(outer[1]) else -1) if outer else (table, 0)
             raise self.error(
                 f"{kind} `{_unparse(node)}` depends on variable `{exc.name}`; filters select indices from data",
-                table, 0, "for a row that holds only when a binary is 1, use `when:`") from None
+                where_table, row, "for a row that holds only when a binary is 1, use `when:`") from None
 
     def _eval_Constant(self, node: ast.Constant, table: Table, sign: int) -> Value:
         value = node.value
@@ -479,8 +485,11 @@ class Evaluator:
         for value, sub in ((left, ln), (right, rn)):
             if isinstance(value, Mem) and value.codes.ndim == 1 and ((value.codes & 1) == 1).any():
                 set_name = value.set.name if value.set is not None else "its set"
-                raise self.error(f"`{_unparse(node)}` compares members of `{set_name}`, which are strings", table, 0,
-                                 f"write `ord({_unparse(sub)}) {_CMP_TEXT[type(op)]} ...` to compare positions")
+                fix = f"write `ord({_unparse(ln)}) {_CMP_TEXT[type(op)]} ord({_unparse(rn)})`" \
+                    if isinstance(left, Mem) and isinstance(right, Mem) else \
+                    f"compare positions with `ord({_unparse(sub)})`"
+                raise self.error(f"`{_unparse(node)}` compares members of `{set_name}`, which are strings", None, -1,
+                                 fix)
         a = self.to_data(left, ln, table).v
         b = self.to_data(right, rn, table).v
         return _CMP_FUNCS[type(op)](a, b)
@@ -557,7 +566,7 @@ class Evaluator:
             current, rows = self._expand_one(gen, current)
             parent = parent[rows]
             for cond in gen.ifs:
-                mask = self.eval_condition(cond, current)
+                mask = self.eval_condition(cond, current, outer=(table, parent))
                 if not mask.all():
                     keep = np.flatnonzero(mask)
                     current = current.take(keep)
@@ -655,15 +664,15 @@ def quadratic_product(a: Lin, b: Lin) -> Lin:
     ar, ac, av = a.terms()
     br, bc, bv = b.terms()
     result = Lin(n, a.const * b.const)
-    if len(ar):
-        result.chunks.append((ar, ac, av * b.const[ar]))
-    if len(br):
-        result.chunks.append((br, bc, bv * a.const[br]))
+    for rows, cols, vals, const in ((ar, ac, av, b.const), (br, bc, bv, a.const)):
+        scaled = vals * const[rows]
+        keep = scaled != 0
+        if keep.any():
+            result.chunks.append((rows[keep], cols[keep], scaled[keep]))
     if len(ar) and len(br):
         oa, ob = np.argsort(ar, kind="stable"), np.argsort(br, kind="stable")
         ar_s, ac_s, av_s = ar[oa], ac[oa], av[oa]
         br_s, bc_s, bv_s = br[ob], bc[ob], bv[ob]
-        ca = np.bincount(ar_s, minlength=n)
         cb = np.bincount(br_s, minlength=n)
         start_b = np.cumsum(cb) - cb
         reps = cb[ar_s]
@@ -673,7 +682,6 @@ def quadratic_product(a: Lin, b: Lin) -> Lin:
         c1, c2 = ac_s[ia], bc_s[ib]
         lo, hi = np.minimum(c1, c2), np.maximum(c1, c2)
         result.qchunks.append((ar_s[ia], lo, hi, av_s[ia] * bv_s[ib]))
-        del ca
     return result
 
 

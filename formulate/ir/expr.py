@@ -7,6 +7,7 @@ renderer and the code generators all walk the same validated tree.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 
 from formulate.errors import FormulationError
@@ -115,7 +116,11 @@ class _Validator(ast.NodeVisitor):
         self._children(node)
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+        if not isinstance(node.func, ast.Name):
+            self.visit(node.func)
+            raise _fail(f"`{_snippet(node)}`: only the language's functions can be called", self.where,
+                        f"available: {', '.join(FUNCTIONS)}")
+        if node.func.id not in FUNCTIONS:
             name = node.func.id if isinstance(node.func, ast.Name) else _snippet(node.func)
             from formulate.errors import did_you_mean
 
@@ -184,6 +189,17 @@ def _depth(node: ast.AST, limit: int) -> int:
     return best
 
 
+def _bracket_depth(text: str) -> int:
+    depth = best = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return best
+
+
 def _parse_raw(text: str, where: str | None) -> ast.expr:
     if not isinstance(text, str):
         raise _fail(f"expected an expression string, got {type(text).__name__} `{text!r}`", where,
@@ -194,12 +210,14 @@ def _parse_raw(text: str, where: str | None) -> ast.expr:
     stripped = " ".join(text.strip().splitlines())
     if not stripped:
         raise _fail("empty expression", where, "write an expression such as `x + y <= 10`")
-    if stripped.count("(") + stripped.count("[") > MAX_DEPTH * 4:
+    if _bracket_depth(stripped) > MAX_DEPTH:
         raise _fail(f"expression nests deeper than {MAX_DEPTH} levels", where, "simplify the expression")
     errors: list[str] = []
     for candidate in (stripped, f"({stripped})"):
         try:
-            tree = ast.parse(candidate, mode="eval")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(candidate, mode="eval")
         except SyntaxError as exc:
             errors.append(exc.msg or "invalid syntax")
             continue

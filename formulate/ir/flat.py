@@ -6,8 +6,8 @@ Columns are grouped by variable and rows by constraint, so names such as ``x[cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np

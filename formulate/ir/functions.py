@@ -19,8 +19,8 @@ INF = np.inf
 def lin_bounds(lin: Lin, col_lo: np.ndarray, col_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Interval bounds of each row of an affine expression over the column bounds."""
     rows, cols, coefs = lin.terms()
-    lo_t = np.where(coefs > 0, coefs * col_lo[cols], np.where(coefs < 0, coefs * col_hi[cols], 0.0))
-    hi_t = np.where(coefs > 0, coefs * col_hi[cols], np.where(coefs < 0, coefs * col_lo[cols], 0.0))
+    with np.errstate(invalid="ignore"):
+        lo_t, hi_t = _term_bounds(coefs, col_lo[cols], col_hi[cols])
     lo = lin.const + np.bincount(rows, weights=lo_t, minlength=lin.n)
     hi = lin.const + np.bincount(rows, weights=hi_t, minlength=lin.n)
     if lin.has_quadratic:
@@ -28,6 +28,15 @@ def lin_bounds(lin: Lin, col_lo: np.ndarray, col_hi: np.ndarray) -> tuple[np.nda
         lo[np.unique(qr)] = -INF
         hi[np.unique(qr)] = INF
     return lo, hi
+
+
+def _term_bounds(coefs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pos, neg = coefs > 0, coefs < 0
+    low = np.zeros(len(coefs))
+    high = np.zeros(len(coefs))
+    low[pos], high[pos] = coefs[pos] * lo[pos], coefs[pos] * hi[pos]
+    low[neg], high[neg] = coefs[neg] * hi[neg], coefs[neg] * lo[neg]
+    return low, high
 
 
 def columns_lin(n: int, rows: np.ndarray, cols: np.ndarray, coefs: np.ndarray | None = None) -> Lin:

@@ -400,7 +400,6 @@ class Grounder:
         assert isinstance(node, ast.Compare)
         operands = [node.left] + list(node.comparators)
         ops = list(node.ops)
-        n = table.n
         if len(ops) == 2 and all(isinstance(o, ast.LtE | ast.Lt) for o in ops) or \
                 len(ops) == 2 and all(isinstance(o, ast.GtE | ast.Gt) for o in ops):
             lo_v = ev.eval(operands[0], table)
@@ -488,7 +487,8 @@ class Grounder:
             qr, qa, qb, qv = expr.qterms()
             for r in range(n):
                 m, q = rows == r, qr == r
-                self.quadratic_rows.append(QuadraticRow(names[r], cols[m], coefs[m], qa[q], qb[q], qv[q],
+                lin_cols, lin_vals = _merged(cols[m], coefs[m])
+                self.quadratic_rows.append(QuadraticRow(names[r], lin_cols, lin_vals, qa[q], qb[q], qv[q],
                                                         float(lower[r] - expr.const[r]),
                                                         float(upper[r] - expr.const[r])))
             return
@@ -648,6 +648,16 @@ class Grounder:
         for name in self.f.variables:
             if name not in used:
                 self.warnings.append(f"variable `{name}` is never used")
+
+
+def _merged(cols: np.ndarray, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sum duplicate columns and drop zeros."""
+    if len(cols) == 0:
+        return cols.astype(np.int64), coefs.astype(float)
+    uniq, inverse = np.unique(cols, return_inverse=True)
+    values = np.bincount(inverse, weights=coefs)
+    keep = values != 0
+    return uniq[keep].astype(np.int64), values[keep]
 
 
 def to_csr(rows: np.ndarray, cols: np.ndarray, coefs: np.ndarray, m: int, n: int):
