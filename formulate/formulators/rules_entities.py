@@ -97,8 +97,10 @@ def _letters(text: str) -> list[Entity]:
         return []
     entities = []
     for letter in chosen:
-        ent = Entity(name=letter.lower(), exact=[rf"(?<![\w'.-]){letter}(?![\w-])",
-                                                 rf"(?<![\w'.-]){letter.lower()}(?![\w'-])"], label=letter)
+        exact = [rf"(?<![\w'.-]){letter}(?![\w-])"]
+        if letter in "XYZW":
+            exact.append(rf"(?<![\w'.-]){letter.lower()}(?![\w'-])")
+        ent = Entity(name=letter.lower(), exact=exact, label=letter)
         for name in _names_beside(text, letter):
             ent.aliases.append(_plural_pattern(name))
             ent.label = ent.label if len(ent.label) > 1 else name
@@ -110,7 +112,9 @@ def _names_beside(text: str, letter: str) -> list[str]:
     """Names such as ``patient care (X)``, ``X (General Medicine)``, ``X represents strength training``."""
     names = []
     for match in re.finditer(rf"([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){{0,2}})\s*\(\s*{letter}\s*\)", text, re.I):
-        name = _clean_item(match.group(1))
+        words = match.group(1).split()
+        cut = max((i for i, w in enumerate(words) if w.lower() in _STOP), default=-1)
+        name = _clean_item(" ".join(words[cut + 1:]))
         if name and name.lower() not in _GENERIC and len(name) > 1:
             names.append(name)
     for match in re.finditer(rf"(?<![\w'-]){letter}\s*\(([A-Za-z][A-Za-z -]{{2,40}})\)", text):

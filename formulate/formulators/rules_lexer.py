@@ -24,6 +24,7 @@ class Token:
     text: str = ""
     nid: int = -1          # global id of a NUM, for the unused-number check
     pct: bool = False
+    word: bool = False     # a NUM written as a word ("three")
 
 
 _PHRASES: list[tuple[str, str, Any]] = [
@@ -84,7 +85,7 @@ _PHRASES: list[tuple[str, str, Any]] = [
     (r",|;|:", "COMMA", None),
 ]
 _PHRASE_RE = re.compile("|".join(f"(?P<g{i}>(?:{p})(?![A-Za-z]))" for i, (p, _, _) in enumerate(_PHRASES)))
-_NUM_RE = re.compile(r"(?<![\w.])(-)?(\d+(?:\.\d+)?|\.\d+)(\s*%)?")
+_NUM_RE = re.compile(r"(?<![\w.])(-)?(\d+(?:\.\d+)?|\.\d+)(\u2060)?(\s*%)?")
 _WORD_RE = re.compile(r"[A-Za-z][\w'-]*")
 
 
@@ -114,7 +115,8 @@ def _lex_gap(text: str, counter: NumberCounter, sentence: str) -> list[Token]:
         if num:
             neg = bool(num.group(1)) and (pos == 0 or not text[pos - 1].isdigit())
             value = float(num.group(2)) * (-1 if neg else 1)
-            tokens.append(Token("NUM", value, num.group(0), counter.new(value, sentence), bool(num.group(3))))
+            tokens.append(Token("NUM", value, num.group(0).replace("\u2060", ""), counter.new(value, sentence),
+                                bool(num.group(4)), bool(num.group(3))))
             pos = num.end()
             continue
         ph = _PHRASE_RE.match(low, pos)
@@ -154,6 +156,11 @@ def _post(tokens: list[Token]) -> list[Token]:
     while i < len(tokens):
         t = tokens[i]
         nxt = tokens[i + 1: i + 4]
+        if (t.kind == "VAR" and len(nxt) >= 3 and nxt[0].kind == "LP" and nxt[1].kind == "VAR"
+                and nxt[1].value == t.value and nxt[2].kind == "RP"):
+            out.append(t)          # "Math (X)": one mention
+            i += 4
+            continue
         if (t.kind in ("BETWEEN", "FROM") and len(nxt) >= 3 and nxt[0].kind == "NUM"
                 and nxt[1].kind in ("AND", "TO") and nxt[2].kind == "NUM"):
             out.append(Token("RANGE", (nxt[0], nxt[2]), "range"))

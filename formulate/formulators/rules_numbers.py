@@ -33,6 +33,9 @@ _NOT_A_NUMBER = re.compile(
     r"\b(?:no one|any one|each one|this one|that one|one another|one of|one or more|one day|one-time|"
     r"one time only)\b", re.I)
 
+#: follows a number that was written as a word ("three projects"), so counts can be told from data
+WORD_MARK = "\u2060"
+
 _NUMBER_WORD = "|".join(list(_UNITS) + list(_TENS) + list(_SCALES))
 _NUMBER_PHRASE = re.compile(rf"\b(?:{_NUMBER_WORD})(?:[- ](?:{_NUMBER_WORD}))*\b", re.I)
 
@@ -87,6 +90,7 @@ def clean_latex(text: str) -> str:
     # thousands separators: 10,000 -> 10000 (but not "2, 3" lists)
     text = re.sub(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d])", lambda m: m.group(1).replace(",", ""), text)
     text = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)(?![\w.])", r"\1 to \2", text)
+    text = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)([A-Za-z])(?![A-Za-z])", r"\1 \2", text)  # 0.5y -> 0.5 y
     return re.sub(r"[ \t]+", " ", text)
 
 
@@ -105,23 +109,40 @@ def numbers_from_words(text: str) -> str:
                       lambda m, v=value: f"{v} times" + (f" as {m.group(1)}" if m.group(1) else ""),
                       text, flags=re.I)
     text = re.sub(r"\bone time\b", "1 times", text, flags=re.I)
+    text = re.sub(r"\b(one|two|three|four|five|six|seven|eight|nine|\d)[- ](halves|thirds?|quarters?|fourths?|fifths?|"
+                  r"sixths?|eighths?|tenths?)(\s+of)?\b", _word_fraction, text, flags=re.I)
     for pattern, value in _FRACTIONS:
         text = re.sub(rf"\b{pattern}\b(?:\s+(?:of|the|times|as))?",
                       lambda m, v=value: _fraction_repl(m.group(0), v), text, flags=re.I)
 
     def number_repl(match: re.Match[str]) -> str:
         value = _words_to_number(match.group(0))
-        return match.group(0) if value is None else _fmt(value)
+        return match.group(0) if value is None else _fmt(value) + WORD_MARK
 
     text = _NUMBER_PHRASE.sub(number_repl, text)
     # digits followed by a scale word: "1.5 million" -> 1500000
-    text = re.sub(r"(\d+(?:\.\d+)?)\s*(million|billion|thousand)\b",
+    text = re.sub(rf"(\d+(?:\.\d+)?){WORD_MARK}?\s*(million|billion|thousand)\b",
                   lambda m: _fmt(round(float(m.group(1)) * _SCALES[m.group(2).lower()], 6)), text, flags=re.I)
-    text = re.sub(r"(\d+(?:\.\d+)?)\s*(?:percent|per cent)\b", r"\1%", text, flags=re.I)
+    text = re.sub(rf"(\d+(?:\.\d+)?){WORD_MARK}?\s*(?:percent|per cent)\b", r"\1%", text, flags=re.I)
     text = re.sub(r"(\d)\s*k\b", lambda m: m.group(1) + "000", text)
     for key, original in protected.items():
         text = text.replace(key, original)
     return text
+
+
+_DENOMS = {"half": 2, "halve": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "eighth": 8,
+           "tenth": 10}
+
+
+def _word_fraction(match: re.Match[str]) -> str:
+    """``three-fifths of`` -> ``0.6 times``."""
+    num = match.group(1).lower()
+    top = float(num) if num.isdigit() else _UNITS[num]
+    den = _DENOMS[match.group(2).lower().rstrip("s")]
+    if top >= den:
+        return match.group(0)
+    value = _fmt(round(top / den, 4))
+    return f"{value} times" if match.group(3) else value
 
 
 def _fraction_repl(matched: str, value: str) -> str:

@@ -51,6 +51,24 @@ def _next_struct(tokens: list[Token], i: int) -> Token | None:
     return None
 
 
+def _attached(tokens: list[Token], i: int) -> bool:
+    """Whether the words between NUM ``tokens[i]`` and the next VAR read as ``3 units of X`` (a coefficient)."""
+    for t in tokens[i + 1:]:
+        if t.kind == "VAR":
+            return True
+        if t.kind == "TO" or (t.kind == "WORD" and t.value in _DETACH) or t.kind == "EACH":
+            return False
+        if t.kind not in FILLER:
+            return True
+    return True
+
+
+_DETACH = {"for", "in", "on", "at", "into", "towards", "toward", "per", "than", "each", "halves", "thirds",
+           "quarters", "fourths", "fifths", "sixths", "tenths", "percent", "allocated", "assigned", "invested",
+           "spent", "dedicated"}
+_EXPR_FILLER = FILLER | {"BY"}
+
+
 def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Linear | None:
     """A linear expression (``2 times X plus the number of Y``, ``the difference between X and Y``)."""
     out = Linear()
@@ -60,9 +78,11 @@ def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Li
     last_var: int | None = None
     diff = False
     diff_used = False
+    consts = 0
+    explicit = False
     for i, t in enumerate(tokens):
         kind = t.kind
-        if kind in FILLER:
+        if kind in _EXPR_FILLER:
             continue
         if kind == "NUM":
             out.nids.append(t.nid)
@@ -71,12 +91,17 @@ def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Li
                 post_times = False
                 continue
             nxt = _next_struct(tokens, i)
-            if nxt is not None and nxt.kind in ("TIMES", "VAR", "NUM"):
+            if nxt is not None and (nxt.kind == "TIMES" or (nxt.kind == "VAR" and _attached(tokens, i))):
                 pending = (pending or 1.0) * _num(t)
+            elif nxt is not None and nxt.kind == "VAR":
+                return None
             elif nxt is not None and nxt.kind == "TOTAL" and t.pct:
                 pending = (pending or 1.0) * _num(t)
             else:
-                if pending is not None:
+                if pending is not None or t.pct:
+                    return None
+                consts += 1
+                if consts > 1 and not explicit:
                     return None
                 out.const += sign * t.value
                 sign = 1.0
@@ -86,13 +111,19 @@ def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Li
         elif kind == "VAR":
             out.add(t.value, sign * (pending if pending is not None else 1.0))
             sign, pending, last_var = 1.0, None, t.value
+        elif kind in ("PLUS", "AND", "COMMA", "MINUS", "SUBFROM") and pending is not None:
+            return None
         elif kind in ("PLUS", "AND", "COMMA"):
             if kind != "PLUS" and diff and not diff_used and out.coefs:
                 sign, diff_used = -1.0, True
+            elif kind != "PLUS" and diff_used:
+                sign = -1.0
             elif kind == "PLUS" or sign > 0:
                 sign = 1.0
+            explicit = explicit or kind == "PLUS"
         elif kind == "MINUS":
             sign = -1.0
+            explicit = True
         elif kind == "SUBFROM":
             out.coefs = {k: -v for k, v in out.coefs.items()}
             out.const = -out.const
@@ -132,6 +163,8 @@ def _row(lhs: Linear, rhs: Linear, op: str, why: str, penalty: float = 0.0) -> R
     coefs = dict(lhs.coefs)
     for k, v in rhs.coefs.items():
         coefs[k] = coefs.get(k, 0.0) - v
+    if any(abs(coefs[k]) < 1e-12 for k in set(lhs.coefs) & set(rhs.coefs)):
+        return None  # the same quantity on both sides cancels: a misread, not a constraint
     coefs = {k: round(v, 10) for k, v in coefs.items() if abs(v) > 1e-12}
     if not coefs:
         return None
@@ -140,10 +173,21 @@ def _row(lhs: Linear, rhs: Linear, op: str, why: str, penalty: float = 0.0) -> R
     return Row(coefs, op, rhs.const - lhs.const, set(lhs.nids) | set(rhs.nids), penalty, why)
 
 
+def _owns_number(tokens: list[Token], i: int) -> bool:
+    """A bare ``minimum``/``maximum`` followed by its own number (``a minimum allocation of 200 units``)."""
+    j = next((k for k in range(i + 1, len(tokens)) if tokens[k].kind not in FILLER), None)
+    if j is None or tokens[j].kind != "NUM":
+        return False
+    after = _next_struct(tokens, j)
+    return after is None or after.kind not in ("TIMES", "VAR")
+
+
 def _cmp_index(tokens: list[Token]) -> tuple[int, str, float] | None:
     """Position and operator of the clause's one comparison (merging repeats such as ``up to a maximum of``)."""
     strong = [i for i, t in enumerate(tokens) if t.kind == "CMP" and t.value in _STRONG]
     weak = [i for i, t in enumerate(tokens) if t.kind == "CMP" and t.value not in _STRONG]
+    if strong and any(_owns_number(tokens, i) for i in weak):
+        return None
     pick, penalty = (strong, 0.0) if strong else (weak, 0.1)
     if not pick:
         return None
@@ -172,6 +216,7 @@ def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = Non
     exceed = [i for i, t in enumerate(tokens) if t.kind == "EXCEED"]
     if exceed:
         return _exceed_rows(tokens, exceed, n_vars)
+    tokens = _drop_description(tokens)
     found = _cmp_index(tokens)
     if found is None and inherited is not None:
         tokens = [inherited, *tokens]
@@ -183,6 +228,22 @@ def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = Non
     post = tokens[i + 1:]
     rows = _split_rows(pre, post, op, n_vars, penalty)
     return rows
+
+
+_DEFINERS = {"calculated", "computed", "defined", "measured", "expressed", "given", "represented", "determined"}
+
+
+def _drop_description(tokens: list[Token]) -> list[Token]:
+    """``the effort of X and Y, calculated as 2 times X plus Y, must ...``: keep the formula, drop the words."""
+    for i in range(len(tokens) - 1):
+        t = tokens[i]
+        if t.kind == "WORD" and t.value in _DEFINERS and tokens[i + 1].kind in ("AS", "BY"):
+            cmp_at = next((k for k, x in enumerate(tokens) if x.kind in ("CMP", "EXCEED")), len(tokens))
+            formula = tokens[i + 2:]
+            if i < cmp_at and _has_vars(tokens[i + 2:cmp_at] if cmp_at > i else formula):
+                head = [x for x in tokens[:i] if x.kind == "CMP"]
+                return head + formula
+    return tokens
 
 
 def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penalty: float) -> list[Row] | None:
@@ -214,11 +275,15 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
                 return None
             row = _row(lhs, share, op, "share of total", penalty)
             return [row] if row else None
+        if any(t.kind == "NUM" for t in rest) or post[j].pct:
+            return None
         rhs = Linear({}, post[j].value, [post[j].nid])
         lhs_tokens = rest if _has_vars(rest) else pre + rest
         lhs = parse_expr(lhs_tokens, n_vars, allow_total=True)
         if lhs is None or not lhs.coefs or lhs.const:
             return None
+        if any(t.kind == "EACH" and t.text.lower() == "each" for t in rest) and len(lhs.coefs) > 1:
+            return [Row({k: 1.0}, op, rhs.const, set(rhs.nids), penalty, "bound") for k in lhs.coefs]
         if _has_vars(rest) and pre_total and not lhs.total:
             lhs.total = True
         row = _row(lhs, rhs, op, "limit", penalty)
@@ -228,6 +293,8 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
     if lhs is None or rhs is None:
         return None
     if not rhs.coefs and not rhs.nids:
+        return None
+    if rhs.coefs and rhs.const and not any(t.kind in ("PLUS", "MINUS") for t in post):
         return None
     row = _row(lhs, rhs, op, "relation" if rhs.coefs else "limit", penalty)
     return [row] if row else None
@@ -256,7 +323,7 @@ def _as_many_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, pen
         rhs = parse_expr(tail[split + 1:], n_vars, allow_total=False)
     else:
         return None
-    if lhs is None or rhs is None or rhs.const or lhs.const or not rhs.coefs:
+    if lhs is None or rhs is None or lhs.const or not rhs.coefs or (rhs.const and not _has_vars(pre)):
         return None
     rhs.coefs = {v: c * coef for v, c in rhs.coefs.items()}
     rhs.nids += nids
@@ -357,6 +424,8 @@ def _range_rows(tokens: list[Token], n_vars: int) -> list[Row] | None:
     if len(ranges) != 1 or any(t.kind == "CMP" and t.value in _STRONG for t in tokens):
         return None
     i = ranges[0]
+    if _has_vars(tokens[i + 1:]) or not _has_vars(tokens[:i]):
+        return None
     rest = [t for j, t in enumerate(tokens) if j != i and not (t.kind == "CMP")]
     if any(t.kind == "NUM" for t in rest):
         return None

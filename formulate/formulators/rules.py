@@ -1,0 +1,343 @@
+"""The offline rules formulator: short linear word problems -> Formulation, with no model.
+
+It reads the decision quantities, every sentence that carries a number (a limit, a relation, a
+coefficient list, a bound) and the objective sense. Every number in the text must be explained; a
+sentence it cannot read makes it refuse (``formulation=None, confidence=0``) rather than guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from formulate.formulators.rules_entities import Entity, find_entities
+from formulate.formulators.rules_lexer import NumberCounter, Token, lex, split_sentences
+from formulate.formulators.rules_numbers import normalise
+from formulate.formulators.rules_patterns import FILLER, Row, coef_list, parse_clause
+from formulate.ir.model import Constraint, Formulation, Objective, Variable
+
+THRESHOLD = 0.5
+_FALLBACK = "use a model: --model openai:MODEL"
+
+_INTEGER_RE = re.compile(
+    r"\b(?:integers?|integral|integer-valued|whole(?:\s+\w+)?\s+(?:numbers?|units?|dollars?|hours?|acres?|"
+    r"tons?|amounts?|values?|quantities|shifts?|people|persons|items?|vehicles?|workers?|employees?)|"
+    r"in whole|whole numbers?|indivisible|cannot be (?:split|divided|fractional)|no fractions?|"
+    r"fraction(?:al|s)?\s+(?:of|parts?|amounts?|units?|employees?|staff|people|items?|acres?|vehicles?)|"
+    r"discrete (?:units|quantities|numbers)|partial (?:units|building)|non-?fractional)\b", re.I)
+_COUNTABLE = re.compile(
+    r"^(?:people|persons?|workers?|employees?|staff|nurses?|doctors?|teachers?|trucks?|vans?|cars?|buses?|"
+    r"vehicles?|ships?|planes?|aircrafts?|tanks?|machines?|chairs?|tables?|desks?|items?|units?|boxes?|"
+    r"houses?|apartments?|buildings?|technicians?|drivers?|students?|classes?|classrooms?|tours?|trips?|"
+    r"shifts?|bikes?|bicycles?|computers?|phones?|laptops?|boats?|containers?|pallets?|drones?|submarines?)$",
+    re.I)
+_MIN_RE = re.compile(r"\bminimi[sz](?:e|es|ed|ing|ation)\b", re.I)
+_MAX_RE = re.compile(r"\bmaximi[sz](?:e|es|ed|ing|ation)\b", re.I)
+_Q_MIN = re.compile(r"\b(?:minimum|minimal|lowest|least|smallest|cheapest|min)\b", re.I)
+_Q_MAX = re.compile(r"\b(?:maximum|maximal|highest|greatest|largest|most|max)\b", re.I)
+_QUESTION = re.compile(r"\?|^(?:what|find|calculate|determine|compute|how|give|provide|please|round)", re.I)
+_OBJ_WORDS = re.compile(
+    r"\b(?:costs?|costing|profits?|revenues?|returns?|yields?|earns?|earnings|salar(?:y|ies)|wages?|prices?|"
+    r"fees?|pays?|spend|spending|expenses?|incur(?:s|red)?|fatigue|score|points?|benefits?|charges?|"
+    r"gains?|generates?|contributes?|worth|value|rate)\b", re.I)
+_SPLIT_WORDS = {"while", "whereas", "but", "however", "moreover", "additionally", "furthermore", "also",
+                "meanwhile", "similarly", "likewise", "besides", "plus"}
+_NAME_WORDS = (
+    "budget", "demand", "capacity", "storage", "space", "labor", "labour", "time", "hours", "land",
+    "balance", "effectiveness", "impact", "output", "production", "resources", "staff", "workload",
+    "quality", "coverage", "risk", "diversification", "weight", "power", "supply", "area", "investment",
+    "transport", "energy", "fleet", "traffic", "emissions", "exposure", "service", "score", "return",
+)
+
+
+@dataclass
+class RulesResult:
+    """What the rules formulator made of a text."""
+
+    formulation: Formulation | None
+    confidence: float
+    reason: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Found:
+    rows: list[tuple[Row, str]] = field(default_factory=list)
+    coefs: list[tuple[dict[int, tuple[float, int]], str]] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
+    penalty: float = 0.0
+    unread: list[str] = field(default_factory=list)
+
+
+def _refuse(reason: str, notes: list[str] | None = None) -> RulesResult:
+    return RulesResult(None, 0.0, f"{reason}; {_FALLBACK}", notes or [])
+
+
+def _fmt(value: float) -> str:
+    if abs(value - round(value)) < 1e-9:
+        return str(int(round(value)))
+    return f"{value:.10g}"
+
+
+def _linear_text(coefs: dict[int, float], names: list[str]) -> str:
+    parts: list[str] = []
+    for k in sorted(coefs):
+        c = coefs[k]
+        mag = abs(c)
+        term = names[k] if abs(mag - 1) < 1e-12 else f"{_fmt(mag)}*{names[k]}"
+        if not parts:
+            parts.append(term if c > 0 else f"-{term}")
+        else:
+            parts.append(("+ " if c > 0 else "- ") + term)
+    return " ".join(parts)
+
+
+def _format_nids(tokens: list[Token]) -> set[int]:
+    """Numbers that only say how to report the answer (``rounded to 2 decimal places``)."""
+    out = set()
+    for i, t in enumerate(tokens):
+        if t.kind != "NUM":
+            continue
+        after = " ".join(x.text.lower() for x in tokens[i + 1:i + 3])
+        before = " ".join(x.text.lower() for x in tokens[max(0, i - 3):i])
+        if re.match(r"(?:decimal|significant|digits?|places?|d\.p)", after) or re.search(r"nearest$", before):
+            out.add(t.nid)
+    return out
+
+
+_KIND_WORDS = {"types", "kinds", "different", "categories", "distinct", "main", "major", "key", "separate",
+               "critical", "possible", "varieties", "classes", "options", "sorts", "forms"}
+_UNIT_WORDS = {"units", "unit", "times", "hours", "hour", "dollars", "tons", "acres", "percent", "points"}
+
+
+def _count_nids(tokens: list[Token], n: int) -> set[int]:
+    """Numbers that count the quantities (``three projects``, ``all four routes``), not data."""
+    out = set()
+    for i, t in enumerate(tokens):
+        if t.kind != "NUM" or not float(t.value).is_integer() or not 2 <= t.value <= 8 or t.pct:
+            continue
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        prev = next((x for x in reversed(tokens[:i]) if x.kind not in ("WORD",)), None)
+        if nxt is None or nxt.kind not in ("WORD", "TOTAL", "EACH") or nxt.value in _UNIT_WORDS:
+            continue
+        kind_word = nxt.value in _KIND_WORDS
+        if prev is not None and prev.kind == "CMP" and not kind_word:
+            continue
+        if (t.word and t.value == n) or kind_word or (prev is not None and prev.kind == "TOTAL" and t.value == n):
+            out.add(t.nid)
+    return out
+
+
+def _boundaries(tokens: list[Token]) -> list[int]:
+    cuts = [0]
+    for i, t in enumerate(tokens):
+        if t.kind in ("COMMA", "AND") or (t.kind == "WORD" and t.value in _SPLIT_WORDS):
+            cuts.append(i)
+    cuts.append(len(tokens))
+    return sorted(set(cuts))
+
+
+def _group_cost(group: list[Token], n: int, inherited: Token | None,
+                ) -> tuple[float, list[Row], dict[int, tuple[float, int]] | None]:
+    nums = [t for t in group if t.kind == "NUM"]
+    n_vars = sum(1 for t in group if t.kind == "VAR")
+    has_cmp = any(t.kind in ("CMP", "EXCEED") for t in group)
+    if not nums and not n_vars:
+        return (float("inf") if any(t.kind == "RESP" for t in group) else 0.0), [], None
+    rows = parse_clause(group, n)
+    if rows:
+        return sum(r.penalty for r in rows), rows, None
+    if nums and not has_cmp and inherited is not None:
+        rows = parse_clause(group, n, inherited)
+        if rows:
+            return 0.15 + sum(r.penalty for r in rows), rows, None
+    if not nums:
+        return (3.0 if has_cmp else 1.0) * n_vars, [], None
+    if not has_cmp:
+        coefs = coef_list([t for t in group if t.kind != "AND"], n)
+        if coefs and all(v[1] != -1 for v in coefs.values()):
+            return 0.5, [], coefs
+    return float("inf"), [], None
+
+
+def _segment(tokens: list[Token], n: int) -> tuple[float, list[tuple[list[Token], list[Row], dict | None]]]:
+    """Best split of a sentence into clauses (dynamic programming over connective boundaries)."""
+    cuts = _boundaries(tokens)
+    best: dict[int, tuple[float, list]] = {0: (0.0, [])}
+    for b in range(1, len(cuts)):
+        for a in range(b):
+            if a not in best:
+                continue
+            lo, hi = cuts[a], cuts[b]
+            group = tokens[lo:hi]
+            inherited = next((t for t in reversed(tokens[:lo]) if t.kind == "CMP"), None)
+            cost, rows, coefs = _group_cost(group, n, inherited)
+            if cost == float("inf"):
+                continue
+            total = best[a][0] + cost
+            if b not in best or total < best[b][0] - 1e-12:
+                best[b] = (total, best[a][1] + [(group, rows, coefs)])
+    last = len(cuts) - 1
+    return best.get(last, (float("inf"), []))
+
+
+def _sense(text: str, sentences: list[str]) -> str | None:
+    mins, maxs = len(_MIN_RE.findall(text)), len(_MAX_RE.findall(text))
+    if mins and not maxs:
+        return "minimize"
+    if maxs and not mins:
+        return "maximize"
+    for sentence in reversed(sentences):
+        if _QUESTION.search(sentence.strip()):
+            qmin, qmax = bool(_Q_MIN.search(sentence)), bool(_Q_MAX.search(sentence))
+            if _MIN_RE.search(sentence) or qmin and not qmax:
+                return "minimize" if not _MAX_RE.search(sentence) else None
+            if _MAX_RE.search(sentence) or qmax and not qmin:
+                return "maximize"
+    return None
+
+
+def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, list[str]]:
+    counter = NumberCounter()
+    found = _Found()
+    n = len(entities)
+    sentences = split_sentences(text)
+    for sentence in sentences:
+        tokens = lex(sentence, entities, counter)
+        fmt = _format_nids(tokens) | _count_nids(tokens, n)
+        found.used |= fmt
+        tokens = [t for t in tokens if not (t.kind == "NUM" and t.nid in fmt)]
+        nums = [t for t in tokens if t.kind == "NUM"]
+        if not nums and not any(t.kind == "CMP" and t.value in (">=", "<=", "==") for t in tokens):
+            continue
+        if not nums:
+            # a relation without numbers ("X must not be less than Y")
+            if not any(t.kind == "VAR" for t in tokens):
+                continue
+        cost, groups = _segment(tokens, n)
+        if cost == float("inf"):
+            if nums:
+                found.unread.append(sentence)
+            continue
+        has_rows = any(rows for _, rows, _ in groups)
+        for group, rows, coefs in groups:
+            if not rows and not coefs and any(t.kind == "VAR" for t in group):
+                found.penalty += 0.3 if has_rows or any(t.kind in ("CMP", "EXCEED") for t in group) else 0.03
+            clause = " ".join(t.text for t in group).strip(" ,")
+            for row in rows:
+                found.rows.append((row, clause))
+                found.used |= row.nids
+            if coefs:
+                found.coefs.append((coefs, clause))
+    return found, counter, sentences
+
+
+def _objective(found: _Found, n: int, sense: str, notes: list[str]) -> tuple[dict[int, float] | None, str]:
+    """Pick the coefficient list(s) that make the objective."""
+    if not found.coefs:
+        return None, "found no cost or profit per quantity"
+    merged: dict[int, tuple[float, int]] = {}
+    sources: list[str] = []
+    keyed = [(c, s) for c, s in found.coefs if _OBJ_WORDS.search(s)]
+    pool = keyed if keyed else found.coefs
+    for coefs, clause in pool:
+        if set(coefs) & set(merged):
+            return None, f"two lists of per-quantity numbers compete for the objective: '{clause}'"
+        merged.update(coefs)
+        sources.append(clause)
+    if len(pool) < len(found.coefs):
+        other = [s for c, s in found.coefs if (c, s) not in pool]
+        return None, f"per-quantity numbers not used in the objective or a limit: '{other[0]}'"
+    if set(merged) != set(range(n)):
+        return None, "the objective does not give a coefficient for every quantity"
+    for clause in sources:
+        notes.append(f"objective ({sense}) <- '{clause}'")
+    return {k: v for k, (v, _) in merged.items()}, ""
+
+
+def formulate_rules(text: str) -> RulesResult:
+    """Formulate ``text`` with sentence patterns, or refuse with a reason."""
+    if not text or not text.strip():
+        return _refuse("the text is empty")
+    clean = normalise(text)
+    if not re.search(r"\d", clean):
+        return _refuse("the text has no numbers, so there is no data to build a model from")
+    entities = find_entities(clean)
+    if len(entities) < 2:
+        return _refuse("could not tell what the decision quantities are (expected a short list such as "
+                       "'X and Y' or 'chairs and tables')")
+    if len(entities) > 6:
+        return _refuse(f"the text describes {len(entities)} decision quantities, more than this formulator "
+                       "reads")
+    n = len(entities)
+    found, counter, sentences = _read(clean, entities)
+    notes: list[str] = []
+    if found.unread:
+        return _refuse(f"a constraint I could not read: '{found.unread[0]}'")
+    sense = _sense(clean, sentences)
+    if sense is None:
+        return _refuse("could not tell whether to minimise or maximise")
+    obj, why = _objective(found, n, sense, notes)
+    if obj is None:
+        return _refuse(why)
+    for coefs, _ in found.coefs:
+        found.used |= {nid for _, nid in coefs.values()}
+    unused = [nid for nid in counter.values if nid not in found.used]
+    if unused:
+        nid = unused[0]
+        return _refuse(f"the number {_fmt(counter.values[nid])} in '{counter.context[nid]}' is not explained "
+                       "by any constraint or the objective")
+    if not found.rows:
+        return _refuse("found no constraints")
+    names = [e.name for e in entities]
+    integer = bool(_INTEGER_RE.search(clean)) or all(_COUNTABLE.match(e.label or e.name) for e in entities)
+    variables = {e.name: Variable(type="integer" if integer else "continuous", lower=0,
+                                  description=e.label or e.name) for e in entities}
+    constraints: dict[str, Constraint | str] = {}
+    seen: set[tuple] = set()
+    for row, clause in found.rows:
+        key = (tuple(sorted(row.coefs.items())), row.op, row.rhs)
+        if key in seen:
+            continue
+        seen.add(key)
+        name = _constraint_name(row, clause, names, constraints)
+        expr = f"{_linear_text(row.coefs, names)} {row.op} {_fmt(row.rhs)}"
+        constraints[name] = Constraint(expr=expr, description=clause)
+        notes.append(f"{name}: {expr} <- '{clause}'")
+    penalty = found.penalty + sum(r.penalty for r, _ in found.rows)
+    confidence = round(max(0.0, min(0.95, 0.95 - penalty)), 3)
+    objective = Objective(sense=sense, expr=_linear_text(obj, names) or "0")
+    formulation = Formulation(
+        name="rules_model", problem=text, meta={"formulator": "rules", "confidence": confidence},
+        variables=variables, objective=objective, constraints=constraints)
+    reason = "" if confidence >= THRESHOLD else "several clauses were read with low confidence"
+    return RulesResult(formulation, confidence, reason, notes)
+
+
+def _constraint_name(row: Row, clause: str, names: list[str], taken: dict) -> str:
+    if len(row.coefs) == 1 and row.why in ("limit", "bound", "range"):
+        k = next(iter(row.coefs))
+        base = f"{names[k]}_{'min' if row.op == '>=' else 'max' if row.op == '<=' else 'fixed'}"
+    else:
+        low = clause.lower()
+        word = next((w for w in _NAME_WORDS if re.search(rf"\b{w}\b", low)), None)
+        base = word or {"relation": "relation", "ratio": "ratio", "difference": "gap",
+                        "exceeds by": "gap"}.get(row.why, "limit")
+    name, i = base, 2
+    while name in taken:
+        name = f"{base}_{i}"
+        i += 1
+    return name
+
+
+class RulesFormulator:
+    """The offline default formulator (no model)."""
+
+    name = "rules"
+
+    def formulate(self, text: str) -> RulesResult:
+        """Formulate ``text``; see :func:`formulate_rules`."""
+        return formulate_rules(text)
+
+
+__all__ = ["RulesFormulator", "RulesResult", "formulate_rules", "THRESHOLD", "FILLER"]
