@@ -1,0 +1,257 @@
+"""The IR-mode prompt: a condensed language reference generated from the code, plus solved examples.
+
+The reference is built from ``Formulation.model_json_schema()`` and ``formulate.ir.expr.FUNCTIONS``,
+so it cannot drift from what the loader accepts; ``formulate schema --reference`` prints the same text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from formulate.ir.expr import FUNCTIONS
+from formulate.ir.model import Formulation
+from formulate.llm.base import Message
+
+if TYPE_CHECKING:
+    from formulate.formulators.fewshot import Example
+
+MAX_ERRORS_SHOWN = 12
+
+_KEY_NOTES = {
+    "problem": "filled in for you from the problem text; leave it out",
+    "meta": "write `assumptions` and `alternatives`, lists of short sentences",
+}
+
+_ITEM_KINDS = {"Parameter": "parameter", "Variable": "variable", "Objective": "objective", "Constraint": "constraint"}
+
+_OPERATORS = """\
+- numbers; names of sets, parameters, variables and bound indices; subscripts `x[i, j]`, `x['chair']`, `x[3]`
+  (the member's type must match the set: integers unquoted, strings quoted)
+- `+ - * /`, unary minus, `**` with a constant exponent, parentheses; `%` and `//` on data
+- rows: `<=`, `>=`, `==`, and ranges `lo <= e <= hi`; strict `<`/`>` only between integer expressions
+  (integer variables, integer coefficients); on anything continuous write `<=`/`>=`
+- in data-only places (filters, conditions, derived sets/parameters) every comparison `< <= > >= == !=`,
+  `and or not`, `in`, `not in`
+- generators: `sum(cost[i, j] * x[i, j] for i in I for j in J if cost[i, j] < 50)`; any number of `for`
+  clauses, tuple targets `for (i, j) in Arcs`, `if` filters on data only (never on variables)
+- `sum`, `min`, `max` take a generator or a list of arguments: `max(0, start[j] + dur[j] - due[j])`
+- index arithmetic on integer members: `stock[t - 1]`, `x[i + 1]`; leaving the set is an error, so guard it
+  with the data-only conditional `(stock[t - 1] if t > first(T) else initial)` (only the taken branch counts)
+- `prev(i)`/`next(i)` (step `prev(i, 2)`, cyclic `wrap=True`) and `ord(i)` work on any ordered set;
+  on string members compare positions `ord(i) < ord(j)`, never `i < j`
+- `exp`, `log`, `sqrt`, `**`, `abs` of data only are data (linear coefficients); on variables they make the
+  model nonlinear
+- `pwl(x, xs, ys)`: x affine, xs strictly increasing breakpoints (1-D parameters over one set or literal
+  lists), x stays within [xs[0], xs[-1]]"""
+
+_FORMS = """\
+- sets: `P: [chair, table]`; `T: range(1, 13)` (1..12); tuple set `Arcs: [[a, b], [b, c]]`; derived from data
+  with a quoted comprehension `Links: "{(d, t) for d in D for t in T if km[d, t] <= 30}"`
+- parameters: scalar `budget: 1000`; `profit: {index: [P], values: {chair: 30, table: 50}}` (by member) or
+  `values: [30, 50]` (list in set order); two indices as nested mappings or nested lists (rows = first set);
+  over a tuple set one list in tuple order; sparse with `default: 0`; derived from data with a quoted
+  expression `horizon: "sum(dur[j] for j in J)"` or `"{p: cap[p] - need[p] for p in P}"`
+- variables: `x: {index: [P], type: integer, lower: 0, upper: 40}`; bounds are numbers, `inf`, `-inf` or a
+  parameter name (read at the variable's key)
+- objective: `{sense: minimize|maximize, expr: ...}`
+- constraints: one row `name: EXPR`; indexed inline `name: EXPR for i in I`; block form with `forall:`
+  (a comprehension clause `i in I, j in J if cond`), `expr:`, `when:` (a binary variable, or `not` one, under
+  which the row holds; big-M is derived for you), `either:` (a list of single comparisons, at least one holds),
+  `description:`"""
+
+_PITFALLS = """\
+- Put expressions in block style or in quotes: inside a flow mapping `{forall: p in P, expr: x[p] <= 40}` YAML
+  reads `[` and `,` as syntax and the file breaks. Quote any expression that starts with `{`, `[` or `*`.
+- `lower` defaults to 0 and `upper` to +inf (1 for binary): a free variable needs `lower: -inf`; YAML's
+  infinity is `.inf` / `-.inf` (the strings `inf`, `-inf` also work as bounds).
+- Use `type: integer` (or `binary`) for counts of indivisible things (people, trucks, machines, units).
+- State data once as parameters, with every number of the text; compute aggregates as derived parameters
+  instead of by hand; never put variables in `if` filters, subscripts or set definitions (use `when:`).
+- Reading an entry a sparse table lacks is an error: filter the loop, give the entry or declare `default:`.
+- Names are identifiers (letters, digits, `_`); no other top-level keys and no other item keys than listed."""
+
+_EXAMPLE = """\
+name: furniture
+meta:
+  assumptions: [chairs and tables are whole units]
+  alternatives: []
+sets:
+  P: [chair, table]
+parameters:
+  profit: {index: [P], values: {chair: 30, table: 50}}
+  wood:   {index: [P], values: [2, 5]}
+  wood_available: 100
+variables:
+  x: {index: [P], type: integer, lower: 0, description: units made}
+objective:
+  sense: maximize
+  expr: sum(profit[p] * x[p] for p in P)
+constraints:
+  wood_limit: sum(wood[p] * x[p] for p in P) <= wood_available
+  chair_ratio: x['chair'] >= 2 * x['table']
+  demand:
+    forall: p in P
+    expr: x[p] <= 40
+    description: market cap"""
+
+
+def _type_text(node: dict[str, Any], defs: dict[str, Any]) -> str:
+    """A short type description of one JSON-schema node."""
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        return _ITEM_KINDS.get(name, name)
+    if "anyOf" in node:
+        parts = [_type_text(n, defs) for n in node["anyOf"] if n.get("type") != "null"]
+        return " | ".join(dict.fromkeys(parts)) or "any"
+    if "enum" in node:
+        return " | ".join(str(v) for v in node["enum"])
+    kind = node.get("type")
+    if kind == "array":
+        return f"list of {_type_text(node.get('items', {}), defs)}"
+    if kind == "object":
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            return f"mapping name -> {_type_text(extra, defs)}"
+        return "mapping"
+    if kind in ("integer", "number"):
+        return "number"
+    return kind or "any"
+
+
+def _key_line(key: str, node: dict[str, Any], defs: dict[str, Any], required: Sequence[str],
+              top: bool = False) -> str:
+    text = f"  {key}: {_type_text(node, defs)}"
+    notes = []
+    if key in required:
+        notes.append("required")
+    description = node.get("description") or ""
+    if "default" in node and node["default"] not in (None, [], {}) and "default" not in description:
+        notes.append(f"default {node['default']}")
+    if description:
+        notes.append(description)
+    if top and key in _KEY_NOTES:
+        notes.append(_KEY_NOTES[key])
+    return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def schema_summary() -> str:
+    """The keys of a formulation and of each item, with allowed values and descriptions, from the JSON Schema."""
+    schema = Formulation.model_json_schema()
+    defs = schema.get("$defs", {})
+    lines = ["Top-level keys (no others):"]
+    for key, node in schema["properties"].items():
+        lines.append(_key_line(key, node, defs, schema.get("required", []), top=True))
+    for def_name, kind in _ITEM_KINDS.items():
+        node = defs[def_name]
+        article = "an" if kind[0] in "aeiou" else "a"
+        lines.append(f"Keys of {article} {kind} (no others): {node.get('description', '').strip()}")
+        for key, sub in node["properties"].items():
+            lines.append(_key_line(key, sub, defs, node.get("required", [])))
+    return "\n".join(lines)
+
+
+def functions_summary() -> str:
+    """One line per callable function of the expression language (from ``FUNCTIONS``)."""
+    return "\n".join(f"- `{name}`: {doc}" for name, doc in FUNCTIONS.items())
+
+
+@lru_cache(maxsize=1)
+def language_reference() -> str:
+    """The condensed language reference: schema, forms, expressions, functions, pitfalls and an example."""
+    return "\n\n".join([
+        "# The formulate formulation language (condensed reference)",
+        "A formulation is one YAML 1.2 (or JSON) document. Expressions are strings in a small Python-like "
+        "algebra, parsed against a whitelist; nothing is executed.",
+        "## Keys\n" + schema_summary(),
+        "## Forms\n" + _FORMS,
+        "## Expressions\n" + _OPERATORS,
+        "## Functions\n" + functions_summary(),
+        "## Pitfalls\n" + _PITFALLS,
+        "## Example\n```yaml\n" + _EXAMPLE + "\n```",
+    ])
+
+
+def reference_example() -> str:
+    """The small example formulation embedded in the reference (tests check that it loads and checks)."""
+    return _EXAMPLE
+
+
+_TASK_YAML = """\
+You are an operations-research modeller. Turn the optimisation problem the user gives into a formulation
+in the language below. Use every number the text gives, with the text's units, and name things after the
+text. Record in `meta` the assumptions you made and the alternative readings you considered:
+`meta: {assumptions: [...], alternatives: [...]}` (short sentences; empty lists if none).
+
+Answer with ONE YAML document in a single ```yaml fenced block: the complete formulation (keys `name`,
+`meta`, `sets`, `parameters`, `variables`, `objective`, `constraints`). You may write a few lines of
+reasoning before the block; nothing after it."""
+
+_TASK_JSON = """\
+You are an operations-research modeller. Turn the optimisation problem the user gives into a formulation
+in the language below. Use every number the text gives, with the text's units, and name things after the
+text. Record in `meta` the assumptions you made and the alternative readings you considered.
+
+Answer with ONE JSON object that matches the response schema. It is the language below with every mapping
+of named items written as a list of objects with a `name`: `sets` items have `members` (a list) or
+`definition` (`range(a, b)` or a comprehension string); `parameters` items have `value` (a scalar, or a
+quoted data expression) or `index` with `values` (nested lists in set order) or `entries` (a list of
+`{key: [one member per index set], value}`); `variables` and `constraints` items carry the keys listed
+below. Use null for a key you do not need."""
+
+
+def system_prompt(structured: bool = False) -> str:
+    """The system message: the task, the answer format and the language reference."""
+    return (_TASK_JSON if structured else _TASK_YAML) + "\n\n" + language_reference()
+
+
+def user_message(problem_text: str) -> str:
+    """The user turn that carries one problem."""
+    return f"Problem:\n{problem_text.strip()}"
+
+
+def example_messages(examples: Sequence[Example], structured: bool = False) -> list[Message]:
+    """Few-shot examples as alternating user/assistant turns."""
+    from formulate.formulators.llm import to_list_shape
+
+    messages: list[Message] = []
+    for example in examples:
+        if structured:
+            answer = json.dumps(to_list_shape(example.answer_data()), ensure_ascii=False)
+        else:
+            answer = f"```yaml\n{example.answer_yaml().rstrip()}\n```"
+        messages.append({"role": "user", "content": user_message(example.problem)})
+        messages.append({"role": "assistant", "content": answer})
+    return messages
+
+
+def build_messages(problem_text: str, examples: Sequence[Example] = (), structured: bool = False) -> list[Message]:
+    """System prompt, few-shot turns, then the problem."""
+    return [
+        {"role": "system", "content": system_prompt(structured)},
+        *example_messages(examples, structured),
+        {"role": "user", "content": user_message(problem_text)},
+    ]
+
+
+def _answer_format(structured: bool) -> str:
+    if structured:
+        return "as one JSON object matching the response schema"
+    return "as ONE YAML document in a single ```yaml block"
+
+
+def repair_message(stage: str, errors: Sequence[str], structured: bool = False, truncated: bool = False) -> str:
+    """The message that asks the model to fix its last answer, quoting each error (where, what, fix)."""
+    shown = list(errors[:MAX_ERRORS_SHOWN])
+    more = len(errors) - len(shown)
+    bullet = "\n".join(f"- {e}" for e in shown) + (f"\n- ... and {more} more" if more > 0 else "")
+    if stage == "parse_error":
+        head = "I could not read a formulation from your reply:"
+    else:
+        head = f"Your formulation has {len(errors)} error{'s' if len(errors) != 1 else ''}:"
+    note = ("\nYour reply was cut off at the length limit; write it more compactly (flow-style data, no "
+            "comments).") if truncated else ""
+    return (f"{head}\n{bullet}{note}\n\nFix every error and answer again with the complete corrected formulation "
+            f"{_answer_format(structured)}; keep `meta.assumptions` and `meta.alternatives` up to date.")
