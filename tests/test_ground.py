@@ -172,7 +172,7 @@ def test_big_m_is_derived_per_row_from_bounds():
     """)
     rows, report = big_m_rows(p)
     by_name = {}
-    for cols, coefs, lo, hi, name in rows:
+    for _cols, coefs, lo, hi, name in rows:
         by_name[name] = (coefs.tolist(), lo, hi)
     # send >= 10 when open: send - 10*open >= 0 (M = 10 - lower(send) = 10)
     assert by_name["at_least_ten[north]"] == ([1.0, -10.0], 0.0, np.inf)
