@@ -143,13 +143,10 @@ class CbcBackend(SolverBackend):
             highs._highspy()
         except ImportError:
             return self._confirm_boxed(problem, options)
-        feas = highs.feasibility(problem, options.time_limit)
-        if feas == Termination.INFEASIBLE:
-            return Termination.INFEASIBLE, "CBC reported unbounded, but no feasible point exists (checked on HiGHS)"
-        if feas == Termination.OPTIMAL:
-            ray = highs.relaxation_ray(problem, options.time_limit)
-            return Termination.UNBOUNDED, ray or "objective is unbounded"
-        return Termination.INFEASIBLE_OR_UNBOUNDED, "CBC reported unbounded; feasibility could not be confirmed"
+        term, message = highs.decide_unbounded(problem, options.time_limit)
+        if term == Termination.INFEASIBLE:
+            message = "CBC reported unbounded, but no feasible point exists (checked on HiGHS)"
+        return term, message
 
     def _confirm_boxed(self, problem: FlatProblem, options: SolveOptions) -> tuple[Termination, str]:
         lower = np.maximum(problem.col_lower, -BOX)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -62,3 +63,38 @@ def ray_message(problem: FlatProblem, ray: np.ndarray, limit: int = 8) -> str:
     parts = [f"{problem.col_name(j)} ({'+' if ray[j] > 0 else '-'})" for j in order[:limit]]
     more = f" and {len(order) - limit} more" if len(order) > limit else ""
     return "objective is unbounded; these variables run away: " + ", ".join(parts) + more
+
+
+def build_tree(tree: tuple, var: Callable[[int], Any], funcs: Mapping[str, Callable[[Any], Any]]) -> Any:
+    """Turn a flat ``NonlinearTree`` into a solver expression.
+
+    ``var(j)`` gives column ``j``; ``funcs`` maps ``exp``, ``log``, ``sqrt`` and ``abs`` (and, if the
+    solver has no native general power, ``pow`` taking ``(base, exponent)``) to solver functions.
+    """
+    kind = tree[0]
+    if kind == "const":
+        return float(tree[1])
+    if kind == "var":
+        return var(int(tree[1]))
+    if kind in ("sum", "prod"):
+        parts = [build_tree(t, var, funcs) for t in tree[1]]
+        if not parts:
+            return 0.0 if kind == "sum" else 1.0
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + p if kind == "sum" else out * p
+        return out
+    if kind == "pow":
+        base = build_tree(tree[1], var, funcs)
+        exponent = tree[2]
+        if isinstance(exponent, tuple):
+            power = build_tree(exponent, var, funcs)
+            return funcs["pow"](base, power) if "pow" in funcs else base ** power
+        exponent = float(exponent)
+        return base ** (int(exponent) if exponent.is_integer() else exponent)
+    if kind == "div":
+        return build_tree(tree[1], var, funcs) / build_tree(tree[2], var, funcs)
+    if kind in ("exp", "log", "sqrt", "abs"):
+        return funcs[kind](build_tree(tree[1], var, funcs))
+    raise ValueError(f"unknown nonlinear node `{kind}`")
+

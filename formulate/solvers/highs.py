@@ -225,6 +225,21 @@ def relaxation_ray(problem: FlatProblem, time_limit: float | None = 10.0) -> str
     return _ray(h, problem)
 
 
+def decide_unbounded(problem: FlatProblem, time_limit: float | None = 10.0) -> tuple[Termination, str]:
+    """Settle an "unbounded" or "infeasible or unbounded" answer for a linear/QP ``problem``.
+
+    A zero-objective solve (integrality kept) decides feasibility: infeasible stays infeasible; a
+    feasible point plus an unbounded answer means unbounded (rational data), named by the
+    relaxation's primal ray where HiGHS gives one.
+    """
+    feas = feasibility(problem, time_limit)
+    if feas == Termination.INFEASIBLE:
+        return Termination.INFEASIBLE, ""
+    if feas == Termination.OPTIMAL:
+        return Termination.UNBOUNDED, relaxation_ray(problem, time_limit) or "objective is unbounded"
+    return Termination.INFEASIBLE_OR_UNBOUNDED, "could not tell whether the problem is infeasible or unbounded"
+
+
 def _ray(h: Any, problem: FlatProblem) -> str:
     try:
         _, exists, ray = h.getPrimalRay()
@@ -263,12 +278,12 @@ class HighsBackend(SolverBackend):
         t0 = time.perf_counter()
         h, term = run(problem, options)
         message = ""
-        if term == Termination.INFEASIBLE_OR_UNBOUNDED and options.extra.get("resolve", True):
+        resolve = options.extra.get("resolve", True)
+        if term == Termination.INFEASIBLE_OR_UNBOUNDED and resolve:
             h, term, message = self._resolve(problem, options)
-        if term == Termination.UNBOUNDED and problem.is_mip() and options.extra.get("resolve", True):
-            if feasibility(problem, options.time_limit) == Termination.INFEASIBLE:
-                term, message = Termination.INFEASIBLE, "the LP relaxation is unbounded but no integer point exists"
-        if term == Termination.UNBOUNDED and not message:
+        elif term == Termination.UNBOUNDED and problem.is_mip() and resolve:
+            term, message = decide_unbounded(problem, options.time_limit)
+        elif term == Termination.UNBOUNDED:
             message = _ray(h, problem) or relaxation_ray(problem, options.time_limit) or "objective is unbounded"
         result = self._result(h, problem, term, message)
         result.solve_seconds = time.perf_counter() - t0
@@ -279,15 +294,10 @@ class HighsBackend(SolverBackend):
         opts = SolveOptions(options.time_limit, options.mip_gap, options.threads, options.verbose,
                             {**options.extra, "presolve": "off"})
         h, term = run(problem, opts)
-        if term != Termination.INFEASIBLE_OR_UNBOUNDED:
-            return h, term, ""
-        feas = feasibility(problem, options.time_limit)
-        if feas == Termination.INFEASIBLE:
-            return h, Termination.INFEASIBLE, ""
-        if feas == Termination.OPTIMAL:
-            ray = relaxation_ray(problem, options.time_limit)
-            return h, Termination.UNBOUNDED, ray or "objective is unbounded (a feasible point exists)"
-        return h, term, "HiGHS could not tell whether the problem is infeasible or unbounded"
+        if term in (Termination.UNBOUNDED, Termination.INFEASIBLE_OR_UNBOUNDED):
+            term, message = decide_unbounded(problem, options.time_limit)
+            return h, term, message
+        return h, term, ""
 
     def _result(self, h: Any, problem: FlatProblem, term: Termination, message: str) -> SolverResult:
         info = h.getInfo()
