@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from formulate.errors import FormulateError
+from formulate.formulators.dispatch import error_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Natural language -> checked formulation -> solver -> standalone scripts.")
@@ -58,7 +59,7 @@ def _read_text(text: str | None, file: Path | None) -> str:
 def _formulate_text(text: str, model: str | None, mode: str, base_url: str | None, api_key: str | None,
                     no_cache: bool, quiet: bool = False):
     """Text -> FormulateAttempt through the configured formulator (rules when none is configured)."""
-    from formulate.formulators import formulator_for
+    from formulate.formulators.dispatch import formulator_for
 
     spec = model or os.environ.get("FORMULATE_MODEL")
     if not spec and not quiet:
@@ -98,10 +99,10 @@ def solve(
             fail(f"file `{arg}` does not exist; check the path (or pass problem text in quotes)")
         attempt = _formulate_text(arg, model, mode, base_url, api_key, no_cache, quiet=as_json)
         if attempt.formulation is None:
-            if attempt.objective is not None or attempt.status in ("infeasible", "unbounded"):
+            if attempt.formulator == "code" and attempt.status == "ok":
                 _print_code_attempt(attempt, as_json)
                 return
-            fail(attempt.error_line())
+            fail(error_line(attempt))
         formulation = attempt.formulation
     solution = solve_formulation(formulation, solver=solver, time_limit=time_limit, mip_gap=gap)
     if as_json:
@@ -122,8 +123,9 @@ def _print_code_attempt(attempt, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps({"formulator": attempt.to_dict()}, indent=2, default=str))
         return
-    typer.echo(f"status: {attempt.status}")
-    typer.echo(f"objective: {attempt.objective}")
+    typer.echo(attempt.extra.get("code") or "", nl=True)
+    typer.echo(f"status: {attempt.extra.get('code_status')}")
+    typer.echo(f"objective: {attempt.extra.get('objective')}")
 
 
 def _print_solution(solution) -> None:
@@ -236,10 +238,10 @@ def formulate_cmd(
             raise typer.Exit(1)
         return
     if attempt.formulation is None:
-        if getattr(attempt, "code", None):
-            typer.echo(attempt.code)
+        if attempt.extra.get("code"):
+            typer.echo(attempt.extra["code"])
             return
-        fail(attempt.error_line())
+        fail(error_line(attempt))
     from formulate.ir.io import to_yaml
 
     typer.echo(to_yaml(attempt.formulation), nl=False)
