@@ -99,9 +99,12 @@ def _format_nids(tokens: list[Token]) -> set[int]:
         if t.kind != "NUM":
             continue
         after = " ".join(x.text.lower() for x in tokens[i + 1:i + 3])
-        before = " ".join(x.text.lower() for x in tokens[max(0, i - 3):i])
+        before = " ".join(x.text.lower() for x in tokens[max(0, i - 4):i])
         if re.match(r"(?:decimal|significant|digits?|places?|d\.p)", after) or re.search(r"nearest$", before):
             out.add(t.nid)
+        elif t.value == 0.5 and re.search(r"(?:can't|cannot|can not|impossible to|not possible to|no) (?:\w+ )?"
+                                          r"(?:have|hire|build|produce|make|buy|plant|use|assign|employ|run)$", before):
+            out.add(t.nid)          # "you can't have half a student"
     return out
 
 
@@ -123,8 +126,19 @@ def _count_nids(tokens: list[Token], n: int) -> set[int]:
         kind_word = nxt.value in _KIND_WORDS
         if prev is not None and prev.kind == "CMP" and not kind_word:
             continue
-        if (t.word and t.value == n) or kind_word or (prev is not None and prev.kind == "TOTAL" and t.value == n):
+        if (t.word and t.value == n) or kind_word:
             out.add(t.nid)
+    for i, t in enumerate(tokens):
+        if t.kind != "NUM" or t.pct:
+            continue
+        prev = tokens[i - 1] if i else None
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if prev is not None and prev.kind == "TOTAL" and t.value == n:
+            out.add(t.nid)          # "all 3 units"
+        elif t.word and t.value == 1 and (nxt is None or nxt.kind in ("WORD", "VAR", "EACH", "OF")):
+            before = next((x for x in reversed(tokens[:i]) if x.kind not in ("WORD", "OF", "EACH")), None)
+            if before is None or before.kind not in ("CMP", "EXCEED", "MORE", "LESS"):
+                out.add(t.nid)      # "one unit of X costs 5", "1 project"
     return out
 
 
@@ -137,33 +151,64 @@ def _boundaries(tokens: list[Token]) -> list[int]:
     return sorted(set(cuts))
 
 
-def _group_cost(group: list[Token], n: int, inherited: Token | None,
-                ) -> tuple[float, list[Row], dict[int, tuple[float, int]] | None]:
+@dataclass
+class _Group:
+    """One clause of a sentence and what it was read as."""
+
+    tokens: list[Token]
+    rows: list[Row] = field(default_factory=list)
+    coefs: dict[int, tuple[float, int]] | None = None
+    modifier: bool = False     # "..., with every 2 units used in X and 3 in Y": coefficients of the row before
+
+
+def _group_cost(group: list[Token], n: int, inherited: Token | None, subject: list[Token] | None,
+                ) -> tuple[float, _Group]:
     nums = [t for t in group if t.kind == "NUM"]
     n_vars = sum(1 for t in group if t.kind == "VAR")
     has_cmp = any(t.kind in ("CMP", "EXCEED") for t in group)
+    out = _Group(group)
     if not nums and not n_vars:
-        return (float("inf") if any(t.kind == "RESP" for t in group) else 0.0), [], None
+        return (float("inf") if any(t.kind == "RESP" for t in group) else 0.0), out
+    lead = next((t for t in group if t.kind not in ("COMMA", "AND")), None)
+    if lead is not None and lead.kind == "WORD" and lead.value == "with" and nums and n_vars and not has_cmp:
+        coefs = coef_list([t for t in group if t.kind != "AND"], n)
+        if coefs:
+            out.coefs, out.modifier = coefs, True
+            return 0.0, out
+    if (subject and nums and has_cmp and not n_vars and not any(t.kind == "TOTAL" for t in group)):
+        rows = parse_clause(subject + group, n)
+        if rows:
+            out.rows = rows
+            return 0.2 + sum(r.penalty for r in rows), out
     rows = parse_clause(group, n)
     if rows:
-        return sum(r.penalty for r in rows), rows, None
+        out.rows = rows
+        return sum(r.penalty for r in rows), out
     if nums and not has_cmp and inherited is not None:
         rows = parse_clause(group, n, inherited)
         if rows:
-            return 0.15 + sum(r.penalty for r in rows), rows, None
+            out.rows = rows
+            return 0.15 + sum(r.penalty for r in rows), out
     if not nums:
-        return (3.0 if has_cmp else 1.0) * n_vars, [], None
+        return (3.0 if has_cmp else 1.0) * n_vars, out
     if not has_cmp:
         coefs = coef_list([t for t in group if t.kind != "AND"], n)
-        if coefs and all(v[1] != -1 for v in coefs.values()):
-            return 0.5, [], coefs
-    return float("inf"), [], None
+        if coefs:
+            out.coefs = coefs
+            return 0.5, out
+    return float("inf"), out
 
 
-def _segment(tokens: list[Token], n: int) -> tuple[float, list[tuple[list[Token], list[Row], dict | None]]]:
+def _segment(tokens: list[Token], n: int) -> tuple[float, list[_Group]]:
     """Best split of a sentence into clauses (dynamic programming over connective boundaries)."""
     cuts = _boundaries(tokens)
-    best: dict[int, tuple[float, list]] = {0: (0.0, [])}
+    first_cmp = next((i for i, t in enumerate(tokens) if t.kind in ("CMP", "EXCEED")), None)
+    subject = None
+    if first_cmp is not None:
+        head = tokens[:first_cmp]
+        if any(t.kind in ("VAR", "TOTAL") for t in head) and not any(t.kind == "NUM" for t in head):
+            subject = head
+    best: dict[int, tuple[float, list[_Group]]] = {0: (0.0, [])}
     for b in range(1, len(cuts)):
         for a in range(b):
             if a not in best:
@@ -171,14 +216,40 @@ def _segment(tokens: list[Token], n: int) -> tuple[float, list[tuple[list[Token]
             lo, hi = cuts[a], cuts[b]
             group = tokens[lo:hi]
             inherited = next((t for t in reversed(tokens[:lo]) if t.kind == "CMP"), None)
-            cost, rows, coefs = _group_cost(group, n, inherited)
+            cost, item = _group_cost(group, n, inherited, subject if lo > 0 else None)
             if cost == float("inf"):
                 continue
             total = best[a][0] + cost
             if b not in best or total < best[b][0] - 1e-12:
-                best[b] = (total, best[a][1] + [(group, rows, coefs)])
+                best[b] = (total, best[a][1] + [item])
     last = len(cuts) - 1
     return best.get(last, (float("inf"), []))
+
+
+def _apply_modifiers(groups: list[_Group]) -> bool:
+    """Fold ``with``-clauses into the limit before them; False when one has nothing to modify."""
+    merged: list[_Group] = []
+    for g in groups:
+        if g.modifier and merged and merged[-1].modifier:
+            merged[-1].coefs = {**(merged[-1].coefs or {}), **(g.coefs or {})}
+            continue
+        merged.append(g)
+    target: Row | None = None
+    for g in merged:
+        if g.modifier:
+            if target is None or not g.coefs:
+                g.modifier = False     # nothing before it to modify: an ordinary coefficient list
+                continue
+            for k, (value, nid) in g.coefs.items():
+                target.coefs[k] = value
+                target.nids.add(nid)
+            target.why = "weighted limit"
+            g.coefs = None
+            target = None
+        elif g.rows:
+            target = g.rows[-1] if len(g.rows) == 1 and set(g.rows[0].coefs.values()) == {1.0} else None
+    groups[:] = [g for g in merged if not (g.modifier and g.coefs is None)]
+    return True
 
 
 def _sense(text: str, sentences: list[str]) -> str | None:
@@ -219,16 +290,19 @@ def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, lis
             if nums:
                 found.unread.append(sentence)
             continue
-        has_rows = any(rows for _, rows, _ in groups)
-        for group, rows, coefs in groups:
-            if not rows and not coefs and any(t.kind == "VAR" for t in group):
-                found.penalty += 0.3 if has_rows or any(t.kind in ("CMP", "EXCEED") for t in group) else 0.03
-            clause = " ".join(t.text for t in group).strip(" ,")
-            for row in rows:
+        if not _apply_modifiers(groups):
+            found.unread.append(sentence)
+            continue
+        has_rows = any(g.rows for g in groups)
+        for g in groups:
+            if not g.rows and not g.coefs and any(t.kind == "VAR" for t in g.tokens):
+                found.penalty += 0.3 if has_rows or any(t.kind in ("CMP", "EXCEED") for t in g.tokens) else 0.03
+            clause = " ".join(t.text for t in g.tokens).strip(" ,")
+            for row in g.rows:
                 found.rows.append((row, clause))
                 found.used |= row.nids
-            if coefs:
-                found.coefs.append((coefs, clause))
+            if g.coefs:
+                found.coefs.append((g.coefs, clause))
     return found, counter, sentences
 
 
@@ -305,6 +379,9 @@ def formulate_rules(text: str) -> RulesResult:
         constraints[name] = Constraint(expr=expr, description=clause)
         notes.append(f"{name}: {expr} <- '{clause}'")
     penalty = found.penalty + sum(r.penalty for r, _ in found.rows)
+    if _origin_optimal(obj, sense, [r for r, _ in found.rows]):
+        penalty += 0.5
+        notes.append("doing nothing (all quantities 0) is already optimal: the constraints were probably misread")
     confidence = round(max(0.0, min(0.95, 0.95 - penalty)), 3)
     objective = Objective(sense=sense, expr=_linear_text(obj, names) or "0")
     formulation = Formulation(
@@ -312,6 +389,15 @@ def formulate_rules(text: str) -> RulesResult:
         variables=variables, objective=objective, constraints=constraints)
     reason = "" if confidence >= THRESHOLD else "several clauses were read with low confidence"
     return RulesResult(formulation, confidence, reason, notes)
+
+
+def _origin_optimal(obj: dict[int, float], sense: str, rows: list[Row]) -> bool:
+    """True when x = 0 is feasible and no direction improves from it (a model that asks for nothing)."""
+    feasible = all((r.op == "<=" and r.rhs >= 0) or (r.op == ">=" and r.rhs <= 0) or (r.op == "==" and r.rhs == 0)
+                   for r in rows)
+    if not feasible:
+        return False
+    return all(c >= 0 for c in obj.values()) if sense == "minimize" else all(c <= 0 for c in obj.values())
 
 
 def _constraint_name(row: Row, clause: str, names: list[str], taken: dict) -> str:

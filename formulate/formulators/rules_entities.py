@@ -35,21 +35,22 @@ class Entity:
 
 
 def _plural_pattern(word: str) -> str:
-    """``stocks`` -> ``stocks?``; ``batteries`` -> ``batter(?:y|ies)``; multi-word: plural on the last word."""
+    """A pattern for the word in singular or plural (``nurses`` -> nurse, nurses; ``batteries`` -> battery)."""
     parts = word.lower().split()
     last = parts[-1]
+    forms = {last}
     if last.endswith("ies") and len(last) > 4:
-        stem, pat = last[:-3], "(?:y|ies)"
-    elif last.endswith("y") and len(last) > 2 and last[-2] not in "aeiou":
-        stem, pat = last[:-1], "(?:y|ies)"
-    elif re.search(r"(?:ses|xes|ches|shes|oes)$", last):
-        stem, pat = last[:-2], "(?:es)?"
-    elif last.endswith("s") and not last.endswith("ss") and len(last) > 3:
-        stem, pat = last[:-1], "s?"
-    else:
-        stem, pat = last, "(?:s|es)?"
-    body = r"[\s_-]+".join(re.escape(p) for p in parts[:-1] + [stem])
-    return rf"(?<![\w-]){body}{pat}(?![\w-])"
+        forms.add(last[:-3] + "y")
+    if last.endswith("es") and len(last) > 3:
+        forms.add(last[:-2])
+    if last.endswith("s") and not last.endswith("ss") and len(last) > 2:
+        forms.add(last[:-1])
+    if last.endswith("y") and len(last) > 2 and last[-2] not in "aeiou":
+        forms.add(last[:-1] + "ies")
+    alts = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    body = r"[\s_-]+".join(re.escape(p) for p in parts[:-1])
+    body = f"{body}[\\s_-]+" if body else ""
+    return rf"(?<![\w-]){body}(?:{alts})(?:s|es)?(?![\w])"
 
 
 def _var_name(label: str) -> str:

@@ -50,6 +50,11 @@ _PHRASES: list[tuple[str, str, Any]] = [
      "CMP", ">="),
     (r"(?:cannot|can not|can't|must not|should not|may not|shall not) (?:be )?(?:more|greater|higher|larger) than",
      "CMP", "<="),
+    (r"meets? or exceeds?|at least meets?|at a minimum", "CMP", ">="),
+    (r"(?:cannot|can not|can't|must not|should not|may not|will not|does not|do not|not) (?:[a-z]+ ){1,2}"
+     r"(?:more|greater) than", "CMP", "<="),
+    (r"(?:cannot|can not|can't|must not|should not|may not|will not|does not|do not|not) (?:[a-z]+ ){1,2}"
+     r"(?:less|fewer) than", "CMP", ">="),
     (r"above", "CMP", ">="),
     (r"below", "CMP", "<="),
     (r"minimum|min|lower bound|lower limit", "CMP", "weak>="),
@@ -58,7 +63,7 @@ _PHRASES: list[tuple[str, str, Any]] = [
     (r"<", "CMP", "<"),
     (r"times as (?:much|many|large|high|big)", "TIMESAS", None),
     (r"\*|×|multiplied by|times", "TIMES", None),
-    (r"with a (?:factor|weight|coefficient|multiplier) of|weighted by|with weights? of", "TIMES", "post"),
+    (r"with a (?:factor|weight|coefficient|multiplier) of|weighted by|with weights? of|at a rate of", "TIMES", "post"),
     (r"as (?:much|many|large|high|big)", "ASMANY", None),
     (r"as", "AS", None),
     (r"subtracted from", "SUBFROM", None),
@@ -149,18 +154,51 @@ def lex(sentence: str, entities: list[Entity], counter: NumberCounter) -> list[T
     return _post(tokens)
 
 
+def _merge_cmps(tokens: list[Token]) -> list[Token]:
+    """``up to a maximum of`` -> one CMP; ``more than`` without a number before it -> a strict CMP."""
+    out: list[Token] = []
+    for i, t in enumerate(tokens):
+        if t.kind == "CMP" and out and out[-1].kind == "CMP":
+            a, b = out[-1].value.replace("weak", ""), t.value.replace("weak", "")
+            if a == b:
+                if "weak" in out[-1].value:
+                    out[-1] = t
+                continue
+        if t.kind == "THAN" and out and out[-1].kind in ("MORE", "LESS"):
+            back = [x for x in out[-3:-1]]
+            if not any(x.kind in ("NUM", "BY") for x in back):
+                out[-1] = Token("CMP", ">" if out[-1].kind == "MORE" else "<", out[-1].text + " than")
+                continue
+        out.append(t)
+    return out
+
+
 def _post(tokens: list[Token]) -> list[Token]:
-    """Fold ranges (``between 0 and 10``, ``from 0 to 10``, ``0-10``) into RANGE tokens."""
+    """Fold ranges (``between 0 and 10``, ``from 0 to 10``, ``from a minimum of 0 to 10``) into RANGE tokens."""
+    tokens = _merge_cmps(tokens)
+    tokens = [t for i, t in enumerate(tokens)
+              if not (t.kind == "CMP" and i > 0 and tokens[i - 1].kind == "FROM"
+                      and i + 1 < len(tokens) and tokens[i + 1].kind == "NUM")
+              and not (t.kind == "CMP" and i > 1 and tokens[i - 1].kind == "TO" and tokens[i - 2].kind == "NUM"
+                       and i + 1 < len(tokens) and tokens[i + 1].kind == "NUM")]
+    tokens = [Token("TO", None, "to") if (t.kind == "CMP" and t.value in ("<=", "weak<=") and i > 1
+                                          and tokens[i - 1].kind == "NUM" and tokens[i - 2].kind == "FROM"
+                                          and i + 1 < len(tokens) and tokens[i + 1].kind == "NUM") else t
+              for i, t in enumerate(tokens)]
     out: list[Token] = []
     i = 0
     while i < len(tokens):
         t = tokens[i]
         nxt = tokens[i + 1: i + 4]
-        if (t.kind == "VAR" and len(nxt) >= 3 and nxt[0].kind == "LP" and nxt[1].kind == "VAR"
-                and nxt[1].value == t.value and nxt[2].kind == "RP"):
-            out.append(t)          # "Math (X)": one mention
-            i += 4
-            continue
+        if t.kind == "LP":
+            close = next((j for j in range(i + 1, min(len(tokens), i + 6)) if tokens[j].kind == "RP"), None)
+            inner = tokens[i + 1:close] if close is not None else []
+            inner_vars = [x for x in inner if x.kind == "VAR"]
+            recent = [x for x in out[-4:] if x.kind == "VAR"]
+            if (len(inner_vars) == 1 and all(x.kind in ("VAR", "WORD") for x in inner) and recent
+                    and recent[-1].value == inner_vars[0].value and not any(x.kind == "NUM" for x in out[-4:])):
+                i = close + 1      # "Math (X)", "patient care (department X)": one mention
+                continue
         if (t.kind in ("BETWEEN", "FROM") and len(nxt) >= 3 and nxt[0].kind == "NUM"
                 and nxt[1].kind in ("AND", "TO") and nxt[2].kind == "NUM"):
             out.append(Token("RANGE", (nxt[0], nxt[2]), "range"))
@@ -178,7 +216,7 @@ def _post(tokens: list[Token]) -> list[Token]:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences and bullet items of a normalised text."""
-    text = re.sub(r"(?<=[.:;])\s*-\s+(?=[A-Za-z0-9])", "\n", text)
+    text = re.sub(r"(?<=[.:;,])\s*-\s*(?=[A-Z])|(?<=[.:;])\s*-\s+(?=[a-z0-9])", "\n", text)
     text = re.sub(r"\n\s*[-*•]\s*", "\n", text)
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+|(?<=[a-z0-9)])\.(?=[A-Z])|(?<=:)\s*(?=-)", text)
     return [p.strip() for p in parts if p and p.strip(" .-")]

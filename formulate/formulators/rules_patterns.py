@@ -109,11 +109,14 @@ def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Li
             if t.value == "post" or (pending is None and last_var is not None):
                 post_times = True
         elif kind == "VAR":
+            if t.value in out.coefs and not explicit:
+                return None  # "X ... and X": the same quantity twice is a misread
             out.add(t.value, sign * (pending if pending is not None else 1.0))
             sign, pending, last_var = 1.0, None, t.value
-        elif kind in ("PLUS", "AND", "COMMA", "MINUS", "SUBFROM") and pending is not None:
+        elif kind in ("PLUS", "AND", "COMMA", "OR", "MINUS", "SUBFROM") and pending is not None:
             return None
-        elif kind in ("PLUS", "AND", "COMMA"):
+        elif kind in ("PLUS", "AND", "COMMA", "OR"):
+            kind = "AND" if kind == "OR" else kind
             if kind != "PLUS" and diff and not diff_used and out.coefs:
                 sign, diff_used = -1.0, True
             elif kind != "PLUS" and diff_used:
@@ -189,6 +192,7 @@ def _cmp_index(tokens: list[Token]) -> tuple[int, str, float] | None:
     if strong and any(_owns_number(tokens, i) for i in weak):
         return None
     pick, penalty = (strong, 0.0) if strong else (weak, 0.1)
+
     if not pick:
         return None
     ops = {tokens[i].value.replace("weak", "") for i in pick}
@@ -217,6 +221,8 @@ def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = Non
     if exceed:
         return _exceed_rows(tokens, exceed, n_vars)
     tokens = _drop_description(tokens)
+    tokens = _cut_purpose(tokens)
+    tokens = _tidy(tokens)
     found = _cmp_index(tokens)
     if found is None and inherited is not None:
         tokens = [inherited, *tokens]
@@ -246,6 +252,65 @@ def _drop_description(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
+_PURPOSE_VERBS = {
+    "ensure", "maintain", "meet", "facilitate", "cater", "avoid", "achieve", "reflect", "keep", "support",
+    "accommodate", "provide", "guarantee", "balance", "prevent", "allow", "comply", "cover", "satisfy",
+    "fulfil", "fulfill", "promote", "reduce", "increase", "minimize", "maximize", "protect", "serve",
+    "handle", "sustain", "prioritize", "emphasize", "focus", "encourage", "limit", "mitigate", "address",
+    "reach", "optimize", "improve", "match", "be", "remain", "stay", "manage", "diversify", "capture",
+}
+_PURPOSE_WORDS = {"due", "because", "owing", "since", "ensuring", "reflecting", "possibly", "which", "thus",
+                  "hence", "allowing", "making", "considering", "representing", "indicating", "so", "for"}
+
+
+def _cut_purpose(tokens: list[Token]) -> list[Token]:
+    """Drop a trailing purpose or reason (``... to facilitate sports events``, ``... due to its scale``)
+    once the clause has its comparison and a number after it."""
+    cmp_at = next((i for i, t in enumerate(tokens) if t.kind in ("CMP", "EXCEED")), None)
+    if cmp_at is None:
+        return tokens
+    seen_num = seen_var = False
+    pre_vars = _has_vars(tokens[:cmp_at])
+    for i in range(cmp_at + 1, len(tokens)):
+        t = tokens[i]
+        if t.kind == "NUM":
+            seen_num = True
+        elif t.kind == "VAR":
+            seen_var = True
+        ready = seen_num and (pre_vars or seen_var)
+        if not ready:
+            continue
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        cut = ((t.kind == "TO" and nxt is not None and nxt.kind == "WORD" and nxt.value in _PURPOSE_VERBS)
+               or (t.kind == "WORD" and t.value in _PURPOSE_WORDS and t.value != "for")
+               or (t.kind == "COMMA" and nxt is not None and nxt.kind == "WORD"
+                   and nxt.value in _PURPOSE_WORDS | {"as"}))
+        if cut:
+            if any(x.kind in ("NUM", "CMP", "EXCEED", "RESP", "RANGE") for x in tokens[i:]):
+                return tokens
+            return tokens[:i]
+    return tokens
+
+
+def _tidy(tokens: list[Token]) -> list[Token]:
+    """Drop bare minimum/maximum words beside a real comparison, comparisons repeating an ``exceed``,
+    and ``more``/``less`` that no ``than`` follows."""
+    strong = any(t.kind in ("CMP", "EXCEED") and t.value in _STRONG + ("neg", "pos") for t in tokens)
+    out: list[Token] = []
+    for i, t in enumerate(tokens):
+        if t.kind == "CMP" and t.value not in _STRONG and strong and not _owns_number(tokens, i):
+            continue
+        if t.kind == "CMP" and t.value in _STRONG:
+            prev = next((x for x in reversed(out) if x.kind not in FILLER), None)
+            if prev is not None and prev.kind == "EXCEED" and prev.value == "neg" and t.value == "<=":
+                continue
+        if t.kind in ("MORE", "LESS") and not any(x.kind == "THAN" for x in tokens[i + 1:]):
+            out.append(Token("WORD", t.text.lower(), t.text))
+            continue
+        out.append(t)
+    return out
+
+
 def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penalty: float) -> list[Row] | None:
     if any(t.kind == "ASMANY" or t.kind == "TIMESAS" for t in post):
         return _as_many_rows(pre, post, op, n_vars, penalty)
@@ -264,9 +329,18 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
             return None
         j = nums[0]
         head = post[:j]
-        if _has_struct(head):
-            return None
         rest = post[j + 1:]
+        if _has_vars(head):
+            # "the maximum amount allocated to X is 700 units"
+            if _has_struct(rest) or any(t.kind in ("MORE", "LESS", "THAN", "CMP", "EXCEED") for t in head):
+                return None
+            lhs = parse_expr(head, n_vars, allow_total=False)
+            if lhs is None or not lhs.coefs or lhs.const or post[j].pct:
+                return None
+            row = _row(lhs, Linear({}, post[j].value, [post[j].nid]), op, "limit", penalty)
+            return [row] if row else None
+        if any(t.kind not in FILLER | {"TOTAL"} for t in head):
+            return None
         if post[j].pct and _next_struct(post, j) is not None and _next_struct(post, j).kind == "TOTAL":
             k = next(m for m in range(j + 1, len(post)) if post[m].kind == "TOTAL")
             share = Linear({v: _num(post[j]) for v in range(n_vars)}, 0.0, [post[j].nid])
@@ -278,8 +352,13 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
         if any(t.kind == "NUM" for t in rest) or post[j].pct:
             return None
         rhs = Linear({}, post[j].value, [post[j].nid])
-        lhs_tokens = rest if _has_vars(rest) else pre + rest
+        lhs_tokens = rest if _has_vars(rest) else pre + head + rest
         lhs = parse_expr(lhs_tokens, n_vars, allow_total=True)
+        if lhs is not None and not lhs.coefs and not lhs.const and all(
+                t.kind in FILLER | {"COMMA"} for t in lhs_tokens):
+            # no quantity named at all ("the company must hire at least 10 people"): all of them
+            lhs = Linear({k: 1.0 for k in range(n_vars)}, 0.0, [], True)
+            penalty += 0.15
         if lhs is None or not lhs.coefs or lhs.const:
             return None
         if any(t.kind == "EACH" and t.text.lower() == "each" for t in rest) and len(lhs.coefs) > 1:
@@ -335,6 +414,8 @@ def _more_than_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, p
     """``X must be at least 10 more than Y``; ``at least 10 more X than Y``; ``100 less than twice Y``."""
     m = next(i for i, t in enumerate(post) if t.kind in ("MORE", "LESS"))
     sign = 1.0 if post[m].kind == "MORE" else -1.0
+    if sign < 0 and op == "<=":
+        return None  # "not more than 10 less than Y": too easy to read backwards
     head, tail = post[:m], post[m + 1:]
     than = next((i for i, t in enumerate(tail) if t.kind == "THAN"), None)
     if than is None:
@@ -381,7 +462,9 @@ def _exceed_rows(tokens: list[Token], exceed: list[int], n_vars: int) -> list[Ro
     negated = tokens[i].value == "neg"
     pre, rest = tokens[:i], tokens[i + 1:]
     if not _has_vars(pre) and not any(t.kind == "TOTAL" for t in pre):
-        return None
+        if not negated or _has_struct(pre):
+            return None
+        return _split_rows(pre, rest, "<=", n_vars, 0.0)
     by = next((j for j, t in enumerate(rest) if t.kind == "BY"), None)
     if by is None:
         if any(t.kind in ("CMP", "MORE", "LESS", "THAN") for t in rest):
@@ -424,7 +507,11 @@ def _range_rows(tokens: list[Token], n_vars: int) -> list[Row] | None:
     if len(ranges) != 1 or any(t.kind == "CMP" and t.value in _STRONG for t in tokens):
         return None
     i = ranges[0]
-    if _has_vars(tokens[i + 1:]) or not _has_vars(tokens[:i]):
+    before, after = _has_vars(tokens[:i]), tokens[i + 1:]
+    if before == _has_vars(after):
+        return None
+    if not before and (sum(t.kind == "VAR" for t in after) != 1
+                       or any(t.kind not in FILLER | {"VAR", "COMMA"} for t in after)):
         return None
     rest = [t for j, t in enumerate(tokens) if j != i and not (t.kind == "CMP")]
     if any(t.kind == "NUM" for t in rest):
