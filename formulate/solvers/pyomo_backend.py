@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from formulate.errors import SolverUnavailable
+from formulate.errors import SolverError, SolverUnavailable
 from formulate.ir.flat import FlatProblem
 from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
 from formulate.solvers.common import build_tree, empty_result, finite, native_options, objective_value
@@ -26,7 +26,7 @@ _LINEAR = frozenset({"LP", "MILP"})
 _ALL = frozenset({"LP", "MILP", "QP", "MIQP", "QCP", "NLP", "MINLP", "nonconvex"})
 #: what each known Pyomo solver handles; unknown names are trusted with everything but indicators
 SOLVER_CAPABILITIES: dict[str, frozenset[str]] = {
-    "appsi_highs": _LINEAR | {"QP"},
+    "appsi_highs": _LINEAR,  # its objective must be linear (DegreeError otherwise)
     "highs": _LINEAR | {"QP"},
     "cbc": _LINEAR,
     "appsi_cbc": _LINEAR,
@@ -78,7 +78,7 @@ def build(problem: FlatProblem) -> tuple[Any, Any]:
         x[j].setlb(float(lo) if finite(lo) else None)
         x[j].setub(float(up) if finite(up) else None)
     obj: Any = float(problem.obj_constant) + pyo.quicksum(
-        (float(problem.obj_linear[j]) * x[j] for j in np.flatnonzero(problem.obj_linear)), linear=True)
+        float(problem.obj_linear[j]) * x[j] for j in np.flatnonzero(problem.obj_linear))
     if problem.obj_qv.size:
         obj = obj + pyo.quicksum(float(v) * x[int(i)] * x[int(k)]
                                  for i, k, v in zip(problem.obj_qi, problem.obj_qj, problem.obj_qv, strict=True))
@@ -87,7 +87,7 @@ def build(problem: FlatProblem) -> tuple[Any, Any]:
     for i in range(problem.num_rows):
         a, b = int(problem.row_start[i]), int(problem.row_start[i + 1])
         expr = pyo.quicksum((float(v) * x[int(j)] for j, v in zip(problem.row_index[a:b], problem.row_value[a:b],
-                                                                  strict=True)), linear=True)
+                                                                  strict=True)))
         _add(m.rows, expr, problem.row_lower[i], problem.row_upper[i])
     for q in problem.quadratic_rows:
         expr = pyo.quicksum(float(v) * x[int(j)] for j, v in zip(q.lin_idx, q.lin_val, strict=True)) + pyo.quicksum(
@@ -173,11 +173,16 @@ class PyomoBackend(SolverBackend):
         model, x = build(problem)
         opt = _pyo().SolverFactory(solver)
         self._configure(opt, solver, options)
-        results = opt.solve(model, load_solutions=False, tee=bool(options.verbose))
+        try:
+            results = opt.solve(model, load_solutions=False, tee=bool(options.verbose))
+        except Exception as exc:  # noqa: BLE001 - any plugin failure becomes one error type
+            raise SolverError(f"Pyomo solver `{solver}` failed on `{problem.name}`: {exc}") from exc
+        from pyomo.opt import TerminationCondition
+
         tc = results.solver.termination_condition
         term = _termination(tc, options)
         point = self._load(model, x, results, problem, term)
-        message = f"Pyomo/{solver}: {tc}"
+        message = "" if tc == TerminationCondition.optimal else f"Pyomo/{solver}: {tc}"
         if term in (Termination.UNBOUNDED, Termination.INFEASIBLE_OR_UNBOUNDED) and problem.is_linear():
             from formulate.solvers import highs
 
