@@ -33,18 +33,26 @@ _STOPWORDS = frozenset(
 )
 
 
+def stem(word: str) -> str:
+    """A light suffix stemmer: ``shipments``, ``shipping``, ``shipped`` and ``ships`` all give ``ship``."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    for suffix in ("ments", "ment", "ings", "ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            if suffix == "es" and not word.endswith(("sses", "xes", "ches", "shes")):
+                continue  # `warehouses` -> `warehouse` via the plain `s` rule
+            word = word[: -len(suffix)]
+            if suffix in ("ed", "ing", "ings") and len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]
+            return word
+    return word
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens without stopwords, with a light plural strip (``trucks`` -> ``truck``)."""
-    tokens = []
-    for word in _WORD.findall(text.lower()):
-        if word in _STOPWORDS or len(word) < 2:
-            continue
-        if len(word) > 4 and word.endswith("ies"):
-            word = word[:-3] + "y"
-        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        tokens.append(word)
-    return tokens
+    """Lower-case word tokens without stopwords, lightly stemmed (``trucks`` -> ``truck``)."""
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,10 @@ class Example:
         return out
 
     def answer_yaml(self) -> str:
-        """The file's own YAML (its layout and comments kept) without ``problem``, with the answer's ``meta``."""
+        """The file's own YAML layout without ``problem`` and full-line comments, with the answer's ``meta``.
+
+        Full-line comments are notes for people (what an example teaches, answers of other readings).
+        """
         chunks = _top_level_chunks(self.text)
         meta_text = dump_data({"meta": self.answer_meta()})
         out: list[str] = []
@@ -80,7 +91,7 @@ class Example:
         for key, lines in chunks:
             if key in ("problem", "meta"):
                 continue
-            out.extend(lines)
+            out.extend(line for line in lines if not line.lstrip().startswith("#"))
             if key == "name" and not placed:
                 out.append(meta_text.rstrip("\n"))
                 placed = True

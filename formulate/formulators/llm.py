@@ -44,7 +44,14 @@ _LEADING_TABS = re.compile(r"^(\t+)", re.MULTILINE)
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
+    """``schema`` or null, with nested ``anyOf`` flattened and the description kept outside."""
+    schema = dict(schema)
+    description = schema.pop("description", None)
+    options = schema["anyOf"] if set(schema) == {"anyOf"} else [schema]
+    out: dict[str, Any] = {"anyOf": [*options, {"type": "null"}]}
+    if description:
+        out["description"] = description
+    return out
 
 
 def _obj(properties: dict[str, Any], description: str | None = None) -> dict[str, Any]:
@@ -270,7 +277,9 @@ def to_list_shape(data: dict[str, Any]) -> dict[str, Any]:
                 item[key] = spec.get(key)
         out["parameters"].append(item)
     for name, spec in (data.get("variables") or {}).items():
-        spec = spec or {}
+        spec = dict(spec or {})
+        if isinstance(spec.get("index"), str):
+            spec["index"] = [spec["index"]]
         out["variables"].append({"name": name, **{k: spec.get(k) for k in VARIABLE_KEYS}})
     objective = data.get("objective")
     if isinstance(objective, dict):
