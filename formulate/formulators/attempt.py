@@ -11,8 +11,9 @@ from typing import Any
 from formulate.ir.model import Formulation
 from formulate.llm.base import Message, Usage
 
-#: how an attempt ended; the first stage that failed in its last round, or ``ok``
-STATUSES = ("ok", "parse_error", "schema_error", "check_error", "model_error")
+#: how an attempt ended: ``ok``, or the stage that failed in its last round (IR mode: parse, schema,
+#: check, model; the dispatcher's rules and code modes add ``refused`` and ``code_error``)
+STATUSES = ("ok", "parse_error", "schema_error", "check_error", "model_error", "refused", "code_error")
 
 
 @dataclass
