@@ -163,7 +163,7 @@ class _Group:
 
 def _group_cost(group: list[Token], n: int, inherited: Token | None, subject: list[Token] | None,
                 ) -> tuple[float, _Group]:
-    nums = [t for t in group if t.kind == "NUM"]
+    nums = [t for t in group if t.kind in ("NUM", "RANGE")]
     n_vars = sum(1 for t in group if t.kind == "VAR")
     has_cmp = any(t.kind in ("CMP", "EXCEED") for t in group)
     out = _Group(group)
@@ -278,7 +278,7 @@ def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, lis
         fmt = _format_nids(tokens) | _count_nids(tokens, n)
         found.used |= fmt
         tokens = [t for t in tokens if not (t.kind == "NUM" and t.nid in fmt)]
-        nums = [t for t in tokens if t.kind == "NUM"]
+        nums = [t for t in tokens if t.kind in ("NUM", "RANGE")]
         if not nums and not any(t.kind == "CMP" and t.value in (">=", "<=", "==") for t in tokens):
             continue
         if not nums:

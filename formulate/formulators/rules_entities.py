@@ -110,8 +110,13 @@ def _letters(text: str) -> list[Entity]:
 
 
 def _names_beside(text: str, letter: str) -> list[str]:
-    """Names such as ``patient care (X)``, ``X (General Medicine)``, ``X represents strength training``."""
+    """Names such as ``patient care (X)``, ``X (General Medicine)``, ``X represents strength training``,
+    looked for where the letter is introduced (its first two sentences)."""
     names = []
+    first = re.search(rf"(?<![\w'.-]){letter}(?![\w-])", text)
+    if first:
+        sentences = re.split(r"(?<=[.!?])\s+|\n+", text[text.rfind(".", 0, first.start()) + 1:])
+        text = " ".join(sentences[:2])
     for match in re.finditer(rf"([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){{0,2}})\s*\(\s*{letter}\s*\)", text, re.I):
         words = match.group(1).split()
         cut = max((i for i, w in enumerate(words) if w.lower() in _STOP), default=-1)

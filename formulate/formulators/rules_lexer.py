@@ -157,7 +157,7 @@ def lex(sentence: str, entities: list[Entity], counter: NumberCounter) -> list[T
 def _merge_cmps(tokens: list[Token]) -> list[Token]:
     """``up to a maximum of`` -> one CMP; ``more than`` without a number before it -> a strict CMP."""
     out: list[Token] = []
-    for i, t in enumerate(tokens):
+    for t in tokens:
         if t.kind == "CMP" and out and out[-1].kind == "CMP":
             a, b = out[-1].value.replace("weak", ""), t.value.replace("weak", "")
             if a == b:
@@ -194,9 +194,9 @@ def _post(tokens: list[Token]) -> list[Token]:
             close = next((j for j in range(i + 1, min(len(tokens), i + 6)) if tokens[j].kind == "RP"), None)
             inner = tokens[i + 1:close] if close is not None else []
             inner_vars = [x for x in inner if x.kind == "VAR"]
-            recent = [x for x in out[-4:] if x.kind == "VAR"]
+            recent = [x for x in out[-3:] if x.kind == "VAR"]
             if (len(inner_vars) == 1 and all(x.kind in ("VAR", "WORD") for x in inner) and recent
-                    and recent[-1].value == inner_vars[0].value and not any(x.kind == "NUM" for x in out[-4:])):
+                    and recent[-1].value == inner_vars[0].value):
                 i = close + 1      # "Math (X)", "patient care (department X)": one mention
                 continue
         if (t.kind in ("BETWEEN", "FROM") and len(nxt) >= 3 and nxt[0].kind == "NUM"

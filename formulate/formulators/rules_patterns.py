@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from formulate.formulators.rules_lexer import Token
 
-FILLER = {"WORD", "OF", "EACH", "LP", "RP", "TO", "FROM", "BETWEEN", "AS"}
+FILLER = {"WORD", "OF", "EACH", "LP", "RP", "TO", "FROM", "BETWEEN", "AS", "RANGEW"}
 _STRONG = (">=", "<=", "==", ">", "<")
 _FLIP = {">=": "<=", "<=": ">=", "==": "=="}
 
