@@ -168,9 +168,9 @@ def _run_once(
     try:
         script_path = os.path.join(host_dir, SCRIPT_NAME)
         with open(script_path, "w", encoding="utf-8") as fh:
-            fh.write(code)
-        os.chmod(host_dir, 0o755)
-        os.chmod(script_path, 0o644)
+            fh.write(
+                code
+            )  # the directory is private (0700); the launcher reads it before dropping privileges
         status_r, status_w = os.pipe()
         launch_cfg = dict(config, host_dir=host_dir, status_fd=status_w)
         try:
@@ -300,7 +300,27 @@ def _hidden_dirs() -> list[str]:
         dirs.add(pwd.getpwuid(os.getuid()).pw_dir)
     except (KeyError, ImportError):
         pass
-    return sorted(d for d in dirs if d not in ("/", "") and os.path.isdir(d))
+    system = {
+        "/",
+        "/tmp",
+        "/var",
+        "/var/tmp",
+        "/usr",
+        "/etc",
+        "/opt",
+        "/bin",
+        "/lib",
+        "/srv",
+        "/home",
+        "/work",
+    }
+    return sorted(
+        d
+        for d in (os.path.realpath(d) for d in dirs if d)
+        if d not in system
+        and not d.startswith(("/tmp/", "/proc", "/sys", "/dev", "/usr/"))
+        and os.path.isdir(d)
+    )
 
 
 def _python_paths(python: str) -> list[str]:
@@ -451,6 +471,7 @@ class _Launcher:
         self.status_fd = status_fd
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.root = os.geteuid() == 0
+        self.notes: list[str] = []
 
     # -- plumbing
     def report(self, event: str, **fields: object) -> None:
@@ -550,11 +571,12 @@ class _Launcher:
 
     def init_process(self, source: bytes) -> None:
         self.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        notes = self.limit_pids()
+        pids = self.limit_pids()
         self.setup_mounts(source)
         how = "namespaces (mount, pid, net, ipc, uts), read-only root, tmpfs /tmp"
         how += ", uid nobody" if self.root else ", user namespace"
-        self.report("containment", contained=True, detail=how + notes)
+        how += pids + "".join(f", {note}" for note in self.notes)
+        self.report("containment", contained=True, detail=how)
         child = os.fork()
         if child == 0:
             self.exec_script(SANDBOX_WORKDIR, drop_to_nobody=self.root)
@@ -578,8 +600,11 @@ class _Launcher:
             per_namespace = False
         if not per_namespace:  # before 6.14 pid_max is global: never touch it
             return ", no process-count limit (kernel < 6.14)"
-        with open("/proc/sys/kernel/pid_max", "w") as fh:
-            fh.write(str(max(int(self.cfg["max_procs"]), 301)))
+        try:
+            with open("/proc/sys/kernel/pid_max", "w") as fh:
+                fh.write(str(max(int(self.cfg["max_procs"]), 301)))
+        except OSError:
+            return ", no process-count limit (pid_max not writable)"
         return ", pid_max"
 
     def setup_mounts(self, source: bytes) -> None:
@@ -594,7 +619,10 @@ class _Launcher:
         tmp_opts = f"size={int(cfg['disk_mb'])}m,mode=1777"
         self.mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, tmp_opts)
         if os.path.isdir("/dev/shm"):
-            self.mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
+            try:
+                self.mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
+            except OSError:
+                self.notes.append("read-only /dev/shm")
         for h in hidden:
             self.mount("tmpfs", h, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,mode=0755")
             for p, fd in reveal_fds.items():
@@ -604,7 +632,10 @@ class _Launcher:
             self.mount(None, h, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
         for fd in reveal_fds.values():
             os.close(fd)
-        self.mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_RDONLY)
+        try:  # optional: the old /proc stays (read-only) where a fresh one may not be mounted
+            self.mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_RDONLY)
+        except OSError:
+            self.notes.append("host /proc")
         os.makedirs(SANDBOX_WORKDIR, mode=0o755)
         with open(os.path.join(SANDBOX_WORKDIR, SCRIPT_NAME), "wb") as fh:
             fh.write(source)
