@@ -1,0 +1,133 @@
+"""The evaluation log: JSON lines, appended and flushed one record at a time, readable after a crash.
+
+Record types (``"type"``): ``run`` (the settings of one invocation; the first is the run's own),
+``sample`` (one evaluated problem) and ``blob`` (a long prompt message stored once and referenced from
+samples by its sha256, so a shared system prompt is not repeated in every line).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from formulate.errors import FormulateError
+
+log = logging.getLogger(__name__)
+
+BLOB_MIN_CHARS = 512
+
+
+@dataclass
+class RunLog:
+    """What a log file holds: run headers, sample records by id, blobs by sha256."""
+
+    path: Path
+    headers: list[dict[str, Any]] = field(default_factory=list)
+    samples: dict[str, dict[str, Any]] = field(default_factory=dict)
+    blobs: dict[str, str] = field(default_factory=dict)
+    bad_lines: int = 0
+
+    @property
+    def header(self) -> dict[str, Any]:
+        """The first run header (the settings the run was started with), or {}."""
+        return self.headers[0] if self.headers else {}
+
+    def prompt(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """A sample's prompt messages with blob references expanded."""
+        out = []
+        for message in record.get("prompt") or []:
+            if "ref" in message and "content" not in message:
+                message = {"role": message.get("role"), "content": self.blobs.get(message["ref"], "")}
+            out.append(message)
+        return out
+
+
+def read_log(path: str | Path) -> RunLog:
+    """Read a log; a torn last line (a crash mid-write) or any unreadable line is skipped and counted."""
+    p = Path(path)
+    run = RunLog(p)
+    if not p.is_file():
+        raise FormulateError(f"run log {p} does not exist")
+    with p.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                run.bad_lines += 1
+                log.warning("%s:%d: unreadable line skipped", p, lineno)
+                continue
+            kind = record.get("type", "sample") if isinstance(record, dict) else None
+            if kind == "run":
+                run.headers.append(record)
+            elif kind == "blob":
+                run.blobs[record["sha256"]] = record["content"]
+            elif kind == "sample" and "id" in record:
+                run.samples[str(record["id"])] = record  # a later line for an id replaces an earlier one
+    return run
+
+
+def _repair_tail(path: Path) -> None:
+    """Cut a torn last line (no trailing newline) so appends start on a fresh line."""
+    size = path.stat().st_size
+    if size == 0:
+        return
+    with path.open("rb+") as fh:
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) == b"\n":
+            return
+        fh.seek(0)
+        data = fh.read()
+        keep = data.rfind(b"\n") + 1
+        log.warning("%s: cutting a torn last line (%d bytes) left by an interrupted run", path, len(data) - keep)
+        fh.truncate(keep)
+
+
+class LogWriter:
+    """Appends records, one flushed line each; long prompt messages go to blob records once."""
+
+    def __init__(self, path: str | Path, known_blobs: set[str] | None = None) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            _repair_tail(self.path)
+        self._fh = self.path.open("a", encoding="utf-8")
+        self._blobs = set(known_blobs or ())
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Write one record as one line and flush it."""
+        self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._fh.flush()
+
+    def compact_prompt(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Messages with long contents replaced by ``{"role", "ref"}``; new blobs are written first."""
+        out = []
+        for message in messages:
+            content = message.get("content")
+            if isinstance(content, str) and len(content) >= BLOB_MIN_CHARS:
+                sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
+                if sha not in self._blobs:
+                    self.write({"type": "blob", "sha256": sha, "content": content})
+                    self._blobs.add(sha)
+                out.append({"role": message.get("role"), "ref": sha})
+            else:
+                out.append(dict(message))
+        return out
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> LogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["BLOB_MIN_CHARS", "LogWriter", "RunLog", "read_log"]

@@ -1,0 +1,303 @@
+"""Batch evaluation: formulate, solve and score every sample, concurrently, into a resumable JSONL log.
+
+Each sample ends in one failure stage: ``formulate`` (no formulation: model error or refusal),
+``parse`` (the reply held no readable formulation or script), ``check`` (the formulation failed its
+checks), ``solve`` (no solution: solver error, infeasible/unbounded against a numeric label, script
+error or timeout), ``wrong_answer``, ``no_label`` (the label could not be read) or ``ok``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from formulate.datasets.loaders import Sample
+from formulate.errors import FormulateError, FormulationError
+from formulate.eval.attempts import AttemptView, FormulateFn, Formulator, as_callable, view_attempt
+from formulate.eval.runlog import LogWriter, read_log
+from formulate.eval.scoring import get_rule
+
+log = logging.getLogger(__name__)
+
+STAGES = ("ok", "wrong_answer", "solve", "check", "parse", "formulate", "no_label")
+LOG_VERSION = 1
+_IR_STAGE = {"parse_error": "parse", "schema_error": "parse", "check_error": "check"}
+_CODE_STATUS = {"optimal": "optimal", "feasible": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
+                "infeasible_or_unbounded": "infeasible_or_unbounded"}
+
+
+@dataclass
+class EvalConfig:
+    """Settings of one evaluation run (written as the log's ``run`` header)."""
+
+    dataset: str
+    model: str
+    mode: str = "ir"
+    rule: str | None = None
+    solver: str | None = None
+    time_limit: float | None = None
+    mip_gap: float | None = None
+    workers: int = 4
+    source: str | None = None
+
+
+@dataclass
+class RunResult:
+    """What a run did: the records written now, and how many samples were skipped as already logged."""
+
+    out: Path
+    records: list[dict[str, Any]] = field(default_factory=list)
+    skipped: int = 0
+    wall_s: float = 0.0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _question_hash(text: str) -> str:
+    from formulate.llm.replay import problem_key
+
+    return problem_key(text)
+
+
+def _yaml(formulation: Any) -> str | None:
+    if formulation is None:
+        return None
+    from formulate.ir.io import to_yaml
+
+    try:
+        return to_yaml(formulation)
+    except Exception as exc:  # logging must not lose the sample
+        log.warning("could not render a formulation as YAML: %s", exc)
+        return None
+
+
+class SampleEvaluator:
+    """Formulate, solve and score one sample (thread-safe; holds no per-sample state)."""
+
+    def __init__(self, formulate: FormulateFn, config: EvalConfig) -> None:
+        self.formulate = formulate
+        self.config = config
+        self.rule = get_rule(config.rule)
+
+    def __call__(self, sample: Sample) -> tuple[dict[str, Any], AttemptView | None]:
+        started = time.perf_counter()
+        times = {"formulate": 0.0, "solve": 0.0, "total": 0.0}
+        solution: dict[str, Any] | None = None
+        pred_obj: float | None = None
+        pred_status: str | None = None
+        stage: str | None = None
+        error: str | None = None
+        view: AttemptView | None = None
+        try:
+            attempt = self.formulate(sample.question, sample.id)
+            view = view_attempt(attempt)
+        except FormulateError as exc:
+            stage, error = "formulate", str(exc)
+        except Exception as exc:
+            log.warning("%s: the formulator crashed: %s: %s", sample.id, type(exc).__name__, exc)
+            log.debug("formulator traceback", exc_info=True)
+            stage, error = "formulate", f"internal error: {type(exc).__name__}: {exc}"
+        times["formulate"] = time.perf_counter() - started
+        if view is not None:
+            error = view.error
+            if self.config.mode == "code":
+                stage, pred_obj, pred_status = self._code_outcome(view)
+            elif view.formulation is None:
+                stage = _IR_STAGE.get(view.status, "formulate")
+            else:
+                t0 = time.perf_counter()
+                solution, stage, solve_error = self._solve(view.formulation)
+                times["solve"] = time.perf_counter() - t0
+                error = solve_error or (None if solution else error)
+                if solution is not None:
+                    pred_status = solution["status"]
+                    pred_obj = solution["objective"] if solution["has_solution"] else None
+        correct = self.rule.correct(pred_obj, pred_status, sample.answer, sample.expected_status, sample.answer_raw)
+        if correct:
+            stage = "ok"
+        elif stage is None:
+            if sample.answer is None and sample.expected_status is None:
+                stage, error = "no_label", f"the label could not be read: {sample.meta.get('answer_note', '')}"
+            elif pred_obj is None:
+                stage = "solve"
+                error = error or f"no objective value: the solve ended {pred_status or 'without a status'}"
+            else:
+                stage = "wrong_answer"
+                error = f"objective {pred_obj:.10g}, label {sample.answer_raw!r}"
+        times["total"] = time.perf_counter() - started
+        record = self._record(sample, view, solution, pred_obj, pred_status, correct, stage, error, times)
+        return record, view
+
+    def _solve(self, formulation: Any) -> tuple[dict[str, Any] | None, str | None, str | None]:
+        """(solution dict, failure stage or None, error) for a formulation."""
+        from formulate.api import solve
+
+        cfg = self.config
+        try:
+            sol = solve(formulation, solver=cfg.solver, time_limit=cfg.time_limit, mip_gap=cfg.mip_gap)
+        except FormulationError as exc:
+            return None, "check", str(exc)
+        except FormulateError as exc:
+            return None, "solve", str(exc)
+        except Exception as exc:
+            log.warning("the solve crashed: %s: %s", type(exc).__name__, exc)
+            log.debug("solve traceback", exc_info=True)
+            return None, "solve", f"internal error: {type(exc).__name__}: {exc}"
+        out = {"status": sol.status, "has_solution": bool(sol.has_solution), "objective": sol.objective,
+               "bound": sol.bound, "solver": sol.solver, "problem_class": sol.problem_class,
+               "times": {k: round(v, 6) for k, v in sol.times.items()}}
+        if sol.message and not sol.has_solution:
+            out["message"] = sol.message
+        return out, None, None
+
+    @staticmethod
+    def _code_outcome(view: AttemptView) -> tuple[str | None, float | None, str | None]:
+        """(failure stage or None, objective, status) of a code-mode attempt."""
+        if view.code is None:
+            return ("formulate" if view.status == "model_error" or not view.replies else "parse"), None, None
+        status = _CODE_STATUS.get(view.code_status or "")
+        if status is None:
+            return "solve", None, None
+        return None, (view.objective if status == "optimal" else None), status
+
+    def _record(self, sample: Sample, view: AttemptView | None, solution: dict[str, Any] | None,
+                pred_obj: float | None, pred_status: str | None, correct: bool, stage: str, error: str | None,
+                times: dict[str, float]) -> dict[str, Any]:
+        cfg = self.config
+        return {
+            "type": "sample", "id": sample.id, "question_sha256": _question_hash(sample.question),
+            "dataset": cfg.dataset, "model": cfg.model, "mode": cfg.mode, "class": sample.problem_class,
+            "expected": {"answer": sample.answer, "raw": sample.answer_raw, "status": sample.expected_status},
+            "attempt": {"status": view.status, **view.info} if view else None,
+            "prompt": view.messages if view else [],
+            "replies": view.replies if view else [],
+            "formulation": _yaml(view.formulation) if view else None,
+            "code": view.code if view else None,
+            "solution": solution,
+            "predicted": {"objective": pred_obj, "status": pred_status},
+            "rule": self.rule.name, "correct": correct, "stage": stage,
+            "error": error.splitlines()[0][:500] if error else None,
+            "tokens": {"prompt": view.prompt_tokens if view else 0,
+                       "completion": view.completion_tokens if view else 0},
+            "times": {k: round(v, 6) for k, v in times.items()},
+            "finished": _now(),
+        }
+
+
+def _check_resumable(out: Path, config: EvalConfig, resume: bool) -> tuple[set[str], set[str]]:
+    """Ids already logged and blob hashes; errors when the log belongs to another run or resume is off."""
+    if not out.exists() or out.stat().st_size == 0:
+        return set(), set()
+    existing = read_log(out)
+    if not resume:
+        if existing.samples or existing.headers:
+            raise FormulateError(f"{out} already holds {len(existing.samples)} samples; pass --resume to continue "
+                                 "it, or choose another --out")
+        return set(), set()
+    header = existing.header
+    for key in ("dataset", "model", "mode"):
+        old, new = header.get(key), getattr(config, key)
+        if old is not None and old != new:
+            raise FormulateError(f"{out} was run with {key} `{old}`, not `{new}`; resume it with the same "
+                                 f"{key} or choose another --out")
+    return set(existing.samples), set(existing.blobs)
+
+
+def _progress(enabled: bool | None):
+    """A rich progress bar on stderr when it is a terminal (or forced)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    on = console.is_terminal if enabled is None else enabled
+    return Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[score]}"),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=not on)
+
+
+def run_eval(samples: Sequence[Sample], formulator: Formulator | FormulateFn, out: str | Path,
+             config: EvalConfig, *, resume: bool = False, progress: bool | None = None,
+             on_record: Callable[[dict[str, Any]], None] | None = None) -> RunResult:
+    """Evaluate ``samples`` into the JSONL log ``out``; with ``resume``, skip ids already logged.
+
+    Records are written by this thread as workers finish, one flushed line each, so an interruption
+    loses only samples in flight. ``progress`` None shows a bar only when stderr is a terminal.
+    """
+    out = Path(out)
+    done, blobs = _check_resumable(out, config, resume)
+    todo = [s for s in samples if s.id not in done]
+    result = RunResult(out, skipped=len(samples) - len(todo))
+    evaluator = SampleEvaluator(as_callable(formulator), config)
+    started = time.perf_counter()
+    header = {"type": "run", "version": LOG_VERSION, **asdict(config), "rule": evaluator.rule.name,
+              "rule_statement": evaluator.rule.statement, "started": _now(), "samples": len(samples),
+              "skipped": result.skipped, "argv": sys.argv[1:]}
+    bar = _progress(progress)
+    correct = 0
+    with LogWriter(out, blobs) as writer, bar:
+        writer.write(header)
+        task = bar.add_task("eval", total=len(todo), score="")
+        workers = max(1, int(config.workers))
+
+        def emit(record: dict[str, Any]) -> None:
+            nonlocal correct
+            record["prompt"] = writer.compact_prompt(record.get("prompt") or [])
+            writer.write(record)
+            result.records.append(record)
+            correct += bool(record["correct"])
+            n = len(result.records)
+            bar.update(task, advance=1, score=f"{correct}/{n} correct")
+            if on_record:
+                on_record(record)
+
+        if workers == 1:
+            for sample in todo:
+                emit(evaluator(sample)[0])
+        else:
+            _run_pool(todo, evaluator, workers, emit)
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+def _run_pool(todo: Sequence[Sample], evaluator: SampleEvaluator, workers: int,
+              emit: Callable[[dict[str, Any]], None]) -> None:
+    """Keep ``2 * workers`` samples in flight; write each record as it finishes."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eval")
+    pending: set[Future] = set()
+    queue = iter(todo)
+    try:
+        for sample in queue:
+            pending.add(pool.submit(evaluator, sample))
+            if len(pending) >= 2 * workers:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    emit(future.result()[0])
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                emit(future.result()[0])
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for future in pending:  # keep what already finished
+            if future.done() and not future.cancelled() and future.exception() is None:
+                emit(future.result()[0])
+        raise
+    pool.shutdown(wait=True)
+
+
+__all__ = ["EvalConfig", "LOG_VERSION", "RunResult", "STAGES", "SampleEvaluator", "run_eval"]
