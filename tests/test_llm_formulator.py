@@ -205,10 +205,10 @@ def test_formulate_many_batches_rounds_and_repairs_per_problem(fake_openai):
         messages = request["messages"]
         problem = messages[1]["content"]
         if "Hove" in problem and len(messages) == 2:
-            return chat_reply(fenced(UNDEFINED.replace("Hull", "Hove")), prompt_tokens=5, completion_tokens=2)
+            return chat_reply(fenced(UNDEFINED.replace("Hull", "Hove")), prompt_tokens=5, completion_tokens=2, delay=0.1)
         body = GOOD.replace("Hull", "Hove") if "Hove" in problem else GOOD
         body = body.replace("Hull", "Hythe") if "Hythe" in problem else body
-        return chat_reply(fenced(body), prompt_tokens=5, completion_tokens=2, delay=0.05)
+        return chat_reply(fenced(body), prompt_tokens=5, completion_tokens=2, delay=0.1)
 
     server = fake_openai(default=answer)
     attempts = LLMFormulator(http_model(server), k_examples=0).formulate_many(texts, ["a", "b", "c"])
