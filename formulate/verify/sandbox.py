@@ -6,12 +6,13 @@ then ``exec``s the interpreter on the script:
 
 * **namespaces** (root directly; other users through an unprivileged user namespace): new mount, PID,
   network (loopback only), IPC and UTS namespaces. The whole mount tree is made read-only and nosuid;
-  fresh size-limited tmpfs mounts cover ``/tmp`` and ``/dev/shm``; ``/root`` and the invoking user's home
-  are hidden under empty tmpfs mounts with only the interpreter's prefix and site-packages bound back,
-  read-only. The script runs in ``/tmp/work`` (on that tmpfs) as ``nobody`` when started as root (kernel
-  uid 0 with capabilities dropped would still own most of the system), with ``no_new_privs``. A per-PID-
-  namespace ``pid_max`` (Linux >= 6.14) or ``RLIMIT_NPROC`` (user namespace) bounds the process count.
-  When the launcher dies, the PID namespace dies with it, so ``setsid`` cannot escape the wall timeout.
+  fresh size-limited tmpfs mounts cover ``/tmp`` and ``/dev/shm``; ``/run`` (host sockets) is replaced
+  by an empty one; ``/root`` and the invoking user's home are hidden under empty tmpfs mounts with only
+  the interpreter's prefix and site-packages bound back, read-only. The script runs in ``/tmp/work``
+  (on that tmpfs) with ``no_new_privs``, as ``nobody`` when started as root (kernel uid 0 without
+  capabilities would still own most of the system). A per-PID-namespace ``pid_max`` (Linux >= 6.14) or
+  ``RLIMIT_NPROC`` (user namespace) bounds the process count. When the launcher dies, the PID
+  namespace dies with it, so ``setsid`` cannot escape the wall timeout.
 * **fallback** (namespaces unavailable, e.g. a container without ``CAP_SYS_ADMIN``): resource limits only,
   in a temporary directory; the result then says ``contained=False`` and why.
 
@@ -623,6 +624,13 @@ class _Launcher:
                 self.mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
             except OSError:
                 self.notes.append("read-only /dev/shm")
+        if os.path.isdir("/run") and not os.path.islink("/run"):  # no host sockets (dbus, ...)
+            try:
+                self.mount(
+                    "tmpfs", "/run", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_RDONLY, "size=64k,mode=0755"
+                )
+            except OSError:
+                self.notes.append("host /run")
         for h in hidden:
             self.mount("tmpfs", h, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,mode=0755")
             for p, fd in reveal_fds.items():
