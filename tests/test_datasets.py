@@ -1,0 +1,306 @@
+"""Dataset registry, checked downloads (from a loopback HTTP server), answer parsing and local files."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import socket
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from formulate.datasets import (
+    cached_path,
+    dataset_names,
+    fetch,
+    get_spec,
+    label_decimals,
+    load_dataset,
+    load_spec,
+    parse_answer,
+    registry,
+)
+from formulate.datasets.registry import DatasetSpec
+from formulate.errors import DatasetError
+from formulate.eval.cli import eval_app
+
+RECORDS = [
+    {"en_question": "A baker makes bread and cake. Maximise profit 3x + 5y with x + y <= 10.", "en_answer": "50"},
+    {"en_question": "A shop sells pens and pads; minimise cost 2x + y with x + y >= 4.", "en_answer": "1,204.5"},
+    {"en_question": "Plan with x >= 5 and x <= 3 at once.", "en_answer": "No Best Solution"},
+]
+DATA = "".join(json.dumps(r) + "\n" for r in RECORDS).encode()
+SHA = hashlib.sha256(DATA).hexdigest()
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    requests: list[str]
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self.server.requests.append(self.path)  # type: ignore[attr-defined]
+        super().do_GET()
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    """A loopback HTTP server serving tmp_path/srv; yields (root dir, base url, list of request paths)."""
+    root = tmp_path / "srv"
+    root.mkdir()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
+    httpd.requests = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}", httpd.requests  # type: ignore[attr-defined]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "cache"
+    monkeypatch.setenv("FORMULATE_DATA_DIR", str(path))
+    monkeypatch.delenv("FORMULATE_DATASET_BASE_URL", raising=False)
+    return path
+
+
+def _serve(root: Path, spec: DatasetSpec, data: bytes) -> None:
+    target = root / spec.repo / spec.commit / spec.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+def _dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+# ---------------------------------------------------------------------------------------------- registry
+
+
+def test_registry_has_every_source_with_pinned_urls():
+    expected = {"nl4opt_orig", "nl4opt_sirl", "mamo_easylp_orig", "mamo_easylp_sirl_fixed", "mamo_complexlp_orig",
+                "mamo_complexlp_sirl_fixed", "industryor_sirl_fixedv2", "nlp4lp_llmopt", "complexor_llmopt",
+                "optibench_orig", "optmath_bench", "optmath_bench193", "nl4opt_resocratic_e", "industryor_llmopt",
+                "logior", "nlp4lp_orthought", "complexor_orthought", "industryor_orthought"}
+    assert set(dataset_names()) == expected
+    spec = get_spec("nl4opt_orig")
+    assert spec.url() == ("https://raw.githubusercontent.com/optsuite/OptMATH/"
+                          "f15bbc4477c70db85ad148df8bcc1b780bca0f8c/benchmark/NL4OPT.json")
+    assert (spec.format, spec.question_key, spec.answer_key, spec.records) == ("jsonl", "en_question", "en_answer", 245)
+    assert get_spec("optibench_orig").format == "json"
+    for s in registry().values():
+        assert len(s.commit) == 40 and s.license
+        assert s.format == "dir" or len(s.sha256 or "") == 64
+    assert get_spec("logior").folders[0] == "prob_001" and len(get_spec("logior").folders) == 92
+    assert len(get_spec("industryor_orthought").folders) == 83
+    assert get_spec("industryor").name == "industryor_sirl_fixedv2"
+
+
+def test_unknown_dataset_suggests_a_name():
+    with pytest.raises(DatasetError, match="unknown dataset `nl4opt_orign`; did you mean `nl4opt_orig`"):
+        get_spec("nl4opt_orign")
+
+
+# ---------------------------------------------------------------------------------------------- download
+
+
+def test_download_checks_sha_and_normalises(server, cache, monkeypatch):
+    root, base, requests = server
+    spec = dataclasses.replace(get_spec("nl4opt_orig"), sha256=SHA, records=3)
+    _serve(root, spec, DATA)
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", base)
+    path = fetch(spec)
+    assert path == cache / "nl4opt_orig" / "NL4OPT.json" and path.read_bytes() == DATA
+    assert requests == [f"/{spec.repo}/{spec.commit}/{spec.path}"]
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".part")]
+    samples = load_spec(spec).samples
+    assert [s.id for s in samples] == ["nl4opt_orig-0", "nl4opt_orig-1", "nl4opt_orig-2"]
+    assert [s.answer for s in samples] == [50.0, 1204.5, None]
+    assert [s.expected_status for s in samples] == ["optimal", "optimal", "infeasible"]
+    assert samples[1].answer_raw == "1,204.5"
+
+
+def test_cache_hit_needs_no_network(server, cache, monkeypatch):
+    root, base, requests = server
+    spec = dataclasses.replace(get_spec("nl4opt_sirl"), sha256=SHA)
+    _serve(root, spec, DATA)
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", base)
+    fetch(spec)
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", _dead_url())
+    assert fetch(spec).read_bytes() == DATA
+    assert len(requests) == 1
+
+
+def test_checksum_mismatch_names_both_and_keeps_nothing(server, cache, monkeypatch):
+    root, base, _ = server
+    spec = get_spec("nl4opt_orig")  # the real pinned sha256; the served file is ours
+    _serve(root, spec, DATA)
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", base)
+    with pytest.raises(DatasetError) as info:
+        fetch(spec)
+    message = str(info.value)
+    assert f"expected sha256 {spec.sha256}, got {SHA}" in message and "not kept" in message
+    folder = cache / "nl4opt_orig"
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_bad_cached_file_is_fetched_again(server, cache, monkeypatch):
+    root, base, requests = server
+    spec = dataclasses.replace(get_spec("nl4opt_orig"), sha256=SHA)
+    _serve(root, spec, DATA)
+    target = cached_path(spec)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"truncated")
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", base)
+    assert fetch(spec).read_bytes() == DATA and len(requests) == 1
+
+
+def test_offline_error_is_one_clear_line(cache, monkeypatch):
+    dead = _dead_url()
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", dead)
+    spec = get_spec("nl4opt_orig")
+    with pytest.raises(DatasetError) as info:
+        load_dataset("nl4opt_orig")
+    message = str(info.value)
+    assert message.startswith(f"cannot download nl4opt_orig from {dead}/{spec.repo}/{spec.commit}/{spec.path}: ")
+    assert message.endswith(f"download it by hand to {cache / 'nl4opt_orig' / 'NL4OPT.json'} or pass a local file")
+    assert "\n" not in message
+
+
+def test_http_404_is_reported(server, cache, monkeypatch):
+    _, base, _ = server
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", base)
+    with pytest.raises(DatasetError, match="cannot download nl4opt_orig from .*: HTTP 404"):
+        fetch(get_spec("nl4opt_orig"))
+
+
+def test_directory_release_fetches_only_question_and_answer(server, cache, monkeypatch):
+    root, base, requests = server
+    spec = dataclasses.replace(get_spec("logior"), folders=("prob_001", "prob_002"), records=2)
+    for folder, answer in (("prob_001", {"status": "optimal", "obj": 537.0}), ("prob_002", {"status": "infeasible"})):
+        d = root / spec.repo / spec.commit / spec.path / folder
+        d.mkdir(parents=True)
+        (d / "question.txt").write_text(f"Question of {folder}: minimise x with x >= 1.")
+        (d / "answer.json").write_text(json.dumps(answer))
+        (d / "code.py").write_text("print('reference script')")
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", base)
+    samples = load_spec(spec).samples
+    assert [(s.id, s.answer, s.expected_status) for s in samples] == [("prob_001", 537.0, "optimal"),
+                                                                      ("prob_002", None, "infeasible")]
+    assert not any(p.endswith(("code.py", "model.txt")) for p in requests)
+    assert load_spec(spec).samples[0].question.startswith("Question of prob_001")  # cached now
+
+
+# ---------------------------------------------------------------------------------------------- answers
+
+
+@pytest.mark.parametrize(("raw", "value", "status"), [
+    (8350, 8350.0, "optimal"),
+    (12.5, 12.5, "optimal"),
+    ("8350", 8350.0, "optimal"),
+    ("1,234.5", 1234.5, "optimal"),
+    ("$1,200", 1200.0, "optimal"),
+    ("35 dollars", 35.0, "optimal"),
+    ("-42.75", -42.75, "optimal"),
+    ("1.5e3", 1500.0, "optimal"),
+    ("No Best Solution", None, "infeasible"),
+    ("infeasible", None, "infeasible"),
+    ("Infeasible.", None, "infeasible"),
+    (-9999, None, "infeasible"),
+    ("-9999", None, "infeasible"),
+    ("unbounded", None, "unbounded"),
+    ({"status": "optimal", "obj": 537.0}, 537.0, "optimal"),
+    ({"status": "infeasible"}, None, "infeasible"),
+    ({"The number of vans": "4", "The minimum total cost": "1250.5"}, 1250.5, "optimal"),
+    ("None", None, None),
+    ("", None, None),
+    (None, None, None),
+    ("1,2", None, None),
+    ("x = 3, y = 4", None, None),
+    (True, None, None),
+])
+def test_answer_parsing(raw, value, status):
+    parsed = parse_answer(raw)
+    assert (parsed.value, parsed.status) == (value, status)
+
+
+@pytest.mark.parametrize(("raw", "decimals"), [("8350", 0), ("12.50", 2), (8350, 0), (8350.0, 0), (3.25, 2),
+                                               ("1,234.5", 1), ("No Best Solution", None)])
+def test_label_decimals(raw, decimals):
+    assert label_decimals(raw) == decimals
+
+
+# ---------------------------------------------------------------------------------------------- local files
+
+
+def test_local_jsonl_with_ids(tmp_path):
+    path = tmp_path / "mine.jsonl"
+    rows = [{"id": "a", "question": "Maximise x with x <= 4.", "answer": 4.0, "answer_raw": "4"},
+            {"id": "b", "question": "Minimise y with y >= 2.", "answer": "2.50", "category": "toy"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    data = load_dataset(path)
+    assert data.name == "mine" and [s.id for s in data] == ["a", "b"]
+    assert data.samples[0].answer_raw == "4" and data.samples[1].answer == 2.5
+    assert data.samples[1].problem_class == "toy"
+    assert len(load_dataset(str(path), limit=1)) == 1
+
+
+def test_local_json_array_and_json_lines_named_json(tmp_path):
+    array = tmp_path / "arr.json"
+    array.write_text(json.dumps([{"question": "Q1 text", "answer": 1}, {"question": "Q2 text", "answer": "two"}]))
+    data = load_dataset(array)
+    assert [s.id for s in data] == ["arr-0", "arr-1"] and data.samples[1].expected_status is None
+    lines = tmp_path / "lines.json"  # trust the content, not the extension
+    lines.write_text(json.dumps({"question": "Q", "answer": 3}) + "\n" + json.dumps({"question": "R", "answer": 4}))
+    assert [s.answer for s in load_dataset(lines)] == [3.0, 4.0]
+
+
+def test_local_folder_layout(tmp_path):
+    for name, answer in (("p1", {"status": "optimal", "obj": 7}), ("p2", {"status": "unbounded"})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "question.txt").write_text(f"text {name}")
+        (tmp_path / name / "answer.json").write_text(json.dumps(answer))
+    data = load_dataset(tmp_path)
+    assert [(s.id, s.answer, s.expected_status) for s in data] == [("p1", 7.0, "optimal"), ("p2", None, "unbounded")]
+
+
+def test_local_file_errors(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_dataset(tmp_path / "nope.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text_of_problem": "x"}\n')
+    with pytest.raises(DatasetError, match="no question field"):
+        load_dataset(bad)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"question": "a", "answer": 1}\n{"question": \n')
+    with pytest.raises(DatasetError, match="broken.jsonl:2: not valid JSON"):
+        load_dataset(broken)
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_datasets_list_show_and_fetch(server, cache, monkeypatch):
+    root, base, _ = server
+    runner = CliRunner()
+    listed = runner.invoke(eval_app, ["datasets", "list", "--json"])
+    assert listed.exit_code == 0
+    assert {d["name"] for d in json.loads(listed.output)} == set(dataset_names())
+    shown = runner.invoke(eval_app, ["datasets", "show", "mamo_easylp_orig"])
+    assert shown.exit_code == 0 and "CC-BY-SA-4.0" in shown.output and "Question" in shown.output
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", base)
+    _serve(root, get_spec("nl4opt_orig"), DATA)
+    fetched = runner.invoke(eval_app, ["datasets", "fetch", "nl4opt_orig"])
+    assert fetched.exit_code == 2 and "checksum mismatch for nl4opt_orig" in fetched.output
+    missing = runner.invoke(eval_app, ["datasets", "fetch", "nope"])
+    assert missing.exit_code == 2 and "unknown dataset `nope`" in missing.output
