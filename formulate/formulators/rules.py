@@ -102,8 +102,8 @@ def _format_nids(tokens: list[Token]) -> set[int]:
         before = " ".join(x.text.lower() for x in tokens[max(0, i - 4):i])
         if re.match(r"(?:decimal|significant|digits?|places?|d\.p)", after) or re.search(r"nearest$", before):
             out.add(t.nid)
-        elif t.value == 0.5 and re.search(r"(?:can't|cannot|can not|impossible to|not possible to|no) (?:\w+ )?"
-                                          r"(?:have|hire|build|produce|make|buy|plant|use|assign|employ|run)$", before):
+        elif t.value == 0.5 and re.match(r"an? ", after + " ") and re.search(
+                r"can't|cannot|can not|impossible|not possible|fraction", " ".join(x.text.lower() for x in tokens)):
             out.add(t.nid)          # "you can't have half a student"
     return out
 
@@ -121,6 +121,11 @@ def _count_nids(tokens: list[Token], n: int) -> set[int]:
             continue
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         prev = next((x for x in reversed(tokens[:i]) if x.kind not in ("WORD",)), None)
+        nxt2 = tokens[i + 2] if i + 2 < len(tokens) else None
+        if (t.word and t.value == n and nxt is not None and nxt.value in _UNIT_WORDS
+                and (nxt2 is None or nxt2.kind in ("COMMA", "VAR"))):
+            out.add(t.nid)          # "between two units, X and Y"
+            continue
         if nxt is None or nxt.kind not in ("WORD", "TOTAL", "EACH") or nxt.value in _UNIT_WORDS:
             continue
         kind_word = nxt.value in _KIND_WORDS
@@ -142,13 +147,25 @@ def _count_nids(tokens: list[Token], n: int) -> set[int]:
     return out
 
 
+def _drop_question(tokens: list[Token]) -> list[Token]:
+    """``..., what is the minimum total cost?``: the question part carries no data."""
+    for i, t in enumerate(tokens):
+        if t.kind == "WORD" and t.value in ("what", "how") and (i == 0 or tokens[i - 1].kind in ("COMMA", "RP")):
+            if not any(x.kind in ("NUM", "RANGE") for x in tokens[i:]):
+                return tokens[:i]
+    return tokens
+
+
 def _boundaries(tokens: list[Token]) -> list[int]:
     cuts = [0]
     for i, t in enumerate(tokens):
-        if t.kind in ("COMMA", "AND") or (t.kind == "WORD" and t.value in _SPLIT_WORDS):
+        if t.kind in ("COMMA", "AND", "OR", "LP") or (t.kind == "WORD" and t.value in _SPLIT_WORDS):
             cuts.append(i)
     cuts.append(len(tokens))
     return sorted(set(cuts))
+
+
+_HAS_WORDS = {"has", "have", "owns", "own", "possesses", "holds"}
 
 
 @dataclass
@@ -162,7 +179,7 @@ class _Group:
 
 
 def _group_cost(group: list[Token], n: int, inherited: Token | None, subject: list[Token] | None,
-                ) -> tuple[float, _Group]:
+                diff_before: bool = False) -> tuple[float, _Group]:
     nums = [t for t in group if t.kind in ("NUM", "RANGE")]
     n_vars = sum(1 for t in group if t.kind == "VAR")
     has_cmp = any(t.kind in ("CMP", "EXCEED") for t in group)
@@ -181,6 +198,11 @@ def _group_cost(group: list[Token], n: int, inherited: Token | None, subject: li
             out.rows = rows
             return 0.2 + sum(r.penalty for r in rows), out
     rows = parse_clause(group, n)
+    if rows and diff_before and not any(t.kind == "DIFF" for t in group):
+        k = next((i for i, t in enumerate(group) if t.kind == "BETWEEN"), None)
+        if k is not None and k + 1 < len(group) and group[k + 1].kind == "VAR":
+            # "the difference between X and Y ... and between Y and Z ...": the second is a difference too
+            rows = parse_clause(group[:k] + [Token("DIFF", None, "difference between")] + group[k + 1:], n)
     if rows:
         out.rows = rows
         return sum(r.penalty for r in rows), out
@@ -192,10 +214,21 @@ def _group_cost(group: list[Token], n: int, inherited: Token | None, subject: li
     if not nums:
         return (3.0 if has_cmp else 1.0) * n_vars, out
     if not has_cmp:
+        has = next((i for i, t in enumerate(group) if t.kind == "WORD" and t.value in _HAS_WORDS), None)
+        if has is not None and len(nums) == 1 and nums[0].kind == "NUM":
+            # "a farmer has 100 acres (of land) on which he grows wheat and corn": a capacity
+            j = group.index(nums[0])
+            if j > has:
+                rows = parse_clause(group[:j] + [Token("CMP", "<=", "at most")] + group[j:], n)
+                if rows:
+                    for r in rows:
+                        r.penalty += 0.2
+                    out.rows = rows
+                    return 0.2 + sum(r.penalty for r in rows), out
         coefs = coef_list([t for t in group if t.kind != "AND"], n)
         if coefs:
             out.coefs = coefs
-            return 0.5, out
+            return (1.0 if inherited is not None else 0.5), out
     return float("inf"), out
 
 
@@ -216,7 +249,8 @@ def _segment(tokens: list[Token], n: int) -> tuple[float, list[_Group]]:
             lo, hi = cuts[a], cuts[b]
             group = tokens[lo:hi]
             inherited = next((t for t in reversed(tokens[:lo]) if t.kind == "CMP"), None)
-            cost, item = _group_cost(group, n, inherited, subject if lo > 0 else None)
+            diff_before = any(t.kind == "DIFF" for t in tokens[:lo])
+            cost, item = _group_cost(group, n, inherited, subject if lo > 0 else None, diff_before)
             if cost == float("inf"):
                 continue
             total = best[a][0] + cost
@@ -224,6 +258,24 @@ def _segment(tokens: list[Token], n: int) -> tuple[float, list[_Group]]:
                 best[b] = (total, best[a][1] + [item])
     last = len(cuts) - 1
     return best.get(last, (float("inf"), []))
+
+
+def _merge_coef_groups(groups: list[_Group]) -> None:
+    """``The cost is 4 for stocks, while it is 3 for bonds``: one list, read from two clauses."""
+    lists = [g for g in groups if g.coefs and not g.rows]
+    if len(lists) < 2:
+        return
+    merged: dict[int, tuple[float, int]] = {}
+    for g in lists:
+        if set(g.coefs or {}) & set(merged):
+            return
+        merged.update(g.coefs or {})
+    first = lists[0]
+    first.coefs = merged
+    first.tokens = [t for g in lists for t in g.tokens]
+    for g in lists[1:]:
+        g.coefs = None
+        g.tokens = []
 
 
 def _apply_modifiers(groups: list[_Group]) -> bool:
@@ -275,6 +327,7 @@ def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, lis
     sentences = split_sentences(text)
     for sentence in sentences:
         tokens = lex(sentence, entities, counter)
+        tokens = _drop_question(tokens)
         fmt = _format_nids(tokens) | _count_nids(tokens, n)
         found.used |= fmt
         tokens = [t for t in tokens if not (t.kind == "NUM" and t.nid in fmt)]
@@ -293,6 +346,7 @@ def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, lis
         if not _apply_modifiers(groups):
             found.unread.append(sentence)
             continue
+        _merge_coef_groups(groups)
         has_rows = any(g.rows for g in groups)
         for g in groups:
             if not g.rows and not g.coefs and any(t.kind == "VAR" for t in g.tokens):

@@ -57,8 +57,10 @@ _PHRASES: list[tuple[str, str, Any]] = [
      r"(?:less|fewer) than", "CMP", ">="),
     (r"above", "CMP", ">="),
     (r"below", "CMP", "<="),
-    (r"minimum|min|lower bound|lower limit", "CMP", "weak>="),
-    (r"maximum|max|upper bound|upper limit|cap|capacity of", "CMP", "weak<="),
+    (r"only (?:[a-z]+ ){0,3}a (?:total|maximum) of|a total of only|at the most", "CMP", "<="),
+    (r"minimum|min|lower bound|lower limit|lower limits|lower bounds", "CMP", "weak>="),
+    (r"maximum|max|upper bound|upper limit|upper bounds|upper limits|cap|capacity of|a limit of|limit of|"
+     r"available|budget of|investment of", "CMP", "weak<="),
     (r">", "CMP", ">"),
     (r"<", "CMP", "<"),
     (r"times as (?:much|many|large|high|big)", "TIMESAS", None),
@@ -118,7 +120,10 @@ def _lex_gap(text: str, counter: NumberCounter, sentence: str) -> list[Token]:
             continue
         num = _NUM_RE.match(text, pos)
         if num:
-            neg = bool(num.group(1)) and (pos == 0 or not text[pos - 1].isdigit())
+            before = text[:pos].rstrip()
+            neg = bool(num.group(1)) and (not before or not before[-1].isalnum()
+                                          or re.search(r"(?:\b(?:be|is|are|of|equals?|to|at|than|below|above)|[=<>])$",
+                                                       before.lower()) is not None)
             value = float(num.group(2)) * (-1 if neg else 1)
             tokens.append(Token("NUM", value, num.group(0).replace("\u2060", ""), counter.new(value, sentence),
                                 bool(num.group(4)), bool(num.group(3))))
@@ -190,6 +195,14 @@ def _post(tokens: list[Token]) -> list[Token]:
     while i < len(tokens):
         t = tokens[i]
         nxt = tokens[i + 1: i + 4]
+        if t.kind == "VAR" and len(nxt) >= 3 and nxt[0].kind == "LP":
+            close = next((j for j in range(i + 1, min(len(tokens), i + 7)) if tokens[j].kind == "RP"), None)
+            inner = tokens[i + 2:close] if close is not None else []
+            core = [x for x in inner if x.kind != "WORD"]
+            if len(core) == 2 and core[0].kind == "NUM" and core[1].kind == "TIMES":
+                out.extend([core[0], core[1], t])   # "X (counted as 2 times)" -> 2 times X
+                i = close + 1
+                continue
         if t.kind == "LP":
             close = next((j for j in range(i + 1, min(len(tokens), i + 6)) if tokens[j].kind == "RP"), None)
             inner = tokens[i + 1:close] if close is not None else []
@@ -216,7 +229,8 @@ def _post(tokens: list[Token]) -> list[Token]:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences and bullet items of a normalised text."""
-    text = re.sub(r"(?<=[.:;,])\s*-\s*(?=[A-Z])|(?<=[.:;])\s*-\s+(?=[a-z0-9])", "\n", text)
+    text = re.sub(r"(?<=[.:;,])\s*-\s*(?=[A-Z])|(?<=[.:;])\s*-\s+(?=[a-z0-9])|(?<=[A-Za-z0-9])-\s+(?=[A-Z])",
+                  "\n", text)
     text = re.sub(r"\n\s*[-*•]\s*", "\n", text)
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+|(?<=[a-z0-9)])\.(?=[A-Z])|(?<=:)\s*(?=-)", text)
     return [p.strip() for p in parts if p and p.strip(" .-")]

@@ -90,6 +90,9 @@ def clean_latex(text: str) -> str:
     # thousands separators: 10,000 -> 10000 (but not "2, 3" lists)
     text = re.sub(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d])", lambda m: m.group(1).replace(",", ""), text)
     text = re.sub(r"\[\s*(-?\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*\]", r"from \1 to \2", text)
+    text = re.sub(r"\(\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)(?=[\s)])", r"( \1 to \2", text)
+    text = re.sub(r"\b(of|to|than|by|at)(\d)", r"\1 \2", text)
+    text = re.sub(r"(?<=[A-Za-z])\(", " (", text)
     text = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)(?:-\s?|\s-)(\d+(?:\.\d+)?)(?![\w.])", r"\1 to \2", text)
     text = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)([A-Za-z])(?![A-Za-z])", r"\1 \2", text)  # 0.5y -> 0.5 y
     return re.sub(r"[ \t]+", " ", text)

@@ -23,6 +23,7 @@ class Linear:
     const: float = 0.0
     nids: list[int] = field(default_factory=list)
     total: bool = False
+    expanded: bool = False   # the quantities came from "total"/"both"/"all", not from names
 
     def add(self, var: int, coef: float) -> None:
         self.coefs[var] = self.coefs.get(var, 0.0) + coef
@@ -38,6 +39,8 @@ class Row:
     nids: set[int]
     penalty: float = 0.0
     why: str = ""
+    total: bool = False      # left side is "the total" of all quantities (a usage list may weight it)
+    clause: str = ""
 
 
 def _num(t: Token) -> float:
@@ -63,9 +66,8 @@ def _attached(tokens: list[Token], i: int) -> bool:
     return True
 
 
-_DETACH = {"for", "in", "on", "at", "into", "towards", "toward", "per", "than", "each", "halves", "thirds",
-           "quarters", "fourths", "fifths", "sixths", "tenths", "percent", "allocated", "assigned", "invested",
-           "spent", "dedicated"}
+_DETACH = {"for", "into", "towards", "toward", "per", "than", "each", "halves", "thirds", "quarters", "fourths",
+           "fifths", "sixths", "tenths", "percent"}
 _EXPR_FILLER = FILLER | {"BY"}
 
 
@@ -91,7 +93,7 @@ def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Li
                 post_times = False
                 continue
             nxt = _next_struct(tokens, i)
-            if nxt is not None and (nxt.kind == "TIMES" or (nxt.kind == "VAR" and _attached(tokens, i))):
+            if nxt is not None and (nxt.kind in ("TIMES", "TIMESAS") or (nxt.kind == "VAR" and _attached(tokens, i))):
                 pending = (pending or 1.0) * _num(t)
             elif nxt is not None and nxt.kind == "VAR":
                 return None
@@ -105,7 +107,7 @@ def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Li
                     return None
                 out.const += sign * t.value
                 sign = 1.0
-        elif kind == "TIMES":
+        elif kind in ("TIMES", "TIMESAS"):
             if t.value == "post" or (pending is None and last_var is not None):
                 post_times = True
         elif kind == "VAR":
@@ -140,6 +142,7 @@ def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Li
                 for k in range(n_vars):
                     out.add(k, sign * pending)
                 sign, pending = 1.0, None
+                out.expanded = True
         else:
             return None
     if pending is not None or post_times:
@@ -147,6 +150,7 @@ def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Li
     if not out.coefs and out.total and allow_total:
         for k in range(n_vars):
             out.add(k, 1.0)
+        out.expanded = True
     return out
 
 
@@ -173,7 +177,8 @@ def _row(lhs: Linear, rhs: Linear, op: str, why: str, penalty: float = 0.0) -> R
         return None
     if op in (">", "<"):
         op, penalty = op + "=", penalty + 0.1
-    return Row(coefs, op, rhs.const - lhs.const, set(lhs.nids) | set(rhs.nids), penalty, why)
+    return Row(coefs, op, rhs.const - lhs.const, set(lhs.nids) | set(rhs.nids), penalty, why,
+               lhs.expanded and not rhs.coefs)
 
 
 def _owns_number(tokens: list[Token], i: int) -> bool:
@@ -223,6 +228,7 @@ def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = Non
     tokens = _drop_description(tokens)
     tokens = _cut_purpose(tokens)
     tokens = _tidy(tokens)
+    tokens = _postfix_cmp(tokens)
     found = _cmp_index(tokens)
     if found is None and inherited is not None:
         tokens = [inherited, *tokens]
@@ -249,6 +255,8 @@ def _drop_description(tokens: list[Token]) -> list[Token]:
             if i < cmp_at and _has_vars(tokens[i + 2:cmp_at] if cmp_at > i else formula):
                 head = [x for x in tokens[:i] if x.kind == "CMP"]
                 return head + formula
+            if i > cmp_at and not _has_vars(tokens[:i]) and _has_vars(formula):
+                return tokens[:i] + formula
     return tokens
 
 
@@ -292,18 +300,33 @@ def _cut_purpose(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
+def _postfix_cmp(tokens: list[Token]) -> list[Token]:
+    """``100 hours of labour available``, ``50 units or more``: move the comparison before its number."""
+    idx = [i for i, t in enumerate(tokens) if t.kind in ("CMP", "EXCEED")]
+    if len(idx) != 1 or tokens[idx[0]].kind != "CMP":
+        return tokens
+    i = idx[0]
+    if any(t.kind in ("NUM", "VAR", "RANGE") for t in tokens[i + 1:]):
+        return tokens
+    nums = [j for j in range(i) if tokens[j].kind == "NUM"]
+    if len(nums) != 1:
+        return tokens
+    j = nums[0]
+    return tokens[:j] + [tokens[i]] + tokens[j:i] + tokens[i + 1:]
+
+
 def _tidy(tokens: list[Token]) -> list[Token]:
     """Drop bare minimum/maximum words beside a real comparison, comparisons repeating an ``exceed``,
     and ``more``/``less`` that no ``than`` follows."""
     strong = any(t.kind in ("CMP", "EXCEED") and t.value in _STRONG + ("neg", "pos") for t in tokens)
     out: list[Token] = []
     for i, t in enumerate(tokens):
-        if t.kind == "CMP" and t.value not in _STRONG and strong and not _owns_number(tokens, i):
+        prev = next((x for x in reversed(out) if x.kind not in FILLER), None)
+        after_exceed = prev is not None and prev.kind == "EXCEED" and prev.value == "neg"
+        if t.kind == "CMP" and t.value not in _STRONG and strong and (after_exceed or not _owns_number(tokens, i)):
             continue
-        if t.kind == "CMP" and t.value in _STRONG:
-            prev = next((x for x in reversed(out) if x.kind not in FILLER), None)
-            if prev is not None and prev.kind == "EXCEED" and prev.value == "neg" and t.value == "<=":
-                continue
+        if t.kind == "CMP" and t.value in ("<=", "weak<=") and after_exceed:
+            continue
         if t.kind in ("MORE", "LESS") and not any(x.kind == "THAN" for x in tokens[i + 1:]):
             out.append(Token("WORD", t.text.lower(), t.text))
             continue
@@ -357,7 +380,7 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
         if lhs is not None and not lhs.coefs and not lhs.const and all(
                 t.kind in FILLER | {"COMMA"} for t in lhs_tokens):
             # no quantity named at all ("the company must hire at least 10 people"): all of them
-            lhs = Linear({k: 1.0 for k in range(n_vars)}, 0.0, [], True)
+            lhs = Linear({k: 1.0 for k in range(n_vars)}, 0.0, [], True, True)
             penalty += 0.15
         if lhs is None or not lhs.coefs or lhs.const:
             return None
@@ -367,6 +390,9 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
             lhs.total = True
         row = _row(lhs, rhs, op, "limit", penalty)
         return [row] if row else None
+    per = _per_each(pre, post, op, n_vars, penalty)
+    if per is not None:
+        return per
     lhs = parse_expr(pre, n_vars, allow_total=False)
     rhs = parse_expr(post, n_vars, allow_total=False)
     if lhs is None or rhs is None:
@@ -377,6 +403,27 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
         return None
     row = _row(lhs, rhs, op, "relation" if rhs.coefs else "limit", penalty)
     return [row] if row else None
+
+
+def _per_each(pre: list[Token], post: list[Token], op: str, n_vars: int, penalty: float) -> list[Row] | None:
+    """``for every classroom, at least 2 teachers``: teachers >= 2 * classrooms."""
+    core = [t for t in pre if t.kind not in FILLER | {"COMMA"} or t.kind == "EACH"]
+    words = [t.value for t in pre if t.kind == "WORD"]
+    if not words or words[0] != "for" or [t.kind for t in core if t.kind != "NUM"] != ["EACH", "VAR"]:
+        return None
+    nums = [t for t in core if t.kind == "NUM"]
+    if len(nums) > 1:
+        return None
+    per = _num(nums[0]) if nums else 1.0
+    rhs = parse_expr(post, n_vars, allow_total=False)
+    if rhs is None or len(rhs.coefs) != 1 or rhs.const:
+        return None
+    a = next(t.value for t in core if t.kind == "VAR")
+    (b, amount), = rhs.coefs.items()
+    if a == b:
+        return None
+    row = Row({b: per, a: -amount}, op, 0.0, set(rhs.nids) | {t.nid for t in nums}, penalty, "ratio")
+    return [row]
 
 
 def _as_many_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penalty: float) -> list[Row] | None:
@@ -422,7 +469,7 @@ def _more_than_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, p
         return None
     middle, after = tail[:than], tail[than + 1:]
     nums = [t for t in head if t.kind == "NUM"]
-    if len(nums) != 1 or _has_vars(head) or any(t.kind not in FILLER | {"NUM"} for t in head):
+    if len(nums) != 1 or _has_vars(head) or any(t.kind not in FILLER | {"NUM", "BY"} for t in head):
         return None
     gap = Linear({}, sign * nums[0].value, [nums[0].nid])
     if _has_vars(middle):
@@ -511,7 +558,8 @@ def _range_rows(tokens: list[Token], n_vars: int) -> list[Row] | None:
     if before == _has_vars(after):
         return None
     if not before and (sum(t.kind == "VAR" for t in after) != 1
-                       or any(t.kind not in FILLER | {"VAR", "COMMA"} for t in after)):
+                       or any(t.kind not in FILLER | {"VAR", "COMMA"} for t in after)
+                       or not any(t.kind == "WORD" and t.value == "for" for t in after)):
         return None
     rest = [t for j, t in enumerate(tokens) if j != i and not (t.kind == "CMP")]
     if any(t.kind == "NUM" for t in rest):
