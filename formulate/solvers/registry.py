@@ -56,6 +56,11 @@ def get_solver(name: str) -> SolverBackend:
     return backend
 
 
+def all_backends() -> list[SolverBackend]:
+    """One instance of every backend (installed or not), in preference order."""
+    return [cls() for cls in BACKENDS.values()]
+
+
 def available_solvers() -> dict[str, bool]:
     """``{name: installed}`` for every backend."""
     return {name: cls().available() for name, cls in BACKENDS.items()}
