@@ -144,7 +144,7 @@ def test_eval_end_to_end_with_replay(bench, tmp_path):
     result = _eval([str(data), "--model", f"replay:{replay}", "--out", str(out), "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert "accuracy 3/5 = 60.0% (rule rel1e-4: |pred-ans| <= 1e-4*max(1,|ans|))" in result.output
-    assert "answered 60.0%, executed 40.0%" in result.output
+    assert "answered 80.0%, executed 80.0%" in result.output
     records = {r["id"]: r for r in _samples(out)}
     assert {pid: records[pid]["stage"] for pid in records} == {p[0]: p[4] for p in PROBLEMS}
     bakery = records["bakery"]
@@ -205,6 +205,25 @@ def test_runner_with_a_plain_callable_and_crashes(tmp_path):
     assert by_id["s7"]["correct"] and by_id["s7"]["tokens"] == {"prompt": 10, "completion": 5}
     summary = summarize(out)
     assert (summary.correct, summary.total, summary.prompt_tokens) == (18, 20, 180)
+
+
+def test_interrupted_run_keeps_finished_lines(tmp_path):
+    samples = [Sample(f"s{i}", f"problem {i}", 1.0, "1", {}, "optimal") for i in range(5)]
+    good = {"formulation": "variables:\n  x: {lower: 0, upper: 1}\nobjective: {sense: maximize, expr: x}\n"}
+
+    def stop_at_3(text: str, problem_id: str | None):
+        if problem_id == "s3":
+            raise KeyboardInterrupt
+        return good
+
+    out = tmp_path / "int.jsonl"
+    config = EvalConfig(dataset="int", model="fn", workers=1)
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(samples, stop_at_3, out, config, progress=False)
+    assert [r["id"] for r in _samples(out)] == ["s0", "s1", "s2"]
+    result = run_eval(samples, lambda text, pid: good, out, config, resume=True, progress=False)
+    assert result.skipped == 3 and [r["id"] for r in result.records] == ["s3", "s4"]
+    assert summarize(out).correct == 5
 
 
 def test_code_mode_outcomes(tmp_path):

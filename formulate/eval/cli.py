@@ -83,6 +83,9 @@ def eval_command(
                             mip_gap=gap, workers=workers, source=data.source)
         try:
             result = run_eval(data.samples, formulator, target, config, resume=resume, progress=progress)
+        except KeyboardInterrupt:
+            typer.echo(f"interrupted; every finished sample is in {target}; rerun with --resume to continue", err=True)
+            raise typer.Exit(130) from None
         finally:
             close_formulator(formulator)
         if result.skipped:

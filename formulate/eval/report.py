@@ -203,7 +203,7 @@ def _svg_metrics(runs: list[Summary]) -> str:
                ("executed", lambda r: r.pct(r.executed))]
     group_h = len(metrics) * bar_h + gap
     height = len(runs) * group_h + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 80}" height="{height}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 140}" height="{height}" '
              'role="img" aria-label="accuracy, answered and executed per run" font-family="sans-serif" font-size="12">']
     for i, run in enumerate(runs):
         y0 = 10 + i * group_h
@@ -229,7 +229,8 @@ def _svg_stages(runs: list[Summary]) -> str:
     label_w, bar_w, bar_h = 220, 420, 20
     stages = [s for s in STAGES if any(r.stages.get(s) for r in runs)]
     height = len(runs) * (bar_h + 8) + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 20}" height="{height}" '
+    width = max(label_w + bar_w + 20, 20 + len(stages) * 105)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              'role="img" aria-label="failure stages per run" font-family="sans-serif" font-size="12">']
     for i, run in enumerate(runs):
         y = 10 + i * (bar_h + 8)
@@ -245,7 +246,7 @@ def _svg_stages(runs: list[Summary]) -> str:
             x += w
     y = height - 14
     for j, stage in enumerate(stages):
-        x = label_w + j * 95
+        x = 10 + j * 105
         parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{_COLORS.get(stage, "#000")}"/>'
                      f'<text x="{x + 14}" y="{y}">{stage}</text>')
     parts.append("</svg>")
