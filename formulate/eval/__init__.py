@@ -1,28 +1,31 @@
-"""Batch evaluation: a concurrent, resumable runner, named scoring rules, and side-by-side reports."""
+"""Batch evaluation: a concurrent, resumable runner, named scoring rules, and side-by-side reports.
 
-from formulate.eval.attempts import AttemptView, Formulator, make_formulator, view_attempt
-from formulate.eval.report import Summary, summarize, to_html, to_markdown
-from formulate.eval.runlog import RunLog, read_log
-from formulate.eval.runner import STAGES, EvalConfig, RunResult, run_eval
-from formulate.eval.scoring import DEFAULT_RULE, RULES, Rule, get_rule
+Names are imported on first use, so ``formulate.eval.cli`` (mounted in the CLI) stays cheap to import.
+"""
 
-__all__ = [
-    "AttemptView",
-    "DEFAULT_RULE",
-    "EvalConfig",
-    "Formulator",
-    "RULES",
-    "Rule",
-    "RunLog",
-    "RunResult",
-    "STAGES",
-    "Summary",
-    "get_rule",
-    "make_formulator",
-    "read_log",
-    "run_eval",
-    "summarize",
-    "to_html",
-    "to_markdown",
-    "view_attempt",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "AttemptView": "attempts", "Formulator": "attempts", "make_formulator": "attempts", "view_attempt": "attempts",
+    "Summary": "report", "summarize": "report", "to_html": "report", "to_markdown": "report",
+    "RunLog": "runlog", "read_log": "runlog",
+    "STAGES": "runner", "EvalConfig": "runner", "RunResult": "runner", "run_eval": "runner",
+    "DEFAULT_RULE": "scoring", "RULES": "scoring", "Rule": "scoring", "get_rule": "scoring",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'formulate.eval' has no attribute {name!r}")
+    return getattr(import_module(f"formulate.eval.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(_EXPORTS)
+
+
+__all__ = sorted(_EXPORTS)
