@@ -110,6 +110,8 @@ def view_attempt(attempt: Any) -> AttemptView:
     info: dict[str, Any] = {}
     for name in ("formulator", "model", "rounds", "confidence", "warnings", "errors"):
         value = _get(attempt, name, extra.get(name))
+        if name == "errors" and isinstance(value, list) and not any(value):
+            continue
         if value not in (None, "", []):
             info[name] = list(value) if isinstance(value, list | tuple) else value
     for name in ("examples", "code_status", "reason"):
