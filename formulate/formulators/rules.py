@@ -332,7 +332,8 @@ def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, lis
         found.used |= fmt
         tokens = [t for t in tokens if not (t.kind == "NUM" and t.nid in fmt)]
         nums = [t for t in tokens if t.kind in ("NUM", "RANGE")]
-        if not nums and not any(t.kind == "CMP" and t.value in (">=", "<=", "==") for t in tokens):
+        if not nums and not any((t.kind == "CMP" and t.value in (">=", "<=", "==", ">", "<")) or t.kind == "EXCEED"
+                                for t in tokens):
             continue
         if not nums:
             # a relation without numbers ("X must not be less than Y")

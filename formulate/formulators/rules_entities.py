@@ -133,33 +133,78 @@ def _names_beside(text: str, letter: str) -> list[str]:
     return [n for n in names if not re.fullmatch(r"[A-Za-z]", n)]
 
 
-_LIST_ITEM = r"[A-Za-z][\w-]*(?:[ ][A-Za-z][\w-]*){0,2}(?:\s*\([^)]{1,30}\))?"
-_LIST = re.compile(rf"({_LIST_ITEM}(?:\s*,\s*{_LIST_ITEM})*\s*,?\s+(?:and|or)\s+{_LIST_ITEM})")
+_ITEM_STOP = _STOP | {"that", "which", "this", "it", "he", "she", "they", "we", "you", "will", "can", "must", "should",
+                      "has", "have", "had", "was", "were", "by", "at", "per", "than", "also", "while", "so", "then",
+                      "not", "no", "any", "many", "much", "more", "less", "total", "number", "amount"}
+_WORD_RE = re.compile(r"[A-Za-z][\w'-]*")
+
+
+def _lead_words(text: str, limit: int = 3) -> list[str]:
+    """Up to ``limit`` words at the start of ``text``, stopping at punctuation or a stop word."""
+    words: list[str] = []
+    for m in re.finditer(r"\s*([A-Za-z][\w-]*)|\s*(\S)", text):
+        word = m.group(1)
+        if word is None or word.lower() in _ITEM_STOP or len(words) == limit:
+            break
+        words.append(word)
+    return words
+
+
+def _tail_words(text: str, limit: int = 3) -> list[str]:
+    """Up to ``limit`` words at the end of ``text``, stopping at punctuation or a stop word."""
+    words: list[str] = []
+    for word in reversed(re.findall(r"[A-Za-z][\w-]*|[^\sA-Za-z]", text)):
+        if not _WORD_RE.fullmatch(word) or word.lower() in _ITEM_STOP or len(words) == limit:
+            break
+        words.insert(0, word)
+    return words
+
+
+def _mentions(item: str, text: str) -> int:
+    return len(re.findall(_plural_pattern(item), text, re.I))
 
 
 def _named(text: str) -> list[Entity]:
-    """A list such as ``three crops: wheat, corn, and soybean`` or ``between stocks and bonds``."""
+    """A list such as ``three crops: wheat, corn and soybean`` or ``between stocks and bonds``."""
     sentences = re.split(r"(?<=[.!?])\s+|\n+", text)
     head = " ".join(sentences[:3])
     count = None
-    m = re.search(r"\b(two|three|four|five|six|[2-6])\s+(?:(?:different|main|key|critical|types? of|kinds? of|"
+    m = re.search(r"\b(two|three|four|five|six|[2-6])\u2060?\s+(?:(?:different|main|key|critical|types? of|kinds? of|"
                   r"major|necessary|distinct)\s+)*\w+", head, re.I)
     if m:
         count = _COUNT_WORDS[m.group(1).lower()]
-    candidates: list[list[str]] = []
-    for part in re.split(r":|\bbetween\b|\bamong\b|\bacross\b|\bnamely\b|\bincluding\b|\bin\b|\bplant\b|"
-                         r"\bproduce\b|\bgrow\b|\bof\b|\bfor\b|\bconsisting\b", head):
-        m2 = _LIST.search(part.strip())
-        if not m2 or m2.start() > 2:
-            continue
-        items = [_clean_item(i) for i in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+", m2.group(1))]
-        items = [i for i in items if i]
-        if len(items) >= 2 and all(len(i.split()) <= 4 for i in items):
-            candidates.append(items)
-    for items in candidates:
-        if count is not None and len(items) != count:
-            continue
-        entities = _entities_from_items(items, text)
+    plain = re.sub(r"\s*\([^()]{0,40}\)", "", head)
+    candidates: list[tuple[int, int, int, list[str]]] = []
+    for conj in re.finditer(r"\s+(?:and|or)\s+", plain):
+        before = plain[:conj.start()].rstrip(" ,")
+        parts = before.split(",")
+        middles: list[str] = []
+        while len(parts) > 1:
+            part = parts[-1].strip()
+            words = part.split()
+            if not 1 <= len(words) <= 3 or any(w.lower() in _ITEM_STOP for w in words) or \
+                    not all(_WORD_RE.fullmatch(w) for w in words):
+                break
+            middles.insert(0, part)
+            parts.pop()
+        first_words = _tail_words(parts[-1])
+        last_words = _lead_words(plain[conj.end():])
+        for a in range(1, len(first_words) + 1):
+            for b in range(1, len(last_words) + 1):
+                items = [" ".join(first_words[-a:]), *middles, " ".join(last_words[:b])]
+                if not 2 <= len(items) <= 6 or len({i.lower() for i in items}) != len(items):
+                    continue
+                if any(_mentions(i, text) < 2 for i in items):
+                    continue
+                size = sum(len(i.split()) for i in items)
+                miss = 0 if count is None or count == len(items) else 1
+                candidates.append((miss, conj.start(), size, items))
+    for _, _, _, items in sorted(candidates, key=lambda c: (c[0], c[1], c[2])):
+        with_alias = []
+        for item in items:
+            alias = re.search(re.escape(item) + r"\s*\(([A-Za-z][\w -]{0,30})\)", head)
+            with_alias.append(f"{item} ({alias.group(1)})" if alias else item)
+        entities = _entities_from_items(with_alias, text)
         if entities:
             return entities
     return []

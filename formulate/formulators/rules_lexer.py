@@ -110,7 +110,7 @@ class NumberCounter:
         return nid
 
 
-def _lex_gap(text: str, counter: NumberCounter, sentence: str) -> list[Token]:
+def _lex_gap(text: str, counter: NumberCounter, sentence: str, offset: int = 0) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
     low = text.lower()
@@ -120,7 +120,7 @@ def _lex_gap(text: str, counter: NumberCounter, sentence: str) -> list[Token]:
             continue
         num = _NUM_RE.match(text, pos)
         if num:
-            before = text[:pos].rstrip()
+            before = sentence[:offset + pos].rstrip()
             neg = bool(num.group(1)) and (not before or not before[-1].isalnum()
                                           or re.search(r"(?:\b(?:be|is|are|of|equals?|to|at|than|below|above)|[=<>])$",
                                                        before.lower()) is not None)
@@ -152,10 +152,10 @@ def lex(sentence: str, entities: list[Entity], counter: NumberCounter) -> list[T
     tokens: list[Token] = []
     pos = 0
     for start, end, k in mention_spans(sentence, entities):
-        tokens.extend(_lex_gap(sentence[pos:start], counter, sentence))
+        tokens.extend(_lex_gap(sentence[pos:start], counter, sentence, pos))
         tokens.append(Token("VAR", k, sentence[start:end]))
         pos = end
-    tokens.extend(_lex_gap(sentence[pos:], counter, sentence))
+    tokens.extend(_lex_gap(sentence[pos:], counter, sentence, pos))
     return _post(tokens)
 
 

@@ -213,10 +213,31 @@ def _has_struct(tokens: list[Token]) -> bool:
     return any(t.kind not in FILLER for t in tokens)
 
 
+_NONLINEAR = {"squared", "cubed", "square", "logarithmic", "logarithm", "exponential", "exponentially", "quadratic",
+              "nonlinear", "root"}
+_ANAPHORA = {"value", "amount", "quantity", "figure", "level", "combination", "result", "sum", "total"}
+
+
+def _unreadable(tokens: list[Token]) -> bool:
+    """Clauses this formulator must not guess at: nonlinear words, ``this combined value`` (which one?)."""
+    for i, t in enumerate(tokens):
+        if t.kind == "WORD" and t.value in _NONLINEAR:
+            return True
+        if (t.kind == "WORD" and t.value == "product" and i + 1 < len(tokens) and tokens[i + 1].kind == "OF"
+                and i > 0 and tokens[i - 1].value == "the"):
+            return True   # "the product of X and Y"
+        if t.kind == "WORD" and t.value in ("this", "that", "these", "such"):
+            nxt = [x for x in tokens[i + 1:i + 3] if x.kind in ("WORD", "TOTAL")]
+            if nxt and (nxt[0].kind == "TOTAL" or nxt[0].value in _ANAPHORA) and not any(
+                    x.kind == "VAR" for x in tokens[i + 1:i + 4]):
+                return True
+    return False
+
+
 def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = None) -> list[Row] | None:
     """Rows of one clause, or None when the clause does not read as constraints."""
     tokens = _strip(list(tokens))
-    if not tokens:
+    if not tokens or _unreadable(tokens):
         return None
     if any(t.kind == "RESP" for t in tokens):
         return _respectively_rows(tokens)
@@ -407,9 +428,12 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
 
 def _per_each(pre: list[Token], post: list[Token], op: str, n_vars: int, penalty: float) -> list[Row] | None:
     """``for every classroom, at least 2 teachers``: teachers >= 2 * classrooms."""
-    core = [t for t in pre if t.kind not in FILLER | {"COMMA"} or t.kind == "EACH"]
-    words = [t.value for t in pre if t.kind == "WORD"]
-    if not words or words[0] != "for" or [t.kind for t in core if t.kind != "NUM"] != ["EACH", "VAR"]:
+    start = next((i for i in range(len(pre) - 1) if pre[i].kind == "WORD" and pre[i].value == "for"
+                  and pre[i + 1].kind == "EACH"), None)
+    if start is None or _has_struct([t for t in pre[:start] if t.kind != "COMMA"]):
+        return None
+    core = [t for t in pre[start:] if t.kind not in FILLER | {"COMMA"} or t.kind == "EACH"]
+    if [t.kind for t in core if t.kind != "NUM"] != ["EACH", "VAR"]:
         return None
     nums = [t for t in core if t.kind == "NUM"]
     if len(nums) > 1:
