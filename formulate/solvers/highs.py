@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 _banner_lock = threading.Lock()
 _banner_done = False
+_scheduler_threads: int | None = None
 
 
 def _highspy() -> Any:
@@ -147,20 +148,24 @@ def _rows(problem: FlatProblem, row_mask: np.ndarray | None) -> tuple[np.ndarray
 
 
 def hessian(problem: FlatProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """HiGHS Hessian (``1/2 x'Qx``, lower triangle, column-wise) of the flat quadratic objective."""
-    from scipy import sparse
+    """HiGHS Hessian (``1/2 x'Qx``, lower triangle, column-wise) of the flat quadratic objective.
 
+    Each pair comes once with ``qv * x[qi] * x[qj]``, so diagonal entries double; duplicates add up.
+    """
     qi = np.asarray(problem.obj_qi, dtype=np.int64)
     qj = np.asarray(problem.obj_qj, dtype=np.int64)
     qv = np.asarray(problem.obj_qv, dtype=np.float64)
     rows, cols = np.maximum(qi, qj), np.minimum(qi, qj)
     vals = np.where(qi == qj, 2.0 * qv, qv)
     n = problem.num_cols
-    q = sparse.csc_matrix((vals, (rows, cols)), shape=(n, n))
-    q.sum_duplicates()
-    q.eliminate_zeros()
-    q.sort_indices()
-    return q.indptr.astype(np.int32), q.indices.astype(np.int32), q.data.astype(np.float64)
+    keys, inverse = np.unique(cols * n + rows, return_inverse=True)
+    sums = np.zeros(keys.shape[0])
+    np.add.at(sums, inverse, vals)
+    keep = sums != 0.0
+    keys, sums = keys[keep], sums[keep]
+    col_of, row_of = keys // n, keys % n
+    start = np.searchsorted(col_of, np.arange(n + 1)).astype(np.int32)
+    return start, row_of.astype(np.int32), sums
 
 
 def apply_options(h: Any, options: SolveOptions) -> None:
@@ -170,11 +175,21 @@ def apply_options(h: Any, options: SolveOptions) -> None:
     if options.mip_gap is not None:
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     if options.threads is not None:
-        h.setOptionValue("threads", int(options.threads))
+        _set_threads(h, int(options.threads))
     hs = _highspy()
     for key, value in native_options(options).items():
         if h.setOptionValue(key, value) == hs.HighsStatus.kError:
             log.warning("HiGHS ignored option %s=%r (unknown name or bad value)", key, value)
+
+
+def _set_threads(h: Any, threads: int) -> None:
+    """HiGHS's thread pool is process-wide: a new count restarts it (between solves only)."""
+    global _scheduler_threads
+    h.setOptionValue("threads", threads)
+    if _scheduler_threads != threads:
+        with _banner_lock:
+            h.resetThreadScheduler(True)
+            _scheduler_threads = threads
 
 
 def termination(model_status: Any) -> Termination:
