@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,19 @@ def _pulp() -> Any:
     return pulp
 
 
+def cbc_command(**kwargs: Any) -> Any:
+    """PuLP's bundled CBC (``PULP_CBC_CMD``, deprecated for PuLP 4), else ``COIN_CMD`` (a CBC on PATH)."""
+    pulp = _pulp()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        bundled = getattr(pulp, "PULP_CBC_CMD", None)
+        if bundled is not None:
+            cmd = bundled(**kwargs)
+            if cmd.available():
+                return cmd
+    return pulp.COIN_CMD(**kwargs)
+
+
 def build(problem: FlatProblem, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
           zero_objective: bool = False) -> tuple[Any, list[Any]]:
     """A ``pulp.LpProblem`` with columns ``x0..`` and rows ``r0..`` (``r3_lo``/``r3_up`` for ranges)."""
@@ -38,9 +52,10 @@ def build(problem: FlatProblem, col_lower: np.ndarray | None = None, col_upper: 
     prob = pulp.LpProblem("formulate", sense)
     lower = problem.col_lower if col_lower is None else col_lower
     upper = problem.col_upper if col_upper is None else col_upper
+    new_var = getattr(prob, "add_variable", None) or pulp.LpVariable  # PuLP >= 3.3 / older
     cols = [
-        pulp.LpVariable(f"x{j}", float(lo) if finite(lo) else None, float(up) if finite(up) else None,
-                        cat="Integer" if problem.integrality[j] else "Continuous")
+        new_var(f"x{j}", float(lo) if finite(lo) else None, float(up) if finite(up) else None,
+                cat="Integer" if problem.integrality[j] else "Continuous")
         for j, (lo, up) in enumerate(zip(lower, upper, strict=True))]
     if zero_objective:
         prob.setObjective(pulp.LpAffineExpression(constant=0.0))
@@ -76,8 +91,8 @@ def run(problem: FlatProblem, options: SolveOptions, **build_kw: Any) -> tuple[T
     pulp = _pulp()
     prob, cols = build(problem, **build_kw)
     extra = [f"{k} {v}" for k, v in native_options(options).items()]
-    cmd = pulp.PULP_CBC_CMD(msg=bool(options.verbose), timeLimit=options.time_limit, gapRel=options.mip_gap,
-                            threads=options.threads, options=extra)
+    cmd = cbc_command(msg=bool(options.verbose), timeLimit=options.time_limit, gapRel=options.mip_gap,
+                      threads=options.threads, options=extra)
     prob.solve(cmd)
     status, sol_status = prob.status, prob.sol_status
     words = f"{pulp.LpStatus.get(status, status)} / solution status {sol_status}"
@@ -106,11 +121,11 @@ class CbcBackend(SolverBackend):
 
     def available(self) -> bool:
         try:
-            pulp = _pulp()
+            _pulp()
         except ImportError:
             return False
         try:
-            return bool(pulp.PULP_CBC_CMD(msg=False).available())
+            return bool(cbc_command(msg=False).available())
         except Exception:  # noqa: BLE001 - a broken bundled binary means "not available"
             return False
 
