@@ -43,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="runs; the fastest is reported (noisy machines)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,28 +51,33 @@ def main() -> None:
         data, replay = root / "synthetic.jsonl", root / "replay.jsonl"
         with data.open("w") as fh:
             for k in range(args.samples):
-                text, reply, best = synthetic(k)
-                fh.write(json.dumps({"id": f"p{k}", "question": text, "answer": best}) + "\n")
+                text, reply, optimum = synthetic(k)
+                fh.write(json.dumps({"id": f"p{k}", "question": text, "answer": optimum}) + "\n")
                 record_replay(replay, text, f"p{k}", [reply])
         samples = load_dataset(data).samples
-        formulator = make_formulator(f"replay:{replay}", mode="ir")
         # warm-up outside the measurement: imports, the few-shot index, the solver
         warm = root / "warm.jsonl"
         run_eval(samples[:3], make_formulator(f"replay:{replay}"), warm,
                  EvalConfig(dataset="warm", model="replay", workers=1), progress=False)
-        out = root / "run.jsonl"
-        config = EvalConfig(dataset="synthetic", model=f"replay:{replay}", workers=args.workers)
-        started = time.perf_counter()
-        result = run_eval(samples, formulator, out, config, progress=False)
-        wall = time.perf_counter() - started
+        best = None
+        for i in range(max(1, args.repeat)):
+            out = root / f"run{i}.jsonl"
+            config = EvalConfig(dataset="synthetic", model=f"replay:{replay}", workers=args.workers)
+            formulator = make_formulator(f"replay:{replay}", mode="ir")
+            started = time.perf_counter()
+            result = run_eval(samples, formulator, out, config, progress=False)
+            wall = time.perf_counter() - started
+            if best is None or wall < best[0]:
+                best = (wall, result)
+        wall, result = best
     records = result.records
     n = len(records)
     solve = [r["times"]["solve"] for r in records]
     formulate = [r["times"]["formulate"] for r in records]
-    inner = [sum((r["solution"] or {}).get("times", {}).get(k, 0.0) for k in ("solve",)) for r in records]
+    inner = [(r["solution"] or {}).get("times", {}).get("solve", 0.0) for r in records]
     correct = sum(r["correct"] for r in records)
     per_sample = wall / n
-    print(f"samples {n}, workers {args.workers}, correct {correct}/{n}")
+    print(f"samples {n}, workers {args.workers}, correct {correct}/{n}, fastest of {args.repeat} runs")
     print(f"wall per sample            {1000 * per_sample:7.2f} ms")
     if args.workers == 1:
         overhead = per_sample - sum(solve) / n

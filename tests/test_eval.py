@@ -266,6 +266,26 @@ def test_report_markdown_and_html(bench, tmp_path):
     assert "<svg" in (tmp_path / "r.html").read_text()
 
 
+TRICKY = {"a": "x: y", "b": "- item", "c": "yes", "d": "1e3", "e": "#hash", "f": "a #b", "g": "multi\nline\n",
+          "h": "multi\nline", "i": " lead", "j": "trail ", "k": "", "l": "0x1F", "m": ["a,b", "[x]", "{y}", "ok"],
+          "n": {"k: v": 1, "2": "two", "true": None}, "o": [{"name": "a", "val": [1, [2, 3]]}, {"x": {"y": {"z": 1}}}],
+          "p": 1e-05, "q": float("inf"), "r": -0.0, "s": "é ü 中", "t": "tab\there", "u": "  indented\nblock",
+          "v": "ends\n\n", "w": "*star", "x": "!tag", "y": "a: b\nc", "z": "sum(x[i] for i in I) <= 3", "aa": "'q'",
+          "ab": '"dq"', "ac": "null", "ad": "~", "ae": "12:30", "af": [], "ag": {}, "ah": [[]], "ai": "@at",
+          "aj": "%pct", "ak": "?q", "al": "x:", "am": "a\rb", "N": "N"}
+
+
+def test_log_yaml_reads_back_equal():
+    from formulate.eval.yamltext import dump_yaml
+    from formulate.ir.io import load, parse_yaml_text
+
+    assert parse_yaml_text(dump_yaml(TRICKY)) == TRICKY
+    examples = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+    for path in examples:
+        data = load(path).to_dict()
+        assert parse_yaml_text(dump_yaml(data)) == data, path.name
+
+
 def test_dev_style_file_loads_as_dataset(tmp_path):
     path = tmp_path / "d.jsonl"
     path.write_text(json.dumps({"id": "toy-1", "question": BAKERY, "answer": 38.0, "answer_raw": "38"}) + "\n")

@@ -69,12 +69,20 @@ def _question_hash(text: str) -> str:
 
 
 def _yaml(formulation: Any) -> str | None:
+    """The formulation as YAML for the log, without the problem text (the dataset holds it)."""
     if formulation is None:
         return None
-    from formulate.ir.io import to_yaml
+    from formulate.eval.yamltext import dump_yaml
 
     try:
-        return to_yaml(formulation)
+        data = formulation.to_dict()
+        data.pop("problem", None)
+        meta = {k: v for k, v in (data.get("meta") or {}).items() if not str(k).startswith("_")}
+        if meta:
+            data["meta"] = meta
+        else:
+            data.pop("meta", None)
+        return dump_yaml(data)
     except Exception as exc:  # logging must not lose the sample
         log.warning("could not render a formulation as YAML: %s", exc)
         return None
