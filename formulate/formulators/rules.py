@@ -14,6 +14,7 @@ from formulate.formulators.rules_entities import Entity, find_entities
 from formulate.formulators.rules_lexer import NumberCounter, Token, lex, split_sentences
 from formulate.formulators.rules_numbers import normalise
 from formulate.formulators.rules_patterns import FILLER, Row, coef_list, parse_clause
+from formulate.formulators.rules_usage import Table, availability_rows, join, usage_table
 from formulate.ir.model import Constraint, Formulation, Objective, Variable
 
 THRESHOLD = 0.5
@@ -67,6 +68,7 @@ class _Found:
     used: set[int] = field(default_factory=set)
     penalty: float = 0.0
     unread: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
 
 
 def _refuse(reason: str, notes: list[str] | None = None) -> RulesResult:
@@ -339,8 +341,19 @@ def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, lis
             # a relation without numbers ("X must not be less than Y")
             if not any(t.kind == "VAR" for t in tokens):
                 continue
+        has_cmp = any(t.kind in ("CMP", "EXCEED") and t.value not in ("weak>=", "weak<=") for t in tokens)
+        table = None if has_cmp or _OBJ_WORDS.search(sentence) else usage_table(tokens)
+        if table:
+            found.tables.append(table)
+            continue
         cost, groups = _segment(tokens, n)
         if cost == float("inf"):
+            avail = availability_rows(tokens)
+            if avail:
+                for row in avail:
+                    found.rows.append((row, sentence))
+                    found.used |= row.nids
+                continue
             if nums:
                 found.unread.append(sentence)
             continue
@@ -354,6 +367,7 @@ def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, lis
                 found.penalty += 0.3 if has_rows or any(t.kind in ("CMP", "EXCEED") for t in g.tokens) else 0.03
             clause = " ".join(t.text for t in g.tokens).strip(" ,")
             for row in g.rows:
+                row.clause = row.clause or clause
                 found.rows.append((row, clause))
                 found.used |= row.nids
             if g.coefs:
@@ -403,6 +417,13 @@ def formulate_rules(text: str) -> RulesResult:
     notes: list[str] = []
     if found.unread:
         return _refuse(f"a constraint I could not read: '{found.unread[0]}'")
+    leftover, why = join([r for r, _ in found.rows], found.tables)
+    if why:
+        return _refuse(why)
+    for res, per in leftover.items():
+        found.coefs.append((per, f"use of {res} per item"))
+    for row, _ in found.rows:
+        found.used |= row.nids
     sense = _sense(clean, sentences)
     if sense is None:
         return _refuse("could not tell whether to minimise or maximise")
@@ -456,7 +477,9 @@ def _origin_optimal(obj: dict[int, float], sense: str, rows: list[Row]) -> bool:
 
 
 def _constraint_name(row: Row, clause: str, names: list[str], taken: dict) -> str:
-    if len(row.coefs) == 1 and row.why in ("limit", "bound", "range"):
+    if row.why.endswith(" limit") and row.why != "weighted limit":
+        base = re.sub(r"\W+", "_", row.why[:-len(" limit")]).strip("_") or "limit"
+    elif len(row.coefs) == 1 and row.why in ("limit", "bound", "range"):
         k = next(iter(row.coefs))
         base = f"{names[k]}_{'min' if row.op == '>=' else 'max' if row.op == '<=' else 'fixed'}"
     else:
@@ -464,8 +487,10 @@ def _constraint_name(row: Row, clause: str, names: list[str], taken: dict) -> st
         word = next((w for w in _NAME_WORDS if re.search(rf"\b{w}\b", low)), None)
         base = word or {"relation": "relation", "ratio": "ratio", "difference": "gap",
                         "exceeds by": "gap"}.get(row.why, "limit")
+    if base in names:
+        base = f"{base}_limit"
     name, i = base, 2
-    while name in taken:
+    while name in taken or name in names:
         name = f"{base}_{i}"
         i += 1
     return name
