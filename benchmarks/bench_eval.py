@@ -84,6 +84,8 @@ def main() -> None:
         print(f"harness overhead/sample    {1000 * overhead:7.2f} ms  (wall minus time inside api.solve; "
               "target < 20 ms)")
         print(f"  of which formulator      {1000 * statistics.mean(formulate):7.2f} ms  (prompt, few-shot, parse, check)")
+        runner = overhead - statistics.mean(formulate)
+        print(f"  of which runner          {1000 * runner:7.2f} ms  (scheduling, YAML, scoring, log line)")
         print(f"solve per sample           {1000 * statistics.mean(solve):7.2f} ms  (api.solve: load+ground+solve; "
               f"HiGHS alone {1000 * statistics.mean(inner):.2f} ms)")
     else:
