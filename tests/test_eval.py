@@ -193,6 +193,8 @@ def test_runner_with_a_plain_callable_and_crashes(tmp_path):
             raise RuntimeError("boom")
         if i == 4:
             return {"formulation": None, "status": "check_error", "extra": {"error": "name `z` is not defined"}}
+        if i == 5:
+            return {"formulation": "variables: [unclosed\n", "status": "ok"}
         body = f"variables:\n  x: {{lower: 0, upper: {i}}}\nobjective: {{sense: maximize, expr: x}}\n"
         return {"formulation": body, "status": "ok", "usage": {"prompt_tokens": 10, "completion_tokens": 5}}
 
@@ -202,9 +204,10 @@ def test_runner_with_a_plain_callable_and_crashes(tmp_path):
     assert len(by_id) == 20 == len(_samples(out))
     assert by_id["s3"]["stage"] == "formulate" and "RuntimeError: boom" in by_id["s3"]["error"]
     assert by_id["s4"]["stage"] == "check" and by_id["s4"]["error"] == "name `z` is not defined"
+    assert by_id["s5"]["stage"] == "parse" and "YAML error" in by_id["s5"]["error"]
     assert by_id["s7"]["correct"] and by_id["s7"]["tokens"] == {"prompt": 10, "completion": 5}
     summary = summarize(out)
-    assert (summary.correct, summary.total, summary.prompt_tokens) == (18, 20, 180)
+    assert (summary.correct, summary.total, summary.prompt_tokens) == (17, 20, 170)
 
 
 def test_interrupted_run_keeps_finished_lines(tmp_path):

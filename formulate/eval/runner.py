@@ -107,7 +107,10 @@ class SampleEvaluator:
         view: AttemptView | None = None
         try:
             attempt = self.formulate(sample.question, sample.id)
-            view = view_attempt(attempt)
+            try:
+                view = view_attempt(attempt)
+            except FormulationError as exc:  # a formulation handed over as text that does not load
+                stage, error = "parse", str(exc)
         except FormulateError as exc:
             stage, error = "formulate", str(exc)
         except Exception as exc:
