@@ -60,7 +60,7 @@ _PHRASES: list[tuple[str, str, Any]] = [
     (r"only (?:[a-z]+ ){0,3}a (?:total|maximum) of|a total of only|at the most", "CMP", "<="),
     (r"minimum|min|lower bound|lower limit|lower limits|lower bounds", "CMP", "weak>="),
     (r"maximum|max|upper bound|upper limit|upper bounds|upper limits|cap|capacity of|a limit of|limit of|"
-     r"available|budget of|investment of", "CMP", "weak<="),
+     r"available", "CMP", "weak<="),
     (r">", "CMP", ">"),
     (r"<", "CMP", "<"),
     (r"times as (?:much|many|large|high|big)", "TIMESAS", None),

@@ -239,6 +239,9 @@ def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = Non
     tokens = _strip(list(tokens))
     if not tokens or _unreadable(tokens):
         return None
+    tokens = _drop_description(tokens)
+    tokens = _cut_purpose(tokens)
+    tokens = _tidy(tokens)
     if any(t.kind == "RESP" for t in tokens):
         return _respectively_rows(tokens)
     if any(t.kind == "RANGE" for t in tokens):
@@ -246,9 +249,6 @@ def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = Non
     exceed = [i for i, t in enumerate(tokens) if t.kind == "EXCEED"]
     if exceed:
         return _exceed_rows(tokens, exceed, n_vars)
-    tokens = _drop_description(tokens)
-    tokens = _cut_purpose(tokens)
-    tokens = _tidy(tokens)
     tokens = _postfix_cmp(tokens)
     found = _cmp_index(tokens)
     if found is None and inherited is not None:
