@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from formulate.errors import FormulateError
-from formulate.formulators.dispatch import error_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Natural language -> checked formulation -> solver -> standalone scripts.")
@@ -117,6 +116,12 @@ def solve(
 
         _console().print(to_yaml(formulation), markup=False, highlight=False)
     _print_solution(solution)
+
+
+def error_line(attempt) -> str:
+    from formulate.formulators.dispatch import error_line as line
+
+    return line(attempt)
 
 
 def _print_code_attempt(attempt, as_json: bool) -> None:
@@ -270,6 +275,15 @@ def solvers() -> None:
     for backend in all_backends():
         state = "installed" if backend.available() else f"missing: {backend.install_hint}"
         typer.echo(f"{backend.name:8} {', '.join(sorted(backend.capabilities)):45} {state}")
+
+
+def _mount_eval() -> None:
+    from formulate.eval.cli import eval_app
+
+    app.add_typer(eval_app)
+
+
+_mount_eval()
 
 
 def main() -> None:
