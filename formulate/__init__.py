@@ -28,7 +28,12 @@ _EXPORTS = {
     "formulator_for": "formulate.formulators.dispatch", "load_model": "formulate.llm.registry",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [
+    "CheckReport", "Constraint", "Formulation", "FormulateError", "FormulationError", "ModelError", "Objective",
+    "Parameter", "Solution", "SolverError", "SolverUnavailable", "Termination", "Variable", "__version__",
+    "as_formulation", "check", "export", "formulator_for", "ground", "load", "load_model", "loads", "render", "save",
+    "solve", "to_json", "to_yaml",
+]
 
 
 def __getattr__(name: str) -> Any:

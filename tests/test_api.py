@@ -17,6 +17,7 @@ PINNED = {
 
 def test_public_names_are_pinned():
     assert set(formulate.__all__) == PINNED
+    assert set(formulate._EXPORTS) | {"__version__"} == PINNED
     for name in PINNED:
         assert getattr(formulate, name) is not None
 
