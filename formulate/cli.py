@@ -144,13 +144,17 @@ def _print_solution(solution) -> None:
     rows = solution.nonzero()
     if rows:
         table = Table("variable", "value", show_edge=False, box=None)
+        from rich.markup import escape
+
         for name, value in rows[:200]:
-            table.add_row(name, _fmt(value))
+            table.add_row(escape(name), _fmt(value))
         console.print(table)
         if len(rows) > 200:
             console.print(f"... {len(rows) - 200} more nonzero values (use --json for all)")
+    from rich.markup import escape
+
     for warning in solution.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, markup=True)
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     if solution.iis:
         console.print("irreducible infeasible set: " + ", ".join(solution.iis), highlight=False)
 

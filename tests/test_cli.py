@@ -31,6 +31,7 @@ def test_solve_file_prints_status_objective_and_values():
     assert result.returncode == 0, result.stderr
     assert "status: optimal" in result.stdout
     assert "objective: 1400" in result.stdout
+    assert "x[chair]" in result.stdout and "x[table]" in result.stdout
 
 
 def test_solve_json():
