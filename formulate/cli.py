@@ -290,8 +290,22 @@ def _mount_eval() -> None:
 _mount_eval()
 
 
+def _configure_logging() -> None:
+    """Library logs stay quiet on the command line unless FORMULATE_LOG names a level (e.g. INFO)."""
+    import logging
+
+    level = os.environ.get("FORMULATE_LOG")
+    logger = logging.getLogger("formulate")
+    if level:
+        logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    else:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def main() -> None:
     """Console entry point: user mistakes print one line and exit 2."""
+    _configure_logging()
     try:
         app()
     except FormulateError as exc:
