@@ -238,3 +238,18 @@ def test_solution_maps_back_to_names():
     assert sol["x"]["chair"] == sol.x["chair"]
     assert 2 * sol.x["chair"] + 5 * sol.x["table"] <= 100
     assert sol.objective == pytest.approx(30 * sol.x["chair"] + 50 * sol.x["table"])
+
+
+def test_inf_in_filters():
+    p = flat("""
+        sets: {N: [a, b, c]}
+        parameters:
+          most: {index: [N], values: [3, .inf, 5]}
+        variables: {x: {index: [N]}}
+        objective: {sense: maximize, expr: "sum(x[n] for n in N)"}
+        constraints:
+          cap:
+            forall: n in N if most[n] < .inf
+            expr: x[n] <= most[n]
+    """)
+    assert p.num_rows == 2 and p.row_upper.tolist() == [3, 5]

@@ -7,12 +7,14 @@ renderer and the code generators all walk the same validated tree.
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass, field
 
 from formulate.errors import FormulationError
 
 MAX_LENGTH = 10_000
+_YAML_INF = re.compile(r"(?<![\w.])\.inf\b")  # YAML's `.inf` written inside an expression means `inf`
 MAX_DEPTH = 100
 
 #: functions an expression may call, with what they are for (the prompt and the schema read this)
@@ -207,7 +209,7 @@ def _parse_raw(text: str, where: str | None) -> ast.expr:
     if len(text) > MAX_LENGTH:
         raise _fail(f"expression is {len(text)} characters long (limit {MAX_LENGTH})", where,
                     "move data into parameters and sum over sets")
-    stripped = " ".join(text.strip().splitlines())
+    stripped = _YAML_INF.sub("inf", " ".join(text.strip().splitlines()))
     if not stripped:
         raise _fail("empty expression", where, "write an expression such as `x + y <= 10`")
     if _bracket_depth(stripped) > MAX_DEPTH:
