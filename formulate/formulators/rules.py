@@ -42,7 +42,7 @@ _OBJ_WORDS = re.compile(
     r"fees?|pays?|spend|spending|expenses?|incur(?:s|red)?|fatigue|score|points?|benefits?|charges?|"
     r"gains?|generates?|contributes?|worth|value|rate)\b", re.I)
 _SPLIT_WORDS = {"while", "whereas", "but", "however", "moreover", "additionally", "furthermore", "also",
-                "meanwhile", "similarly", "likewise", "besides", "plus"}
+                "meanwhile", "similarly", "likewise", "besides", "plus", "so", "thus", "hence", "therefore"}
 _NAME_WORDS = (
     "budget", "demand", "capacity", "storage", "space", "labor", "labour", "time", "hours", "land",
     "balance", "effectiveness", "impact", "output", "production", "resources", "staff", "workload",
@@ -140,8 +140,12 @@ def _count_nids(tokens: list[Token], n: int) -> set[int]:
             continue
         prev = tokens[i - 1] if i else None
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        before_word = tokens[i - 1].value if i and tokens[i - 1].kind == "WORD" else None
         if prev is not None and prev.kind == "TOTAL" and t.value == n:
             out.add(t.nid)          # "all 3 units"
+        elif (t.word and before_word in ("these", "those", "both", "the") and t.value <= n
+              and nxt is not None and nxt.kind == "WORD" and nxt.value not in _UNIT_WORDS):
+            out.add(t.nid)          # "a balance between these two departments"
         elif t.word and t.value == 1 and (nxt is None or nxt.kind in ("WORD", "VAR", "EACH", "OF")):
             before = next((x for x in reversed(tokens[:i]) if x.kind not in ("WORD", "OF", "EACH")), None)
             if before is None or before.kind not in ("CMP", "EXCEED", "MORE", "LESS"):
@@ -214,6 +218,8 @@ def _group_cost(group: list[Token], n: int, inherited: Token | None, subject: li
             out.rows = rows
             return 0.15 + sum(r.penalty for r in rows), out
     if not nums:
+        if any(t.kind in ("DIFF", "TIMES", "PLUS", "MINUS") for t in group):
+            return float("inf"), out   # part of an expression: it cannot be left out
         return (3.0 if has_cmp else 1.0) * n_vars, out
     if not has_cmp:
         has = next((i for i, t in enumerate(group) if t.kind == "WORD" and t.value in _HAS_WORDS), None)
@@ -455,9 +461,14 @@ def formulate_rules(text: str) -> RulesResult:
         constraints[name] = Constraint(expr=expr, description=clause)
         notes.append(f"{name}: {expr} <- '{clause}'")
     penalty = found.penalty + sum(r.penalty for r, _ in found.rows)
-    if _origin_optimal(obj, sense, [r for r, _ in found.rows]):
+    rows_only = [r for r, _ in found.rows]
+    if _origin_optimal(obj, sense, rows_only):
         penalty += 0.5
         notes.append("doing nothing (all quantities 0) is already optimal: the constraints were probably misread")
+    trouble = _obviously_broken(obj, sense, rows_only, names)
+    if trouble:
+        penalty += 0.5
+        notes.append(trouble)
     confidence = round(max(0.0, min(0.95, 0.95 - penalty)), 3)
     objective = Objective(sense=sense, expr=_linear_text(obj, names) or "0")
     formulation = Formulation(
@@ -474,6 +485,36 @@ def _origin_optimal(obj: dict[int, float], sense: str, rows: list[Row]) -> bool:
     if not feasible:
         return False
     return all(c >= 0 for c in obj.values()) if sense == "minimize" else all(c <= 0 for c in obj.values())
+
+
+def _obviously_broken(obj: dict[int, float], sense: str, rows: list[Row], names: list[str]) -> str:
+    """A cheap look for a model that cannot have the intended answer: unbounded or infeasible by bounds."""
+    sign = 1.0 if sense == "maximize" else -1.0
+    for k, c in obj.items():
+        if sign * c <= 0:
+            continue
+        stops = any((r.op == "<=" and r.coefs.get(k, 0) > 0) or (r.op == ">=" and r.coefs.get(k, 0) < 0)
+                    or (r.op == "==" and r.coefs.get(k, 0) != 0) for r in rows)
+        if not stops:
+            return f"nothing limits {names[k]}: the model is unbounded, so a limit was probably missed"
+    lo = {k: 0.0 for k in range(len(names))}
+    hi = {k: float("inf") for k in range(len(names))}
+    for r in rows:
+        if len(r.coefs) == 1:
+            (k, a), = r.coefs.items()
+            bound = r.rhs / a
+            if r.op in ("<=", "==") and a > 0 or r.op in (">=", "==") and a < 0:
+                hi[k] = min(hi[k], bound)
+            if r.op in (">=", "==") and a > 0 or r.op in ("<=", "==") and a < 0:
+                lo[k] = max(lo[k], bound)
+    if any(lo[k] > hi[k] + 1e-9 for k in lo):
+        return "the bounds contradict each other: a limit was probably misread"
+    for r in rows:
+        top = sum(a * (hi[k] if a > 0 else lo[k]) for k, a in r.coefs.items())
+        bottom = sum(a * (lo[k] if a > 0 else hi[k]) for k, a in r.coefs.items())
+        if (r.op in (">=", "==") and top < r.rhs - 1e-9) or (r.op in ("<=", "==") and bottom > r.rhs + 1e-9):
+            return f"no choice within the bounds meets '{r.clause}': a number was probably misread"
+    return ""
 
 
 def _constraint_name(row: Row, clause: str, names: list[str], taken: dict) -> str:

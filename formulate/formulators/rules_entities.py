@@ -78,8 +78,14 @@ def _indexed(text: str) -> list[Entity]:
     if not families:
         return []
     letter = "x" if "x" in families else max(families, key=lambda k: len(families[k]))
-    return [Entity(name=f"{letter}{i}", aliases=[rf"(?<![\w']){letter}_?{i}(?!\d)"], label=f"{letter}{i}")
-            for i in sorted(families[letter])]
+    entities = []
+    for i in sorted(families[letter]):
+        ent = Entity(name=f"{letter}{i}", aliases=[rf"(?<![\w']){letter}_?{i}(?!\d)"], label=f"{letter}{i}")
+        for tag in (f"{letter}{i}", f"{letter.upper()}{i}"):
+            for name in _names_beside(text, tag):
+                ent.aliases.append(_plural_pattern(name))
+        entities.append(ent)
+    return entities
 
 
 def _letters(text: str) -> list[Entity]:
@@ -123,6 +129,9 @@ def _names_beside(text: str, letter: str) -> list[str]:
         name = _clean_item(" ".join(words[cut + 1:]))
         if name and name.lower() not in _GENERIC and len(name) > 1:
             names.append(name)
+    for match in re.finditer(rf"([A-Za-z][\w-]*)\s*\((?:for|in|on|of)\s+(?:[a-z]+\s+)?{letter}\s*\)", text):
+        if match.group(1).lower() not in _STOP:
+            names.append(match.group(1))           # "trucks (for route X)"
     for match in re.finditer(rf"(?<![\w'-]){letter}\s*\(([A-Za-z][A-Za-z -]{{2,40}})\)", text):
         inner = match.group(1).strip()
         if len(inner.split()) <= 3 and not re.search(r"\b(with|by|factor|e\.g|i\.e|to|from)\b", inner):

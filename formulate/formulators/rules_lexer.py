@@ -28,6 +28,7 @@ class Token:
 
 
 _PHRASES: list[tuple[str, str, Any]] = [
+    (r"at all times|at any time|at any one time|all the time|at the same time|in time", "WORD", "always"),
     # comparisons (longest first)
     (r"(?:is |are |be |must be |should be )?(?:greater than or equal to|more than or equal to|>=|=>)", "CMP", ">="),
     (r"(?:is |are |be )?(?:less than or equal to|<=|=<)", "CMP", "<="),
@@ -91,7 +92,9 @@ _PHRASES: list[tuple[str, str, Any]] = [
     (r"\)", "RP", None),
     (r",|;|:", "COMMA", None),
 ]
-_PHRASE_RE = re.compile("|".join(f"(?P<g{i}>(?:{p})(?![A-Za-z]))" for i, (p, _, _) in enumerate(_PHRASES)))
+_PHRASE_RE = re.compile("|".join(
+    f"(?P<g{i}>(?:{p}){'' if kind in ('LP', 'RP', 'COMMA') else '(?![A-Za-z])'})"
+    for i, (p, kind, _) in enumerate(_PHRASES)))
 _NUM_RE = re.compile(r"(?<![\w.])(-)?(\d+(?:\.\d+)?|\.\d+)(\u2060)?(\s*%)?")
 _WORD_RE = re.compile(r"[A-Za-z][\w'-]*")
 
@@ -198,7 +201,7 @@ def _post(tokens: list[Token]) -> list[Token]:
         if t.kind == "VAR" and len(nxt) >= 3 and nxt[0].kind == "LP":
             close = next((j for j in range(i + 1, min(len(tokens), i + 7)) if tokens[j].kind == "RP"), None)
             inner = tokens[i + 2:close] if close is not None else []
-            core = [x for x in inner if x.kind != "WORD"]
+            core = [x for x in inner if x.kind not in ("WORD", "AS", "OF")]
             if len(core) == 2 and core[0].kind == "NUM" and core[1].kind == "TIMES":
                 out.extend([core[0], core[1], t])   # "X (counted as 2 times)" -> 2 times X
                 i = close + 1

@@ -123,10 +123,10 @@ def numbers_from_words(text: str) -> str:
         value = _words_to_number(match.group(0))
         return match.group(0) if value is None else _fmt(value) + WORD_MARK
 
-    text = _NUMBER_PHRASE.sub(number_repl, text)
     # digits followed by a scale word: "1.5 million" -> 1500000
-    text = re.sub(rf"(\d+(?:\.\d+)?){WORD_MARK}?\s*(million|billion|thousand)\b",
+    text = re.sub(r"(\d+(?:\.\d+)?)\s*(million|billion|thousand)\b",
                   lambda m: _fmt(round(float(m.group(1)) * _SCALES[m.group(2).lower()], 6)), text, flags=re.I)
+    text = _NUMBER_PHRASE.sub(number_repl, text)
     text = re.sub(rf"(\d+(?:\.\d+)?){WORD_MARK}?\s*(?:percent|per cent)\b", r"\1%", text, flags=re.I)
     text = re.sub(r"(\d)\s*k\b", lambda m: m.group(1) + "000", text)
     for key, original in protected.items():

@@ -311,6 +311,7 @@ def _cut_purpose(tokens: list[Token]) -> list[Token]:
             continue
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         cut = ((t.kind == "TO" and nxt is not None and nxt.kind == "WORD" and nxt.value in _PURPOSE_VERBS)
+               or (t.kind == "AS" and nxt is not None and nxt.kind == "WORD" and nxt.value in ("part", "a", "an", "it"))
                or (t.kind == "WORD" and t.value in _PURPOSE_WORDS and t.value != "for")
                or (t.kind == "COMMA" and nxt is not None and nxt.kind == "WORD"
                    and nxt.value in _PURPOSE_WORDS | {"as"}))
@@ -397,6 +398,8 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
             return None
         rhs = Linear({}, post[j].value, [post[j].nid])
         lhs_tokens = rest if _has_vars(rest) else pre + head + rest
+        if _has_vars(rest) and any(t.kind == "DIFF" for t in pre + head) and not any(t.kind == "DIFF" for t in rest):
+            lhs_tokens = [Token("DIFF", None, "difference")] + rest   # "a difference of 200 between Y and Z"
         lhs = parse_expr(lhs_tokens, n_vars, allow_total=True)
         if lhs is not None and not lhs.coefs and not lhs.const and all(
                 t.kind in FILLER | {"COMMA"} for t in lhs_tokens):
@@ -414,6 +417,20 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
     per = _per_each(pre, post, op, n_vars, penalty)
     if per is not None:
         return per
+    by = next((k for k, t in enumerate(post) if t.kind == "BY"), None)
+    if by is not None and _has_vars(post[:by]):
+        # "X must be greater than or equal to Y by (a difference of) at least 100"
+        tail = [t for t in post[by + 1:] if t.kind not in FILLER | {"DIFF"}]
+        if len(tail) == 2 and tail[0].kind == "CMP" and tail[0].value in (op, ">=") and tail[1].kind == "NUM":
+            lhs = parse_expr(pre, n_vars, allow_total=False)
+            rhs = parse_expr(post[:by], n_vars, allow_total=False)
+            if lhs is None or rhs is None or rhs.const or lhs.const or not rhs.coefs:
+                return None
+            rhs.const = tail[1].value
+            rhs.nids.append(tail[1].nid)
+            row = _row(lhs, rhs, tail[0].value, "exceeds by", penalty)
+            return [row] if row else None
+        return None
     lhs = parse_expr(pre, n_vars, allow_total=False)
     rhs = parse_expr(post, n_vars, allow_total=False)
     if lhs is None or rhs is None:
@@ -583,7 +600,7 @@ def _range_rows(tokens: list[Token], n_vars: int) -> list[Row] | None:
         return None
     if not before and (sum(t.kind == "VAR" for t in after) != 1
                        or any(t.kind not in FILLER | {"VAR", "COMMA"} for t in after)
-                       or not any(t.kind == "WORD" and t.value == "for" for t in after)):
+                       or not any((t.kind == "WORD" and t.value == "for") or t.kind == "TO" for t in after)):
         return None
     rest = [t for j, t in enumerate(tokens) if j != i and not (t.kind == "CMP")]
     if any(t.kind == "NUM" for t in rest):

@@ -17,6 +17,7 @@ _NOT_RESOURCE = {"the", "a", "an", "each", "every", "per", "of", "and", "to", "i
                  "while", "whereas", "but", "unit", "units"}
 
 Table = dict[str, dict[int, tuple[float, int]]]
+_UNIT_ONLY = {"hour", "unit", "ton", "kg", "pound", "liter", "litre", "minute", "day", "point"}
 
 
 def _key(word: str) -> str:
@@ -60,6 +61,10 @@ def usage_table(tokens: list[Token]) -> Table | None:
             if owner is None or t.pct:
                 return None
             res = resource_after(tokens, i)
+            if res is not None and res not in table and len(table) == 1 and res in _UNIT_ONLY:
+                res = next(iter(table))      # "... 2 units of resources and every Y requires 3 units"
+            if res is None and len(table) == 1:
+                res = next(iter(table))
             if res is None or owner in table.get(res, {}):
                 return None
             table.setdefault(res, {})[owner] = (t.value, t.nid)
