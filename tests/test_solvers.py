@@ -411,3 +411,28 @@ def test_hessian_layout() -> None:
             assert index[k] >= col  # lower triangle, column-wise
             dense[index[k], col] = value[k]
     assert dense.tolist() == [[6.0, 0, 0], [0, -2.0, 0], [3.0, 0, 0]]
+
+
+def test_backends_refuse_what_they_cannot_solve() -> None:
+    from formulate.errors import SolverError
+
+    with pytest.raises(SolverError, match="lacks MIQP"):
+        get_solver("highs").solve(miqp(), SolveOptions())
+    with pytest.raises(SolverError, match="lacks QCP"):
+        get_solver("cbc").solve(qcp(), SolveOptions())
+    if HAVE_PYOMO:
+        with pytest.raises(SolverError, match="pyomo:appsi_highs"):
+            get_solver("pyomo").solve(convex_qp(), SolveOptions())
+
+
+def test_pyomo_builds_nonlinear_rows() -> None:
+    pyo = pytest.importorskip("pyomo.environ", reason="pyomo is not installed")
+    from formulate.solvers.pyomo_backend import build
+
+    model, x = build(nlp_tree_kinds())
+    x[0].value, x[1].value = 4.0, 1.0
+    bodies = [pyo.value(c.body) for c in model.rows.values()]
+    assert bodies == pytest.approx([4.0, 4.0**1.5 + 1.0, 2.0 + 9.0])
+    model, x = build(nlp_exp_log())
+    x[0].value, x[1].value = 0.0, math.e
+    assert pyo.value(model.rows[1].body) == pytest.approx(2.0)

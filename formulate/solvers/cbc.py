@@ -16,7 +16,7 @@ import numpy as np
 
 from formulate.ir.flat import FlatProblem
 from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
-from formulate.solvers.common import empty_result, finite, native_options, objective_value
+from formulate.solvers.common import check_supported, empty_result, finite, native_options, objective_value
 from formulate.solvers.status import Termination
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,7 @@ class CbcBackend(SolverBackend):
             return False
 
     def solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
+        check_supported(self.name, frozenset(self.capabilities), problem)
         empty = empty_result(problem, self.name)
         if empty is not None:
             return empty

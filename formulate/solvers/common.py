@@ -98,3 +98,29 @@ def build_tree(tree: tuple, var: Callable[[int], Any], funcs: Mapping[str, Calla
         return funcs[kind](build_tree(tree[1], var, funcs))
     raise ValueError(f"unknown nonlinear node `{kind}`")
 
+
+
+def missing_capabilities(capabilities: frozenset[str], problem: FlatProblem) -> list[str]:
+    """Capability words ``problem`` needs that ``capabilities`` lacks (empty: it can be solved)."""
+    needs = {problem.problem_class}
+    if problem.indicators:
+        needs.add("indicator")
+    if not problem.convex:
+        needs.add("nonconvex")
+    if problem.quadratic_rows:
+        needs.add("QCP")
+    if problem.nonlinear_rows and not {"NLP", "MINLP"} & capabilities:
+        needs.add("NLP")
+    if problem.obj_qv.size and not {"QP", "MIQP"} & capabilities:
+        needs.add("QP")
+    return sorted(needs - capabilities)
+
+
+def check_supported(name: str, capabilities: frozenset[str], problem: FlatProblem) -> None:
+    """Raise SolverError when a backend is handed a problem outside its capabilities."""
+    missing = missing_capabilities(capabilities, problem)
+    if missing:
+        from formulate.errors import SolverError
+
+        raise SolverError(f"solver `{name}` cannot solve problem `{problem.name}` ({problem.problem_class}): "
+                          f"it lacks {', '.join(missing)}")

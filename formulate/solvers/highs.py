@@ -17,7 +17,7 @@ import numpy as np
 
 from formulate.ir.flat import FlatProblem
 from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
-from formulate.solvers.common import empty_result, native_options, ray_message
+from formulate.solvers.common import check_supported, empty_result, native_options, ray_message
 from formulate.solvers.status import Termination
 
 log = logging.getLogger(__name__)
@@ -287,6 +287,7 @@ class HighsBackend(SolverBackend):
         return True
 
     def solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
+        check_supported(self.name, frozenset(self.capabilities), problem)
         empty = empty_result(problem, self.name)
         if empty is not None:
             return empty

@@ -15,7 +15,14 @@ import numpy as np
 from formulate.errors import SolverError, SolverUnavailable
 from formulate.ir.flat import FlatProblem
 from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
-from formulate.solvers.common import build_tree, empty_result, finite, native_options, objective_value
+from formulate.solvers.common import (
+    build_tree,
+    check_supported,
+    empty_result,
+    finite,
+    native_options,
+    objective_value,
+)
 from formulate.solvers.status import Termination
 
 log = logging.getLogger(__name__)
@@ -161,6 +168,7 @@ class PyomoBackend(SolverBackend):
         if empty is not None:
             return empty
         solver = str(options.extra.get("pyomo_solver", self.solver))
+        check_supported(f"pyomo:{solver}", SOLVER_CAPABILITIES.get(solver, _ALL), problem)
         if not self.solver_available(solver):
             raise SolverUnavailable(f"Pyomo cannot find solver `{solver}`; install it or pick another with "
                                     f"--solver pyomo:appsi_highs")

@@ -13,6 +13,7 @@ from formulate.errors import FormulateError, SolverUnavailable, did_you_mean
 from formulate.ir.flat import FlatProblem
 from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
 from formulate.solvers.cbc import CbcBackend
+from formulate.solvers.common import missing_capabilities
 from formulate.solvers.highs import HighsBackend
 from formulate.solvers.pyomo_backend import PyomoBackend
 from formulate.solvers.scip import ScipBackend
@@ -78,9 +79,7 @@ def problem_features(problem: FlatProblem) -> list[str]:
 
 def capable(backend: SolverBackend, problem: FlatProblem) -> bool:
     """Whether ``backend`` declares every capability ``problem`` needs."""
-    return backend.can_solve(problem) and not (
-        problem.quadratic_rows and "QCP" not in backend.capabilities) and not (
-        problem.nonlinear_rows and not {"NLP", "MINLP"} & backend.capabilities)
+    return backend.can_solve(problem) and not missing_capabilities(frozenset(backend.capabilities), problem)
 
 
 def choose_solver(problem: FlatProblem, preferred: str | None = None) -> SolverBackend:

@@ -15,7 +15,14 @@ import numpy as np
 
 from formulate.ir.flat import FlatProblem, Indicator
 from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
-from formulate.solvers.common import build_tree, empty_result, finite, native_options, objective_value
+from formulate.solvers.common import (
+    build_tree,
+    check_supported,
+    empty_result,
+    finite,
+    native_options,
+    objective_value,
+)
 from formulate.solvers.status import Termination
 
 log = logging.getLogger(__name__)
@@ -162,6 +169,7 @@ class ScipBackend(SolverBackend):
         return True
 
     def solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
+        check_supported(self.name, frozenset(self.capabilities), problem)
         empty = empty_result(problem, self.name)
         if empty is not None:
             return empty
