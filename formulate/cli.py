@@ -114,7 +114,7 @@ def solve(
     if show_model or attempt is not None:
         from formulate.ir.io import to_yaml
 
-        _console().print(to_yaml(formulation), markup=False, highlight=False)
+        typer.echo(to_yaml(formulation))
     _print_solution(solution)
 
 

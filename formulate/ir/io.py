@@ -122,46 +122,53 @@ def load(path: str | Path) -> Formulation:
     return formulation
 
 
-def _literal_blocks(data: Any) -> Any:
-    """Multi-line strings as YAML literal blocks, so problem texts stay readable."""
+def _styled(data: Any) -> Any:
+    """Block mappings, flow lists of plain scalars, literal blocks for multi-line strings."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
     from ruamel.yaml.scalarstring import LiteralScalarString
 
     if isinstance(data, dict):
-        return {k: _literal_blocks(v) for k, v in data.items()}
+        out = CommentedMap()
+        for k, v in data.items():
+            out[k] = _styled(v)
+        return out
     if isinstance(data, list):
-        return [_literal_blocks(v) for v in data]
+        seq = CommentedSeq(_styled(v) for v in data)
+        if all(not isinstance(v, dict | list) or (isinstance(v, list) and all(not isinstance(w, dict | list)
+                                                                               for w in v)) for v in data):
+            seq.fa.set_flow_style()
+        return seq
     if isinstance(data, str) and "\n" in data:
         return LiteralScalarString(data if data.endswith("\n") else data + "\n")
     return data
 
 
 def dump_data(data: Any) -> str:
-    """Plain data as YAML 1.2 text, block style, keys in insertion order."""
+    """Plain data as YAML 1.2 text: block style, keys in insertion order, short lists inline."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt", pure=True)
-    yaml.default_flow_style = None
-    yaml.width = 120
+    yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
     buffer = io.StringIO()
-    yaml.dump(_literal_blocks(data), buffer)
+    yaml.dump(_styled(data), buffer)
     return buffer.getvalue()
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop private meta keys and empty sections."""
+    data["meta"] = {k: v for k, v in data.get("meta", {}).items() if not str(k).startswith("_")}
+    return {k: v for k, v in data.items() if v not in ({}, [], None)}
 
 
 def to_yaml(formulation: Formulation) -> str:
     """The formulation as YAML text."""
-    data = formulation.to_dict()
-    data["meta"] = {k: v for k, v in data.get("meta", {}).items() if not str(k).startswith("_")}
-    if not data["meta"]:
-        del data["meta"]
-    return dump_data(data)
+    return dump_data(_clean(formulation.to_dict()))
 
 
 def to_json(formulation: Formulation, indent: int | None = 2) -> str:
     """The formulation as JSON text."""
-    data = formulation.to_dict()
-    data["meta"] = {k: v for k, v in data.get("meta", {}).items() if not str(k).startswith("_")}
-    return json.dumps(data, indent=indent)
+    return json.dumps(_clean(formulation.to_dict()), indent=indent)
 
 
 def save(formulation: Formulation, path: str | Path) -> None:
