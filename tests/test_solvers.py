@@ -9,6 +9,7 @@ import math
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from formulate.solvers.registry import (
 from formulate.solvers.status import Termination
 
 INF = math.inf
+ROOT = Path(__file__).resolve().parents[1]
 HAVE_SCIP = importlib.util.find_spec("pyscipopt") is not None
 HAVE_PYOMO = importlib.util.find_spec("pyomo") is not None
 EXACT = SolveOptions(mip_gap=0.0, time_limit=20)
@@ -354,7 +356,7 @@ def test_stdout_stays_clean() -> None:
     code = ("import numpy as np; from formulate.solvers.registry import get_solver; "
             "from tests.test_solvers import furniture; from formulate.solvers.base import SolveOptions; "
             "get_solver('highs').solve(furniture(), SolveOptions()); get_solver('cbc').solve(furniture(), SolveOptions())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout == ""
 
 
