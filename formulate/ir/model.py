@@ -21,7 +21,7 @@ _SENSE_ALIASES = {"min": "minimize", "minimise": "minimize", "max": "maximize", 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants")
 
 
 class Parameter(_Strict):
@@ -30,7 +30,7 @@ class Parameter(_Strict):
     index: list[str] | None = Field(None, description="sets the table is indexed by, in order")
     values: Any = Field(None, description="mapping by member, nested mappings, or (nested) lists in set order")
     default: Number | str | None = Field(None, description="value of entries that are not given")
-    file: str | None = Field(None, description="CSV with one column per index set and a `value` column")
+    file: str | None = Field(None, description="CSV with one column per index set and a `value` column, or a .npy array shaped like the index sets")
     description: str | None = None
 
     @field_validator("index", mode="before")
