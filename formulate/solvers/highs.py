@@ -326,7 +326,8 @@ class HighsBackend(SolverBackend):
             result.x = np.asarray(h.getSolution().col_value, dtype=np.float64)
             result.objective = float(info.objective_function_value)
             if problem.is_mip():
-                result.bound = float(info.mip_dual_bound)
+                bound = float(info.mip_dual_bound)
+                result.bound = bound if np.isfinite(bound) and abs(bound) < 1e20 else None
             elif term == Termination.OPTIMAL:
                 result.bound = result.objective
         return result
