@@ -175,6 +175,23 @@ class TableBuilder:
         raise FormulationError(f"key `{key}` is not a member of set `{s.name}` {s.preview()}", self.where,
                                "use the set's members as keys")
 
+    def fill_npy(self, path: Path) -> None:
+        """A dense NumPy array in the shape of the index sets (the fast path for large tables)."""
+        try:
+            array = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise FormulationError(f"file `{path}` does not exist", self.where,
+                                   "give a path relative to the formulation file") from None
+        except ValueError as exc:
+            raise FormulationError(f"cannot read `{path.name}`: {exc}", self.where, "write it with numpy.save") from None
+        shape = tuple(len(s) for s in self.domain.sets)
+        if array.shape != shape:
+            raise FormulationError(f"`{path.name}` has shape {array.shape}, but [{self.domain.names()}] is {shape}",
+                                   self.where, "save an array with one axis per index set, in set order")
+        self.values[:] = np.asarray(array, dtype=float).reshape(-1)
+        self.present[:] = ~np.isnan(self.values)
+        self.kinds.add("number")
+
     def fill_csv(self, path: Path) -> None:
         sets = self.domain.sets
         try:
@@ -292,7 +309,10 @@ def build_parameter(ev: Evaluator, name: str, spec: Any, sets: dict[str, SetData
         path = Path(spec.file)
         if not path.is_absolute():
             path = (base_dir or Path.cwd()) / path
-        builder.fill_csv(path)
+        if path.suffix.lower() == ".npy":
+            builder.fill_npy(path)
+        else:
+            builder.fill_csv(path)
     elif not index:
         if spec.values is None:
             raise FormulationError("has no `values`", where, "give `values:` or a number")

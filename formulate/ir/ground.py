@@ -201,7 +201,8 @@ class Grounder:
         store.count += n
 
     def add_indicators(self, label: str, binaries: np.ndarray, active: int, lin: Lin,
-                       lower: np.ndarray, upper: np.ndarray, condition: str, where: list[str] | None = None) -> None:
+                       lower: np.ndarray, upper: np.ndarray, condition: str, where: list[str] | None = None,
+                       names: list[str] | None = None) -> None:
         rows, cols, coefs = lin.terms()
         order = np.argsort(rows, kind="stable")
         rows, cols, coefs = rows[order], cols[order], coefs[order]
@@ -209,7 +210,7 @@ class Grounder:
         for r in range(lin.n):
             a, b = bounds[r], bounds[r + 1]
             self.indicators.append(Indicator(
-                name=f"{label}[{r}]" if where is None else where[r], binary=int(binaries[r]), active=active,
+                name=names[r] if names else f"{label}[{r}]", binary=int(binaries[r]), active=active,
                 lin_idx=cols[a:b].copy(), lin_val=coefs[a:b].copy(),
                 lower=float(lower[r] - lin.const[r]), upper=float(upper[r] - lin.const[r]),
                 where=where[r] if where else label, condition=condition))
@@ -513,7 +514,9 @@ class Grounder:
             if not isinstance(expr, Lin) or expr.has_quadratic:
                 raise ev.error("a `when:` row must be linear", None, -1, "move the nonlinear part into a variable")
             label = form.name if k == 0 else f"{form.name}_{k + 1}"
-            self.add_indicators(label, binaries, 0 if form.when_negated else 1, expr, lo, hi, condition, wheres)
+            names = self._row_names(label, self._keys_for(table), table.n)
+            self.add_indicators(label, binaries, 0 if form.when_negated else 1, expr, lo, hi, condition, wheres,
+                                names)
 
     def _binary_columns(self, node: ast.expr, table: Table, ev: Evaluator) -> np.ndarray:
         value = ev.eval(node, table)
@@ -555,8 +558,9 @@ class Grounder:
                     binaries, active = picks[0], 1 if j == 0 else 0
                 else:
                     binaries, active = picks[j], 1
+                names = self._row_names(f"{form.name}_{j + 1}", self._keys_for(table), n)
                 self.add_indicators(form.name, binaries, active, expr, lo, hi,
-                                    f"`either:` alternative {j + 1} `{ast.unparse(alt)}`", wheres)
+                                    f"`either:` alternative {j + 1} `{ast.unparse(alt)}`", wheres, names)
         if k > 2:
             rowsel = np.arange(n, dtype=np.int64)
             total = Lin(n, np.zeros(n))
@@ -661,26 +665,31 @@ def _merged(cols: np.ndarray, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def to_csr(rows: np.ndarray, cols: np.ndarray, coefs: np.ndarray, m: int, n: int):
-    """Row-major CSR with duplicates summed and explicit zeros dropped."""
+    """Row-major CSR with duplicates summed and explicit zeros dropped.
+
+    Rows arrive as a few runs that are each sorted (one per term of a constraint), so a stable
+    sort (timsort over runs) is close to linear.
+    """
     if len(rows) == 0:
         return np.zeros(m + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
     key = rows * max(n, 1) + cols
     if len(key) > 1 and not bool(np.all(key[1:] > key[:-1])):
         order = np.argsort(key, kind="stable")
-        key, rows, cols, coefs = key[order], rows[order], cols[order], coefs[order]
+        key, cols, coefs = key[order], cols[order], coefs[order]
         new = np.empty(len(key), dtype=bool)
         new[0] = True
-        new[1:] = key[1:] != key[:-1]
+        np.not_equal(key[1:], key[:-1], out=new[1:])
         if not new.all():
             starts = np.flatnonzero(new)
             coefs = np.add.reduceat(coefs, starts)
-            rows, cols = rows[starts], cols[starts]
+            key, cols = key[starts], cols[starts]
+        rows = key // max(n, 1)
     keep = coefs != 0
     if not keep.all():
         rows, cols, coefs = rows[keep], cols[keep], coefs[keep]
     start = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=m), out=start[1:])
-    return start, cols.astype(np.int64), coefs.astype(float)
+    return start, cols.astype(np.int64, copy=False), coefs.astype(float, copy=False)
 
 
 def merge_pairs(qa: np.ndarray, qb: np.ndarray, qv: np.ndarray, n: int):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Termination(str, Enum):
+class Termination(StrEnum):
     """Why the solver stopped."""
 
     OPTIMAL = "optimal"
@@ -16,6 +16,3 @@ class Termination(str, Enum):
     ITERATION_LIMIT = "iteration_limit"
     NUMERICAL_ERROR = "numerical_error"
     ERROR = "error"
-
-    def __str__(self) -> str:
-        return self.value
