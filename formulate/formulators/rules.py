@@ -153,6 +153,21 @@ def _count_nids(tokens: list[Token], n: int) -> set[int]:
     return out
 
 
+def _usage_and_limit(tokens: list[Token]) -> tuple[Table, list[Row]] | None:
+    """``Each P uses 4 kg of steel and each Q uses 3 kg, with 120 kg of steel in stock``."""
+    for i in range(len(tokens) - 1, 0, -1):
+        if tokens[i].kind not in ("COMMA", "AND") and not (tokens[i].kind == "WORD" and tokens[i].value == "with"):
+            continue
+        head, tail = tokens[:i], tokens[i + 1:]
+        if any(t.kind == "VAR" for t in tail) or not any(t.kind == "NUM" for t in tail):
+            continue
+        table = usage_table(head)
+        avail = availability_rows(tail)
+        if table and avail:
+            return table, avail
+    return None
+
+
 def _drop_question(tokens: list[Token]) -> list[Token]:
     """``..., what is the minimum total cost?``: the question part carries no data."""
     for i, t in enumerate(tokens):
@@ -212,7 +227,7 @@ def _group_cost(group: list[Token], n: int, inherited: Token | None, subject: li
     if rows:
         out.rows = rows
         return sum(r.penalty for r in rows), out
-    if nums and not has_cmp and inherited is not None:
+    if nums and not has_cmp and inherited is not None and _bare_item(group):
         rows = parse_clause(group, n, inherited)
         if rows:
             out.rows = rows
@@ -238,6 +253,18 @@ def _group_cost(group: list[Token], n: int, inherited: Token | None, subject: li
             out.coefs = coefs
             return (1.0 if inherited is not None else 0.5), out
     return float("inf"), out
+
+
+_REASON_WORDS = {"due", "because", "owing", "since", "as", "reflecting", "ensuring", "given"}
+
+
+def _bare_item(group: list[Token]) -> bool:
+    """A list item such as ``30 for category Y`` or ``and Y 10 units`` (it may borrow the comparison before it)."""
+    cut = next((i for i, t in enumerate(group) if t.kind == "WORD" and t.value in _REASON_WORDS), len(group))
+    group = group[:cut]
+    words = [t for t in group if t.kind == "WORD"]
+    kinds = {t.kind for t in group} - {"WORD", "OF", "EACH", "LP", "RP", "TO", "COMMA", "AND", "FROM", "OR"}
+    return "VAR" in kinds and kinds <= {"VAR", "NUM", "RANGE", "TOTAL", "MINUS"} and len(words) <= 5
 
 
 def _segment(tokens: list[Token], n: int) -> tuple[float, list[_Group]]:
@@ -351,6 +378,13 @@ def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, lis
         table = None if has_cmp or _OBJ_WORDS.search(sentence) else usage_table(tokens)
         if table:
             found.tables.append(table)
+            continue
+        split = None if has_cmp or _OBJ_WORDS.search(sentence) else _usage_and_limit(tokens)
+        if split:
+            table, avail = split
+            found.tables.append(table)
+            for row in avail:
+                found.rows.append((row, sentence))
             continue
         cost, groups = _segment(tokens, n)
         if cost == float("inf"):

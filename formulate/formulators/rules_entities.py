@@ -88,23 +88,32 @@ def _indexed(text: str) -> list[Entity]:
     return entities
 
 
+def _first_at(text: str, letter: str) -> int:
+    m = re.search(rf"(?<![\w'.-]){letter}(?![\w'-])|\({letter.lower()}\)", text)
+    return m.start() if m else len(text)
+
+
 def _letters(text: str) -> list[Entity]:
     """Single capital letters used as names (X, Y, Z, ...), with names given beside them."""
     counts: dict[str, int] = {}
     for letter in re.findall(r"(?<![\w'.-])([A-Z])(?![\w-])", text):
         counts[letter] = counts.get(letter, 0) + 1
     paren = set(re.findall(r"\(\s*([A-Za-z])\s*\)", text))
+    listed = re.search(r"(?<![\w'.-])([A-Z])((?:\s*,\s*[A-Z])*)\s*,?\s+(?:and|or)\s+([A-Z])(?![\w'-])", text)
     chosen: list[str] = []
     if "X" in counts and "Y" in counts:
         chosen = [c for c in "XYZW" if c in counts and (c in "XY" or counts[c] >= 2 or c in paren)]
-    elif len({p.upper() for p in paren}) >= 2:
-        chosen = sorted({p.upper() for p in paren}, key=lambda c: text.find(f"({c}") if f"({c}" in text
-                        else text.find(f"({c.lower()}"))
+    elif listed or len({p.upper() for p in paren}) >= 2:
+        letters = {p.upper() for p in paren}
+        if listed:
+            letters |= {listed.group(1), *re.findall(r"[A-Z]", listed.group(2)), listed.group(3)}
+        letters.discard("I")
+        chosen = sorted(letters, key=lambda c: _first_at(text, c))
     if len(chosen) < 2:
         return []
     entities = []
     for letter in chosen:
-        exact = [rf"(?<![\w'.-]){letter}(?![\w-])"]
+        exact = [rf"(?<![\w'.-]){letter}(?![\w-])" if letter != "A" else r"(?<=[a-z,;:] )A(?![\w'-])|(?<=\()A(?=\))"]
         if letter in "XYZW":
             exact.append(rf"(?<![\w'.-]){letter.lower()}(?![\w'-])")
         ent = Entity(name=letter.lower(), exact=exact, label=letter)

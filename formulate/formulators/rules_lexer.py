@@ -56,12 +56,13 @@ _PHRASES: list[tuple[str, str, Any]] = [
      r"(?:more|greater) than", "CMP", "<="),
     (r"(?:cannot|can not|can't|must not|should not|may not|will not|does not|do not|not) (?:[a-z]+ ){1,2}"
      r"(?:less|fewer) than", "CMP", ">="),
+    (r"only(?= \d)", "CMP", "<="),
     (r"above", "CMP", ">="),
     (r"below", "CMP", "<="),
     (r"only (?:[a-z]+ ){0,3}a (?:total|maximum) of|a total of only|at the most", "CMP", "<="),
     (r"minimum|min|lower bound|lower limit|lower limits|lower bounds", "CMP", "weak>="),
     (r"maximum|max|upper bound|upper limit|upper bounds|upper limits|cap|capacity of|a limit of|limit of|"
-     r"available", "CMP", "weak<="),
+     r"available|in stock|on hand", "CMP", "weak<="),
     (r">", "CMP", ">"),
     (r"<", "CMP", "<"),
     (r"times as (?:much|many|large|high|big)", "TIMESAS", None),
