@@ -83,25 +83,32 @@ class Example:
         """The file's own YAML layout without ``problem`` and full-line comments, with the answer's ``meta``.
 
         Full-line comments are notes for people (what an example teaches, answers of other readings).
+        Rendered once per example (every prompt that shows the example reuses it).
         """
-        chunks = _top_level_chunks(self.text)
-        meta_text = dump_data({"meta": self.answer_meta()})
-        out: list[str] = []
-        placed = False
-        for key, lines in chunks:
-            if key in ("problem", "meta"):
-                continue
-            out.extend(line for line in lines if not line.lstrip().startswith("#"))
-            if key == "name" and not placed:
-                out.append(meta_text.rstrip("\n"))
-                placed = True
-        if not placed:
-            out.insert(0, meta_text.rstrip("\n"))
-        return "\n".join(out).strip("\n") + "\n"
+        meta = self.answer_meta()
+        return _answer_yaml(self.text, tuple(meta["assumptions"]), tuple(meta["alternatives"]))
 
     def document(self) -> list[str]:
         """The tokens BM25 indexes: problem text, name and tags."""
         return tokenize(" ".join([self.problem, self.name.replace("_", " "), " ".join(self.tags)]))
+
+
+@lru_cache(maxsize=256)
+def _answer_yaml(text: str, assumptions: tuple[str, ...], alternatives: tuple[str, ...]) -> str:
+    chunks = _top_level_chunks(text)
+    meta_text = dump_data({"meta": {"assumptions": list(assumptions), "alternatives": list(alternatives)}})
+    out: list[str] = []
+    placed = False
+    for key, lines in chunks:
+        if key in ("problem", "meta"):
+            continue
+        out.extend(line for line in lines if not line.lstrip().startswith("#"))
+        if key == "name" and not placed:
+            out.append(meta_text.rstrip("\n"))
+            placed = True
+    if not placed:
+        out.insert(0, meta_text.rstrip("\n"))
+    return "\n".join(out).strip("\n") + "\n"
 
 
 def _top_level_chunks(text: str) -> list[tuple[str | None, list[str]]]:
