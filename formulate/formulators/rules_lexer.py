@@ -57,6 +57,7 @@ _PHRASES: list[tuple[str, str, Any]] = [
     (r"(?:cannot|can not|can't|must not|should not|may not|will not|does not|do not|not) (?:[a-z]+ ){1,2}"
      r"(?:less|fewer) than", "CMP", ">="),
     (r"only(?= \d)", "CMP", "<="),
+    (r"there (?:are|is) (?:a total of )?(?=\d)", "CMP", "weak<="),
     (r"above", "CMP", ">="),
     (r"below", "CMP", "<="),
     (r"only (?:[a-z]+ ){0,3}a (?:total|maximum) of|a total of only|at the most", "CMP", "<="),

@@ -24,6 +24,7 @@ class Linear:
     nids: list[int] = field(default_factory=list)
     total: bool = False
     expanded: bool = False   # the quantities came from "total"/"both"/"all", not from names
+    bare: int = 0            # coefficients written without "times" ("3 units of X")
 
     def add(self, var: int, coef: float) -> None:
         self.coefs[var] = self.coefs.get(var, 0.0) + coef
@@ -94,6 +95,7 @@ def parse_expr(tokens: list[Token], n_vars: int, allow_total: bool = True) -> Li
                 continue
             nxt = _next_struct(tokens, i)
             if nxt is not None and (nxt.kind in ("TIMES", "TIMESAS") or (nxt.kind == "VAR" and _attached(tokens, i))):
+                out.bare += nxt.kind == "VAR" and not t.pct
                 pending = (pending or 1.0) * _num(t)
             elif nxt is not None and nxt.kind == "VAR":
                 return None
@@ -244,6 +246,8 @@ def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = Non
     tokens = _tidy(tokens)
     if any(t.kind == "RESP" for t in tokens):
         return _respectively_rows(tokens)
+    if any(t.kind == "RATIO" for t in tokens):
+        return _ratio_rows(tokens, n_vars)
     if any(t.kind == "RANGE" for t in tokens):
         return _range_rows(tokens, n_vars)
     exceed = [i for i, t in enumerate(tokens) if t.kind == "EXCEED"]
@@ -437,10 +441,31 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
         return None
     if not rhs.coefs and not rhs.nids:
         return None
+    if lhs.bare and len(lhs.coefs) == 1 and not rhs.coefs:
+        return None   # "50 notebooks ... no more than 400": the 50 is an amount, not a coefficient
+    if (not rhs.coefs and len(lhs.coefs) > 1 and set(lhs.coefs.values()) == {1.0}
+            and any(t.kind == "EACH" and t.text.lower() == "each" for t in pre + post)
+            and not any(t.kind == "TOTAL" for t in pre + post)):
+        return [Row({k: 1.0}, op, rhs.const, set(rhs.nids), penalty, "bound") for k in lhs.coefs]
     if rhs.coefs and rhs.const and not any(t.kind in ("PLUS", "MINUS") for t in post):
         return None
     row = _row(lhs, rhs, op, "relation" if rhs.coefs else "limit", penalty)
     return [row] if row else None
+
+
+def _ratio_rows(tokens: list[Token], n_vars: int) -> list[Row] | None:
+    """``the ratio of X to Y must be at least 2``: X - 2 Y >= 0."""
+    r = next(i for i, t in enumerate(tokens) if t.kind == "RATIO")
+    core = [t for t in tokens[r + 1:] if t.kind not in FILLER or t.kind == "TO"]
+    kinds = [t.kind for t in core]
+    if kinds[:3] != ["VAR", "TO", "VAR"] or kinds[3:] not in (["CMP", "NUM"],) or core[0].value == core[2].value:
+        return None
+    if _has_struct([t for t in tokens[:r] if t.kind != "COMMA"]):
+        return None
+    op, num = core[3].value.replace("weak", ""), core[4]
+    if op not in ("<=", ">=", "==") or num.pct:
+        return None
+    return [Row({core[0].value: 1.0, core[2].value: -num.value}, op, 0.0, {num.nid}, 0.05, "ratio")]
 
 
 def _per_each(pre: list[Token], post: list[Token], op: str, n_vars: int, penalty: float) -> list[Row] | None:
@@ -524,7 +549,11 @@ def _more_than_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, p
     rhs = parse_expr(after, n_vars, allow_total=False)
     if lhs is None or rhs is None or not rhs.coefs or rhs.const:
         return None
-    rhs.const += gap.const
+    if nums[0].pct:
+        # "at least 10% more than Y": 1.1 * Y
+        rhs.coefs = {k: v * (1 + sign * _num(nums[0])) for k, v in rhs.coefs.items()}
+    else:
+        rhs.const += gap.const
     rhs.nids += gap.nids
     row = _row(lhs, rhs, op, "difference", penalty)
     return [row] if row else None
