@@ -1,0 +1,118 @@
+"""Export to a PuLP script solved by CBC: linear models only (LP, MILP)."""
+
+from __future__ import annotations
+
+from formulate.codegen.body import RowKey, VarSpec
+from formulate.codegen.common import ScriptContext
+from formulate.codegen.script import ScriptTarget
+from formulate.codegen.translate import DATA, Caps
+
+_PRIMITIVES = '''
+_ORIGINAL_NAMES: dict = {}
+
+
+def unique_name(name):
+    """A name CBC accepts (letters, digits, `_`), made unique in the model."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    out, k = base, 1
+    while out in _ORIGINAL_NAMES:
+        k += 1
+        out = f"{base}_{k}"
+    _ORIGINAL_NAMES[out] = name
+    return out
+
+
+def new_var(name, lb=-INF, ub=INF, kind="continuous"):
+    """A variable; infinite bounds become PuLP's None."""
+    category = {"continuous": pulp.LpContinuous, "integer": pulp.LpInteger, "binary": pulp.LpBinary}[kind]
+    return pulp.LpVariable(unique_name(name), None if lb == -INF else lb, None if ub == INF else ub, category)
+'''
+
+_ADD_ROW = '''
+def add_row(name, relation):
+    """An auxiliary row (of a reformulation)."""
+    model.addConstraint(relation, unique_name(name + "_aux"))
+'''
+
+_TERMS = '''
+def terms_of(expr):
+    """(constant, [(variable, coefficient), ...]) of an affine expression."""
+    if isinstance(expr, (int, float)):
+        return float(expr), []
+    if isinstance(expr, pulp.LpVariable):
+        return 0.0, [(expr, 1.0)]
+    return float(expr.constant), list(expr.items())
+
+
+def var_bounds(var):
+    """(lower, upper) with None as infinite."""
+    return (-INF if var.lowBound is None else var.lowBound, INF if var.upBound is None else var.upBound)
+
+
+def var_name(var):
+    return _ORIGINAL_NAMES.get(var.name, var.name)
+'''
+
+_SOLVE = '''
+STATUS = {"Optimal": "optimal", "Infeasible": "infeasible", "Unbounded": "unbounded",
+          "Not Solved": "error", "Undefined": "infeasible_or_unbounded"}
+
+
+def entries(var):
+    """(key, variable) pairs of an indexed variable, or one (None, variable) pair."""
+    return var.items() if isinstance(var, dict) else [(None, var)]
+
+
+def value_of(var):
+    return var.varValue
+
+
+def solve():
+    """Solve with CBC (relative gap 0); return (status, objective, nonzero values)."""
+    model.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0))
+    status = STATUS.get(pulp.LpStatus[model.status], "error")
+    if status != "optimal":
+        return status, None, {}
+    return status, float(pulp.value(model.objective) or 0.0), nonzero_values()
+'''
+
+
+class PulpTarget(ScriptTarget):
+    """PuLP + CBC."""
+
+    name = "pulp"
+    label = "PuLP (CBC)"
+    import_lines = ("import pulp",)
+    caps = Caps(target="pulp", quicksum="pulp.lpSum", quadratic_objective=False, quadratic_rows=False,
+                nonlinear=False)
+
+    def primitives(self, ctx: ScriptContext) -> dict[str, tuple[str, tuple[str, ...]]]:
+        return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ("new_var",)),
+                "terms_of": (_TERMS, ()), "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",))}
+
+    def model_init(self, ctx: ScriptContext) -> list[str]:
+        sense = "pulp.LpMaximize" if ctx.formulation.objective and \
+            ctx.formulation.objective.sense == "maximize" else "pulp.LpMinimize"
+        return [f"model = pulp.LpProblem({ctx.title!r}, {sense})"]
+
+    def declare_variable(self, ctx: ScriptContext, var: VarSpec) -> list[str]:
+        head = [f"# {var.name}: {var.description}"] if var.description else []
+        call = f'new_var({var.label}, {var.lower}, {var.upper}, "{var.vtype}")'
+        if not var.comps:
+            return head + [f"{var.py} = {call}"]
+        return head + [f"{var.py} = {{{var.key}: {call} {var.loops}}}"]
+
+    def set_objective(self, ctx: ScriptContext, expr: str, sense: str, kind: int) -> list[str]:
+        if kind == DATA:
+            return [f"model += pulp.LpAffineExpression(constant={expr}), 'objective'"]
+        return [f"model += {expr}, 'objective'"]
+
+    def add_row(self, ctx: ScriptContext, py: str, name: str, key: RowKey, rel: str) -> str:
+        return f"model += {rel}, {key.label}"
+
+    def add_range(self, ctx: ScriptContext, py: str, name: str, key: RowKey, lo: str, mid: str, hi: str) -> list[str]:
+        upper = key.label.replace(name, name + "_upper", 1)
+        return [f"model += {mid} >= {lo}, {key.label}", f"model += {mid} <= {hi}, {upper}"]
+
+    def solve_code(self, ctx: ScriptContext) -> str:
+        return _SOLVE

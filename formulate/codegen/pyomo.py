@@ -1,0 +1,173 @@
+"""Export to a Pyomo script: every class of model.
+
+Linear models and convex QPs are solved by HiGHS, everything else (MIQP, quadratic constraints,
+exp/log/sqrt, products of variables) by SCIP through PySCIPOpt (`scip_direct`, no executable
+needed); both through Pyomo's `pyomo.contrib.solver` interface.
+"""
+
+from __future__ import annotations
+
+from formulate.codegen.body import RowKey, VarSpec
+from formulate.codegen.common import ScriptContext
+from formulate.codegen.script import ScriptTarget
+from formulate.codegen.translate import Caps
+
+_PRIMITIVES = '''
+def new_var(name, lb=-INF, ub=INF, kind="continuous"):
+    """An auxiliary variable, kept in `model.aux`."""
+    var = model.aux.add()
+    var.domain = {"continuous": pyo.Reals, "integer": pyo.Integers, "binary": pyo.Binary}[kind]
+    var.setlb(None if lb == -INF else lb)
+    var.setub(None if ub == INF else ub)
+    return var
+'''
+
+_ADD_ROW = '''
+def add_row(name, relation):
+    """A row of a reformulation: in the constraint's own ConstraintList (`when:`/`either:`), else in
+    a ConstraintList `<name>_aux`."""
+    base = name.split("[")[0]
+    rows = model.component(base)
+    if not isinstance(rows, pyo.ConstraintList):
+        base += "_aux"
+        rows = model.component(base)
+    if rows is None:
+        rows = pyo.ConstraintList()
+        model.add_component(base, rows)
+    rows.add(relation)
+'''
+
+_TERMS = '''
+def terms_of(expr):
+    """(constant, [(variable, coefficient), ...]) of an affine expression."""
+    if isinstance(expr, (int, float)):
+        return float(expr), []
+    repn = generate_standard_repn(expr, compute_values=True)
+    return float(repn.constant), list(zip(repn.linear_vars, repn.linear_coefs))
+
+
+def var_bounds(var):
+    """(lower, upper) with None as infinite."""
+    lb, ub = var.bounds
+    return (-INF if lb is None else lb, INF if ub is None else ub)
+
+
+def var_name(var):
+    return var.name
+'''
+
+_SOLVE = '''
+SOLVER = "{solver}"  # {why}
+STATUS = {{"convergenceCriteriaSatisfied": "optimal", "provenInfeasible": "infeasible",
+          "locallyInfeasible": "infeasible", "infeasibleOrUnbounded": "infeasible_or_unbounded",
+          "unbounded": "unbounded", "maxTimeLimit": "time_limit", "iterationLimit": "iteration_limit"}}
+
+
+def entries(var):
+    """(key, variable) pairs of a Pyomo variable (key None for a scalar)."""
+    return var.items()
+
+
+def value_of(var):
+    return var.value
+
+
+def solve():
+    """Solve (relative gap 0); return (status, objective, nonzero values)."""
+    result = SolverFactory(SOLVER).solve(model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                                         rel_gap=0)
+    status = STATUS.get(result.termination_condition.name, "error")
+    if status != "optimal":
+        return status, None, {{}}
+    result.solution_loader.load_vars()
+    return status, float(pyo.value(model.objective)), nonzero_values()
+'''
+
+_DOMAINS = {("continuous", True): "pyo.NonNegativeReals", ("integer", True): "pyo.NonNegativeIntegers",
+            ("continuous", False): "pyo.Reals", ("integer", False): "pyo.Integers"}
+
+
+def _model_attributes() -> set[str]:
+    try:
+        import pyomo.environ as pyo
+    except ImportError:  # pragma: no cover - pyomo is an optional dependency
+        return {"name", "component", "objective", "aux", "solutions", "block_data_objects"}
+    return set(dir(pyo.ConcreteModel())) | {"objective", "aux"}
+
+
+class PyomoTarget(ScriptTarget):
+    """Pyomo, solved by HiGHS or SCIP."""
+
+    name = "pyomo"
+    label = "Pyomo (HiGHS for LP/MILP/convex QP, SCIP for the rest)"
+    import_lines = ("import pyomo.environ as pyo", "from pyomo.contrib.solver.common.factory import SolverFactory")
+    caps = Caps(target="pyomo", quicksum="pyo.quicksum", math_prefix="pyo.", alternative="gurobipy")
+
+    def __init__(self) -> None:
+        self.model_attributes = _model_attributes()
+
+    def primitives(self, ctx: ScriptContext) -> dict[str, tuple[str, tuple[str, ...]]]:
+        return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ()), "terms_of": (_TERMS, ()),
+                "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",))}
+
+    def helper_imports(self, used: list[str]) -> list[str]:
+        return ["from pyomo.repn import generate_standard_repn"] if "terms_of" in used else []
+
+    def model_init(self, ctx: ScriptContext) -> list[str]:
+        return [f"model = pyo.ConcreteModel({ctx.title!r})", "model.aux = pyo.VarList()  # variables of reformulations"]
+
+    def _attribute(self, name: str) -> str:
+        """A model attribute for a component: the name, or with `_` appended where Pyomo reserves it."""
+        out = name if name.isidentifier() else "_" + "".join(c if c.isalnum() else "_" for c in name)
+        while out in self.model_attributes:
+            out += "_"
+        return out
+
+    def declare_variable(self, ctx: ScriptContext, var: VarSpec) -> list[str]:
+        head = [f"# {var.name}: {var.description}"] if var.description else []
+        args = [", ".join(var.sets)] if var.sets else []
+        if var.vtype == "binary" and var.lower == "0" and var.upper == "1":
+            args.append("domain=pyo.Binary")
+        elif var.lower == "0" and var.upper == "INF" and var.vtype != "binary":
+            args.append(f"domain={_DOMAINS[(var.vtype, True)]}")
+        else:
+            domain = "pyo.Binary" if var.vtype == "binary" else _DOMAINS[(var.vtype, False)]
+            bounds = f"({var.lower}, {var.upper})"
+            if not var.constant_bounds:
+                bounds = f"lambda model, {', '.join(var.comps)}: {bounds}"
+            args += [f"domain={domain}", f"bounds={bounds}"]
+        if var.description:
+            args.append(f"doc={var.description!r}")
+        declaration = f"pyo.Var({', '.join(args)})"
+        attribute = self._attribute(var.name)
+        return head + [f"model.{attribute} = {declaration}", f"{var.py} = model.{attribute}"]
+
+    def set_objective(self, ctx: ScriptContext, expr: str, sense: str, kind: int) -> list[str]:
+        return [f"model.objective = pyo.Objective(expr={expr}, sense=pyo.{sense})"]
+
+    def declare_constraint(self, ctx: ScriptContext, py: str, indexed: bool) -> list[str]:
+        return [f"model.{py} = pyo.Constraint(pyo.Any)"] if indexed else []
+
+    def declare_conditional(self, ctx: ScriptContext, name: str, py: str) -> list[str]:
+        if name.isidentifier() and name not in self.model_attributes and name not in ctx.formulation.variables:
+            return [f"model.{name} = pyo.ConstraintList()  # the big-M rows of `implies`"]
+        return []
+
+    def add_row(self, ctx: ScriptContext, py: str, name: str, key: RowKey, rel: str) -> str:
+        if key.key is None:
+            return f"model.{py} = pyo.Constraint(expr={rel})"
+        index = key.key[1:-1] if key.key.startswith("(") and "*" not in key.key else key.key
+        return f"model.{py}[{index}] = {rel}"
+
+    def add_range(self, ctx: ScriptContext, py: str, name: str, key: RowKey, lo: str, mid: str, hi: str) -> list[str]:
+        return [self.add_row(ctx, py, name, key, f"pyo.inequality({lo}, {mid}, {hi})")]
+
+    def solve_code(self, ctx: ScriptContext) -> str:
+        p = ctx.problem
+        linear_or_qp = not p.quadratic_rows and not p.nonlinear_rows and (
+            not p.has_quadratic_objective() or (not p.is_mip() and p.convex))
+        if linear_or_qp:
+            solver, why = "highs", "HiGHS: LP, MILP and convex QP"
+        else:
+            solver, why = "scip_direct", f"SCIP through PySCIPOpt: this model is {p.problem_class}"
+        return _SOLVE.format(solver=solver, why=why)
