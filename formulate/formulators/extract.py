@@ -282,6 +282,11 @@ def _load_yaml(text: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    from formulate.ir.yaml12 import fast_load
+
+    done, data = fast_load(text)
+    if done:
+        return _plain(data)
     yaml = YAML(typ="safe", pure=True)
     try:
         return _plain(yaml.load(io.StringIO(text)))

@@ -30,6 +30,11 @@ def _yaml():
 
 def parse_yaml_text(text: str, source: str = "<text>") -> Any:
     """Parse YAML 1.2 text; a syntax error becomes one FormulationError naming the line."""
+    from formulate.ir.yaml12 import fast_load
+
+    done, data = fast_load(text)
+    if done:
+        return data
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
