@@ -100,19 +100,27 @@ class Domain:
     def flat_positions(self, components: list[np.ndarray], set_positions: list[np.ndarray | None]) -> np.ndarray:
         """Flat positions for per-component code columns; -1 where any part is outside its set.
 
-        ``set_positions[k]``, when given, is the already-known position of component k in set k.
+        ``set_positions[k]``, when given, is the already-known (valid) position of component k in set k.
         """
         n = len(components[0]) if components else 1
-        flat = np.zeros(n, dtype=np.int64)
-        bad = np.zeros(n, dtype=bool)
+        flat: np.ndarray | None = None
+        bad: np.ndarray | None = None
         c = 0
         for k, s in enumerate(self.sets):
             known = set_positions[k] if k < len(set_positions) else None
-            pos = known if known is not None else s.positions(components[c:c + s.arity])
-            bad |= pos < 0
-            flat = flat * len(s) + pos
+            if known is None:
+                pos = s.positions(components[c:c + s.arity])
+                missing = pos < 0
+                bad = missing if bad is None else (bad | missing)
+            else:
+                pos = known
+            flat = pos.astype(np.int64, copy=True) if flat is None else flat * len(s) + pos
             c += s.arity
-        return np.where(bad, -1, flat)
+        if flat is None:
+            return np.zeros(n, dtype=np.int64)
+        if bad is not None and bad.any():
+            flat[bad] = -1
+        return flat
 
     def part_positions(self, components: list[np.ndarray]) -> list[np.ndarray]:
         """Position in each set, per set (for error messages)."""
