@@ -241,6 +241,35 @@ def test_number_words_and_thousands() -> None:
     assert solve(f) == pytest.approx(9 * 4000 + 3 * 9500)
 
 
+def test_ratio_percent_more_and_each() -> None:
+    text = ("A firm makes X and Y. X must be at least 10% more than Y. The ratio of X to Y must be at most 3. "
+            "X and Y must each be at least 5, and together X and Y cannot exceed 100. Each unit of X gives "
+            "profit 4 and each unit of Y gives profit 3. Maximize profit.")
+    f = answered(text)
+    assert {"x - 1.1*y >= 0", "x - 3*y <= 0", "x >= 5", "y >= 5", "x + y <= 100"} <= rows(f)
+    assert solve(f) == pytest.approx(4 * 75 + 3 * 25)
+
+
+def test_for_every_ratio_and_usage_in_one_sentence() -> None:
+    text = ("A farm grows barley and oats. Barley needs 3 liters of water per kg and oats need 2 liters per kg, "
+            "and 600 liters of water are available. For every 2 kg of barley, at least 1 kg of oats must be "
+            "grown. Barley sells for $4 per kg and oats for $3 per kg. How should the farm plan to maximize "
+            "revenue?")
+    f = answered(text)
+    assert "3*barley + 2*oats <= 600" in rows(f)
+    assert "-barley + 2*oats >= 0" in rows(f)
+    assert solve(f) == pytest.approx(3 * 300)   # oats only: 2 l each, 300 kg
+
+
+def test_bounds_given_as_ranges_and_lists() -> None:
+    text = ("A printer runs three presses: x1, x2 and x3. Press x1 can run between 2 and 10 hours, and the "
+            "maximum hours are 8 for x2 and 6 for x3. Together the presses must run at least 20 hours. "
+            "Running costs are 5, 7 and 6 per hour for x1, x2 and x3 respectively. Minimize the running cost.")
+    f = answered(text)
+    assert {"x1 >= 2", "x1 <= 10", "x2 <= 8", "x3 <= 6", "x1 + x2 + x3 >= 20"} <= rows(f)
+    assert solve(f) == pytest.approx(10 * 5 + 6 * 6 + 4 * 7)
+
+
 # --- refusals and caution -------------------------------------------------------------------------------
 
 

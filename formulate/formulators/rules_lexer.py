@@ -29,6 +29,8 @@ class Token:
 
 _PHRASES: list[tuple[str, str, Any]] = [
     (r"at all times|at any time|at any one time|all the time|at the same time|in time", "WORD", "always"),
+    (r"(?:each|every|per|a) (?:day|week|month|year|shift|season|quarter|night|morning|evening|weekend)",
+     "WORD", "timeframe"),
     # comparisons (longest first)
     (r"(?:is |are |be |must be |should be )?(?:greater than or equal to|more than or equal to|>=|=>)", "CMP", ">="),
     (r"(?:is |are |be )?(?:less than or equal to|<=|=<)", "CMP", "<="),

@@ -121,5 +121,6 @@ def join(rows: list[Row], tables: list[Table]) -> tuple[Table, str]:
         row.coefs = {k: v for k, (v, _) in usage[res].items()}
         row.nids |= {nid for _, nid in usage[res].values()}
         row.why = f"{res} limit"
+        row.penalty = min(row.penalty, 0.05)   # the resource named in the limit explains the weights
         used.add(res)
     return {res: per for res, per in usage.items() if res not in used}, ""
