@@ -67,8 +67,9 @@ def bounds_of(expr):
         elif coef < 0:
             low, high = low + coef * ub, high + coef * lb
     return low, high
+'''
 
-
+MISSING_BOUND = '''
 def missing_bound(name, expr, side):
     """Why `expr` has no finite bound on `side`: the variable without a bound, as an error message."""
     for var, coef in terms_of(expr)[1]:
@@ -216,8 +217,9 @@ GENERIC: dict[str, tuple[str, tuple[str, ...]]] = {
     "prev_member": (PREV_MEMBER, ("position",)),
     "next_member": (NEXT_MEMBER, ("position",)),
     "interpolate": (INTERPOLATE, ()),
-    "bounds_of": (BOUNDS_OF, ("terms_of", "var_bounds", "var_name")),
-    "implies": (IMPLIES, ("bounds_of", "add_row")),
+    "bounds_of": (BOUNDS_OF, ("terms_of", "var_bounds")),
+    "missing_bound": (MISSING_BOUND, ("terms_of", "var_bounds", "var_name")),
+    "implies": (IMPLIES, ("bounds_of", "missing_bound", "add_row")),
     "max_of": (MAX_OF, ("bounds_of", "new_var", "add_row")),
     "min_of": (MIN_OF, ("bounds_of", "new_var", "add_row")),
     "abs_of": (ABS_OF, ("max_of",)),

@@ -56,6 +56,15 @@ def var_name(var):
     return var.name
 '''
 
+_BOUNDS_OF = '''
+def bounds_of(expr):
+    """Lowest and highest value of an expression over its variables' bounds (Pyomo's interval arithmetic)."""
+    if isinstance(expr, (int, float)):
+        return float(expr), float(expr)
+    low, high = compute_bounds_on_expr(expr)
+    return (-INF if low is None else low, INF if high is None else high)
+'''
+
 _SOLVE = '''
 SOLVER = "{solver}"  # {why}
 STATUS = {{"convergenceCriteriaSatisfied": "optimal", "provenInfeasible": "infeasible",
@@ -108,10 +117,13 @@ class PyomoTarget(ScriptTarget):
 
     def primitives(self, ctx: ScriptContext) -> dict[str, tuple[str, tuple[str, ...]]]:
         return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ()), "terms_of": (_TERMS, ()),
-                "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",))}
+                "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",)), "bounds_of": (_BOUNDS_OF, ())}
 
     def helper_imports(self, used: list[str]) -> list[str]:
-        return ["from pyomo.repn import generate_standard_repn"] if "terms_of" in used else []
+        imports = ["from pyomo.repn import generate_standard_repn"] if "terms_of" in used else []
+        if "bounds_of" in used:
+            imports.append("from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr")
+        return imports
 
     def model_init(self, ctx: ScriptContext) -> list[str]:
         return [f"model = pyo.ConcreteModel({ctx.title!r})", "model.aux = pyo.VarList()  # variables of reformulations"]
