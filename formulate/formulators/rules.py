@@ -209,7 +209,7 @@ def _group_cost(group: list[Token], n: int, inherited: Token | None, subject: li
         return (float("inf") if any(t.kind == "RESP" for t in group) else 0.0), out
     lead = next((t for t in group if t.kind not in ("COMMA", "AND")), None)
     if lead is not None and lead.kind == "WORD" and lead.value == "with" and nums and n_vars and not has_cmp:
-        coefs = coef_list([t for t in group if t.kind != "AND"], n)
+        coefs = coef_list([t for t in group if t.kind != "AND"], n, allow_times=True)
         if coefs:
             out.coefs, out.modifier = coefs, True
             return 0.0, out
@@ -270,12 +270,6 @@ def _bare_item(group: list[Token]) -> bool:
 def _segment(tokens: list[Token], n: int) -> tuple[float, list[_Group]]:
     """Best split of a sentence into clauses (dynamic programming over connective boundaries)."""
     cuts = _boundaries(tokens)
-    first_cmp = next((i for i, t in enumerate(tokens) if t.kind in ("CMP", "EXCEED")), None)
-    subject = None
-    if first_cmp is not None:
-        head = tokens[:first_cmp]
-        if any(t.kind in ("VAR", "TOTAL") for t in head) and not any(t.kind == "NUM" for t in head):
-            subject = head
     best: dict[int, tuple[float, list[_Group]]] = {0: (0.0, [])}
     for b in range(1, len(cuts)):
         for a in range(b):
@@ -285,7 +279,7 @@ def _segment(tokens: list[Token], n: int) -> tuple[float, list[_Group]]:
             group = tokens[lo:hi]
             inherited = next((t for t in reversed(tokens[:lo]) if t.kind == "CMP"), None)
             diff_before = any(t.kind == "DIFF" for t in tokens[:lo])
-            cost, item = _group_cost(group, n, inherited, subject if lo > 0 else None, diff_before)
+            cost, item = _group_cost(group, n, inherited, _subject(tokens, cuts, lo), diff_before)
             if cost == float("inf"):
                 continue
             total = best[a][0] + cost
@@ -311,6 +305,20 @@ def _merge_coef_groups(groups: list[_Group]) -> None:
     for g in lists[1:]:
         g.coefs = None
         g.tokens = []
+
+
+def _subject(tokens: list[Token], cuts: list[int], lo: int) -> list[Token] | None:
+    """The subject of the comparison nearest before ``lo`` (``X must be at least 5 and at most 20``)."""
+    last = next((i for i in range(lo - 1, -1, -1) if tokens[i].kind in ("CMP", "EXCEED")), None)
+    if last is None:
+        return None
+    for c in sorted((c for c in cuts if c <= last), reverse=True):
+        head = [t for t in tokens[c:last] if t.kind not in ("COMMA", "AND")]
+        if any(t.kind in ("VAR", "TOTAL") for t in head):
+            if any(t.kind in ("NUM", "CMP", "EXCEED") for t in head):
+                return None
+            return head
+    return None
 
 
 def _apply_modifiers(groups: list[_Group]) -> bool:

@@ -24,8 +24,8 @@ _TIMES_WORDS = {
 #: fractions written in words, read as coefficients
 _FRACTIONS = [
     (r"two and a half", "2.5"), (r"one and a half", "1.5"), (r"three and a half", "3.5"),
-    (r"three[- ]quarters?", "0.75"), (r"three[- ]fourths?", "0.75"), (r"two[- ]thirds?", "0.6667"),
-    (r"(?:a|one)[- ]half", "0.5"), (r"(?:a|one)[- ]third", "0.3333"), (r"(?:a|one)[- ]quarter", "0.25"),
+    (r"three[- ]quarters?", "0.75"), (r"three[- ]fourths?", "0.75"), (r"two[- ]thirds?", "0.6666666667"),
+    (r"(?:a|one)[- ]half", "0.5"), (r"(?:a|one)[- ]third", "0.3333333333"), (r"(?:a|one)[- ]quarter", "0.25"),
     (r"(?:a|one)[- ]fourth", "0.25"), (r"(?:a|one)[- ]fifth", "0.2"), (r"two[- ]fifths?", "0.4"),
     (r"(?:a|one)[- ]tenth", "0.1"), (r"half", "0.5"),
 ]
@@ -90,6 +90,8 @@ def clean_latex(text: str) -> str:
     # thousands separators: 10,000 -> 10000 (but not "2, 3" lists)
     text = re.sub(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d])", lambda m: m.group(1).replace(",", ""), text)
     text = re.sub(r"\[\s*(-?\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*\]", r"from \1 to \2", text)
+    text = re.sub(r"(?<![\w./])(\d{1,2})\s*/\s*(\d{1,2})(?![\w./])",
+                  lambda m: _fmt(round(int(m.group(1)) / int(m.group(2)), 10)) if int(m.group(2)) else m.group(0), text)
     text = re.sub(r"\(\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)(?=[\s)])", r"( \1 to \2", text)
     text = re.sub(r"\b(of|to|than|by|at)(\d)", r"\1 \2", text)
     text = re.sub(r"(?<=[A-Za-z])\(", " (", text)
@@ -145,7 +147,7 @@ def _word_fraction(match: re.Match[str]) -> str:
     den = _DENOMS[match.group(2).lower().rstrip("s")]
     if top >= den:
         return match.group(0)
-    value = _fmt(round(top / den, 4))
+    value = _fmt(round(top / den, 10))
     return f"{value} times" if match.group(3) else value
 
 

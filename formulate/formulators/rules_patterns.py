@@ -529,6 +529,8 @@ def _more_than_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, p
     sign = 1.0 if post[m].kind == "MORE" else -1.0
     if sign < 0 and op == "<=":
         return None  # "not more than 10 less than Y": too easy to read backwards
+    if sign < 0 and op == ">=":
+        op = "<="    # "X is at least 50 less than Y": the gap Y - X is at least 50
     head, tail = post[:m], post[m + 1:]
     than = next((i for i, t in enumerate(tail) if t.kind == "THAN"), None)
     if than is None:
@@ -655,12 +657,17 @@ def _respectively_rows(tokens: list[Token]) -> list[Row] | None:
     return [Row({k: 1.0}, op, v, {nid}, penalty, "bound") for k, (v, nid) in pairs.items()]
 
 
-def coef_list(tokens: list[Token], n_vars: int | None = None) -> dict[int, tuple[float, int]] | None:
+def coef_list(tokens: list[Token], n_vars: int | None = None, allow_times: bool = False,
+              ) -> dict[int, tuple[float, int]] | None:
     """Per-quantity numbers: ``X costs 5 and Y costs 3``, ``5 for X, 3 for Y``, ``5 and 3 ... respectively``.
 
     With ``respectively`` and no quantity named, the numbers go to the quantities in declaration order
     (``n_vars`` must then match).
     """
+    for i, t in enumerate(tokens):
+        nxt = _next_struct(tokens, i)
+        if t.kind == "NUM" and nxt is not None and nxt.kind in ("TIMES", "TIMESAS") and not allow_times:
+            return None   # "X is twice the cost of Y": a multiplier, not a value
     items = [t for t in tokens if t.kind in ("NUM", "VAR")]
     nums = [t for t in items if t.kind == "NUM"]
     vars_ = [t for t in items if t.kind == "VAR"]
