@@ -57,6 +57,8 @@ def _next_struct(tokens: list[Token], i: int) -> Token | None:
 
 def _attached(tokens: list[Token], i: int) -> bool:
     """Whether the words between NUM ``tokens[i]`` and the next VAR read as ``3 units of X`` (a coefficient)."""
+    if tokens[i].pct and i + 1 < len(tokens) and tokens[i + 1].kind == "OF":
+        return True   # "80% of the allocation for inventory"
     for t in tokens[i + 1:]:
         if t.kind == "VAR":
             return True
@@ -254,6 +256,11 @@ def parse_clause(tokens: list[Token], n_vars: int, inherited: Token | None = Non
     if exceed:
         return _exceed_rows(tokens, exceed, n_vars)
     tokens = _postfix_cmp(tokens)
+    cmps = [i for i, t in enumerate(tokens) if t.kind == "CMP"]
+    if len(cmps) == 2 and any(t.kind == "BY" for t in tokens[cmps[0]:cmps[1]]):
+        # "X must be greater than or equal to Y by at least 300"
+        return _split_rows(tokens[:cmps[0]], tokens[cmps[0] + 1:], tokens[cmps[0]].value.replace("weak", ""),
+                           n_vars, 0.0)
     found = _cmp_index(tokens)
     if found is None and inherited is not None:
         tokens = [inherited, *tokens]
@@ -349,7 +356,10 @@ def _tidy(tokens: list[Token]) -> list[Token]:
     for i, t in enumerate(tokens):
         prev = next((x for x in reversed(out) if x.kind not in FILLER), None)
         after_exceed = prev is not None and prev.kind == "EXCEED" and prev.value == "neg"
-        if t.kind == "CMP" and t.value not in _STRONG and strong and (after_exceed or not _owns_number(tokens, i)):
+        same = (prev is not None and prev.kind == "CMP" and prev.value in _STRONG
+                and t.kind == "CMP" and t.value.replace("weak", "") == prev.value)
+        if t.kind == "CMP" and t.value not in _STRONG and strong and (after_exceed or same
+                                                                      or not _owns_number(tokens, i)):
             continue
         if t.kind == "CMP" and t.value in ("<=", "weak<=") and after_exceed:
             continue
@@ -388,7 +398,7 @@ def _split_rows(pre: list[Token], post: list[Token], op: str, n_vars: int, penal
                 return None
             row = _row(lhs, Linear({}, post[j].value, [post[j].nid]), op, "limit", penalty)
             return [row] if row else None
-        if any(t.kind not in FILLER | {"TOTAL"} for t in head):
+        if any(t.kind not in FILLER | {"TOTAL", "DIFF"} for t in head):
             return None
         if post[j].pct and _next_struct(post, j) is not None and _next_struct(post, j).kind == "TOTAL":
             k = next(m for m in range(j + 1, len(post)) if post[m].kind == "TOTAL")
