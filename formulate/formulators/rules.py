@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from formulate.formulators.rules_entities import Entity, find_entities
-from formulate.formulators.rules_lexer import NumberCounter, Token, lex, split_sentences
+from formulate.formulators.rules_lexer import NumberCounter, Token, lex, source_text, split_sentences
 from formulate.formulators.rules_numbers import normalise
 from formulate.formulators.rules_patterns import FILLER, Row, coef_list, parse_clause
 from formulate.formulators.rules_usage import Table, availability_rows, join, usage_table
@@ -69,6 +69,7 @@ class _Found:
     penalty: float = 0.0
     unread: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    doubts: list[str] = field(default_factory=list)
 
 
 def _refuse(reason: str, notes: list[str] | None = None) -> RulesResult:
@@ -411,9 +412,12 @@ def _read(text: str, entities: list[Entity]) -> tuple[_Found, NumberCounter, lis
         _merge_coef_groups(groups)
         has_rows = any(g.rows for g in groups)
         for g in groups:
+            clause = source_text(g.tokens, sentence)
             if not g.rows and not g.coefs and any(t.kind == "VAR" for t in g.tokens):
-                found.penalty += 0.3 if has_rows or any(t.kind in ("CMP", "EXCEED") for t in g.tokens) else 0.03
-            clause = " ".join(t.text for t in g.tokens).strip(" ,")
+                serious = has_rows or any(t.kind in ("CMP", "EXCEED") for t in g.tokens)
+                found.penalty += 0.3 if serious else 0.03
+                if serious:
+                    found.doubts.append(f"left out the quantities named in '{clause}'")
             for row in g.rows:
                 row.clause = row.clause or clause
                 found.rows.append((row, clause))
@@ -488,7 +492,11 @@ def formulate_rules(text: str) -> RulesResult:
     if not found.rows:
         return _refuse("found no constraints")
     names = [e.name for e in entities]
-    integer = bool(_INTEGER_RE.search(clean)) or all(_COUNTABLE.match(e.label or e.name) for e in entities)
+    wording = _INTEGER_RE.search(clean)
+    integer = bool(wording) or all(_COUNTABLE.match(e.label or e.name) for e in entities)
+    if integer:
+        notes.append(f"integer variables <- '{wording.group(0)}'" if wording else
+                     "integer variables <- the quantities are counted items")
     variables = {e.name: Variable(type="integer" if integer else "continuous", lower=0,
                                   description=e.label or e.name) for e in entities}
     constraints: dict[str, Constraint | str] = {}
@@ -502,21 +510,26 @@ def formulate_rules(text: str) -> RulesResult:
         expr = f"{_linear_text(row.coefs, names)} {row.op} {_fmt(row.rhs)}"
         constraints[name] = Constraint(expr=expr, description=clause)
         notes.append(f"{name}: {expr} <- '{clause}'")
+        if row.penalty >= 0.1:
+            found.doubts.append(f"read '{clause}' as {expr}")
     penalty = found.penalty + sum(r.penalty for r, _ in found.rows)
     rows_only = [r for r, _ in found.rows]
     if _origin_optimal(obj, sense, rows_only):
         penalty += 0.5
-        notes.append("doing nothing (all quantities 0) is already optimal: the constraints were probably misread")
+        found.doubts.insert(0, "doing nothing (all quantities 0) is already optimal: a constraint was probably "
+                               "misread")
     trouble = _obviously_broken(obj, sense, rows_only, names)
     if trouble:
         penalty += 0.5
-        notes.append(trouble)
+        found.doubts.insert(0, trouble)
     confidence = round(max(0.0, min(0.95, 0.95 - penalty)), 3)
     objective = Objective(sense=sense, expr=_linear_text(obj, names) or "0")
     formulation = Formulation(
         name="rules_model", problem=text, meta={"formulator": "rules", "confidence": confidence},
         variables=variables, objective=objective, constraints=constraints)
-    reason = "" if confidence >= THRESHOLD else "several clauses were read with low confidence"
+    reason = "; ".join(found.doubts[:3])
+    if confidence < THRESHOLD:
+        reason = f"too unsure to answer ({reason or 'several clauses were read with low confidence'}); {_FALLBACK}"
     return RulesResult(formulation, confidence, reason, notes)
 
 

@@ -25,6 +25,7 @@ class Token:
     nid: int = -1          # global id of a NUM, for the unused-number check
     pct: bool = False
     word: bool = False     # a NUM written as a word ("three")
+    span: tuple[int, int] = (-1, -1)   # characters of the sentence it came from
 
 
 _PHRASES: list[tuple[str, str, Any]] = [
@@ -133,23 +134,23 @@ def _lex_gap(text: str, counter: NumberCounter, sentence: str, offset: int = 0) 
                                                        before.lower()) is not None)
             value = float(num.group(2)) * (-1 if neg else 1)
             tokens.append(Token("NUM", value, num.group(0).replace("\u2060", ""), counter.new(value, sentence),
-                                bool(num.group(4)), bool(num.group(3))))
+                                bool(num.group(4)), bool(num.group(3)), (offset + pos, offset + num.end())))
             pos = num.end()
             continue
         ph = _PHRASE_RE.match(low, pos)
         if ph:
             group = ph.lastgroup or "g0"
             _, kind, value = _PHRASES[int(group[1:])]
-            tokens.append(Token(kind, value, ph.group(0)))
+            tokens.append(Token(kind, value, text[pos:ph.end()], span=(offset + pos, offset + ph.end())))
             pos = ph.end()
             continue
         word = _WORD_RE.match(text, pos)
         if word:
-            tokens.append(Token("WORD", word.group(0).lower(), word.group(0)))
+            tokens.append(Token("WORD", word.group(0).lower(), word.group(0), span=(offset + pos, offset + word.end())))
             pos = word.end()
             continue
         if text[pos] == ".":
-            tokens.append(Token("COMMA", None, "."))
+            tokens.append(Token("COMMA", None, ".", span=(offset + pos, offset + pos + 1)))
         pos += 1
     return tokens
 
@@ -160,7 +161,7 @@ def lex(sentence: str, entities: list[Entity], counter: NumberCounter) -> list[T
     pos = 0
     for start, end, k in mention_spans(sentence, entities):
         tokens.extend(_lex_gap(sentence[pos:start], counter, sentence, pos))
-        tokens.append(Token("VAR", k, sentence[start:end]))
+        tokens.append(Token("VAR", k, sentence[start:end], span=(start, end)))
         pos = end
     tokens.extend(_lex_gap(sentence[pos:], counter, sentence, pos))
     return _post(tokens)
@@ -221,17 +222,26 @@ def _post(tokens: list[Token]) -> list[Token]:
                 continue
         if (t.kind in ("BETWEEN", "FROM") and len(nxt) >= 3 and nxt[0].kind == "NUM"
                 and nxt[1].kind in ("AND", "TO") and nxt[2].kind == "NUM"):
-            out.append(Token("RANGE", (nxt[0], nxt[2]), "range"))
+            out.append(Token("RANGE", (nxt[0], nxt[2]), "range", span=(t.span[0], nxt[2].span[1])))
             i += 4
             continue
         if (t.kind == "NUM" and len(nxt) >= 2 and nxt[0].kind == "TO" and nxt[1].kind == "NUM"
                 and not t.pct):
-            out.append(Token("RANGE", (t, nxt[1]), "range"))
+            out.append(Token("RANGE", (t, nxt[1]), "range", span=(t.span[0], nxt[1].span[1])))
             i += 3
             continue
         out.append(t)
         i += 1
     return out
+
+
+def source_text(tokens: list[Token], sentence: str) -> str:
+    """The words of ``sentence`` that ``tokens`` came from (for notes and constraint descriptions)."""
+    spans = [t.span for t in tokens if t.span[0] >= 0 and t.kind not in ("COMMA", "AND")]
+    if not spans:
+        return " ".join(t.text for t in tokens).strip(" ,")
+    text = sentence[min(a for a, _ in spans):max(b for _, b in spans)]
+    return re.sub(r"\s+", " ", text.replace("\u2060", "")).strip(" ,;:")
 
 
 def split_sentences(text: str) -> list[str]:
