@@ -268,12 +268,15 @@ def _bare_item(group: list[Token]) -> bool:
     return "VAR" in kinds and kinds <= {"VAR", "NUM", "RANGE", "TOTAL", "MINUS"} and len(words) <= 5
 
 
+_MAX_SPAN = 12   # a clause spans at most this many connective-separated pieces
+
+
 def _segment(tokens: list[Token], n: int) -> tuple[float, list[_Group]]:
     """Best split of a sentence into clauses (dynamic programming over connective boundaries)."""
     cuts = _boundaries(tokens)
     best: dict[int, tuple[float, list[_Group]]] = {0: (0.0, [])}
     for b in range(1, len(cuts)):
-        for a in range(b):
+        for a in range(max(0, b - _MAX_SPAN), b):
             if a not in best:
                 continue
             lo, hi = cuts[a], cuts[b]

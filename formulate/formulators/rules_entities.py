@@ -132,15 +132,15 @@ def _names_beside(text: str, letter: str) -> list[str]:
     if first:
         sentences = re.split(r"(?<=[.!?])\s+|\n+", text[text.rfind(".", 0, first.start()) + 1:])
         text = " ".join(sentences[:2])
-    for match in re.finditer(rf"([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){{0,2}})\s*\(\s*{letter}\s*\)", text, re.I):
-        words = match.group(1).split()
+    for match in re.finditer(rf"\(\s*(?:(?:for|in|on|of)\s+(?:[a-z]+\s+)?)?{letter}\s*\)", text, re.I):
+        before = re.search(r"([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2})\s*$", text[max(0, match.start() - 60):match.start()])
+        words = before.group(1).split() if before else []
+        if match.group(0)[1:].lstrip().lower().startswith(("for ", "in ", "on ", "of ")):
+            words = words[-1:]                       # "trucks (for route X)"
         cut = max((i for i, w in enumerate(words) if w.lower() in _STOP), default=-1)
         name = _clean_item(" ".join(words[cut + 1:]))
         if name and name.lower() not in _GENERIC and len(name) > 1:
             names.append(name)
-    for match in re.finditer(rf"([A-Za-z][\w-]*)\s*\((?:for|in|on|of)\s+(?:[a-z]+\s+)?{letter}\s*\)", text):
-        if match.group(1).lower() not in _STOP:
-            names.append(match.group(1))           # "trucks (for route X)"
     for match in re.finditer(rf"(?<![\w'-]){letter}\s*\(([A-Za-z][A-Za-z -]{{2,40}})\)", text):
         inner = match.group(1).strip()
         if len(inner.split()) <= 3 and not re.search(r"\b(with|by|factor|e\.g|i\.e|to|from)\b", inner):
