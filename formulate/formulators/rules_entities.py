@@ -7,6 +7,7 @@ soybean``).
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 
@@ -53,10 +54,17 @@ def _plural_pattern(word: str) -> str:
     return rf"(?<![\w-]){body}(?:{alts})(?:s|es)?(?![\w])"
 
 
+_RESERVED = {"sum", "min", "max", "abs", "exp", "log", "sqrt", "pwl", "len", "first", "last", "prev", "next",
+             "ord", "range", "inf", "nan", "true", "false", "none"}
+
+
 def _var_name(label: str) -> str:
+    """A readable identifier for a quantity (``Labor Hours`` -> ``labor_hours``)."""
     name = re.sub(r"[^0-9a-zA-Z]+", "_", label.strip().lower()).strip("_")
     if not name or name[0].isdigit():
         name = f"x_{name}"
+    if keyword.iskeyword(name) or name in _RESERVED:
+        name = f"{name}_qty"
     return name
 
 
