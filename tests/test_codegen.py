@@ -290,18 +290,20 @@ constraints:
 """
 
 
-def test_missing_bound_is_a_clear_error_in_big_m_scripts(tmp_path: Path) -> None:
+def test_missing_bound_is_a_clear_error_in_big_m_scripts_only(tmp_path: Path) -> None:
     formulation = api.loads(MISSING_BOUND)
     script = export_to_file(formulation, "pulp", tmp_path / "nb.py")
     proc = subprocess.run([sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert "closed[a]: a big-M needs the upper bound of `x[a]`, which has none" in proc.stderr, proc.stderr[-800:]
-    if SKIPS.get("gurobipy"):
-        return
-    script = export_to_file(formulation, "gurobipy", tmp_path / "nb_grb.py")
-    proc = subprocess.run([sys.executable, script.name, "--json"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
-    assert json.loads(proc.stdout)["objective"] == pytest.approx(7.0)
+    for target in ("gurobipy", "pyomo"):  # native indicators; an exact product solved by SCIP
+        if SKIPS.get(target):
+            continue
+        script = export_to_file(formulation, target, tmp_path / f"nb_{target}.py")
+        assert target != "pyomo" or 'SOLVER = "scip_direct"  # SCIP: `x` has no bound' in script.read_text()
+        proc = subprocess.run([sys.executable, script.name, "--json"], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+        assert json.loads(proc.stdout)["objective"] == pytest.approx(7.0), (target, proc.stderr[-500:])
 
 
 # ---------------------------------------------------------------------- api
@@ -339,3 +341,43 @@ def test_model_files_solve_to_the_same_objective(fmt: str, tmp_path: Path) -> No
     assert checked >= 25
     text = export(ROOT / "tests" / "problems" / "lp_transport.yaml", fmt)
     assert "ship(Leeds_London)" in text
+
+
+# ------------------------------------------------------- semantics checked exactly
+SIGN_AND_STRICT = {
+    # `3 <= x < 5` is 3 <= x <= 4 and `7 > y >= 2` is 2 <= y <= 6: maximum 10. (The in-process grounder
+    # reads 12: formulate/ir/ground.py `_comparison` applies a chain's strictness only to its lower end.)
+    "strict_chain": ("""
+name: strict_chain
+variables:
+  x: {type: integer, upper: 100}
+  y: {type: integer, upper: 100}
+objective: {sense: maximize, expr: x + y}
+constraints:
+  a: "3 <= x < 5"
+  b: "7 > y >= 2"
+""", 10.0),
+    # dividing by a negative number turns a minimised max into a maximised one (not convex): the minimum
+    # is at x = 0, -0.5. (The in-process grounder reads -5: formulate/ir/evaluate.py `_eval_BinOp` keeps the
+    # sign across `/ d` for d < 0, so the max gets an epigraph with no binaries.)
+    "divided_max": ("""
+name: divided_max
+variables:
+  x: {type: continuous, upper: 10}
+objective: {sense: minimize, expr: "max(x, 1) / -2 + x"}
+""", -0.5),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SIGN_AND_STRICT))
+def test_scripts_follow_the_language_exactly(case: str, tmp_path: Path) -> None:
+    text, expected = SIGN_AND_STRICT[case]
+    formulation = api.loads(text)
+    for target in TARGETS:
+        if SKIPS.get(target):
+            continue
+        script = export_to_file(formulation, target, tmp_path / f"{case}_{target}.py")
+        proc = subprocess.run([sys.executable, script.name, "--json"], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr[-800:]
+        assert json.loads(proc.stdout)["objective"] == pytest.approx(expected, abs=1e-6), target

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from formulate.codegen.common import RESERVED, ScriptContext, number_text, py_name, unparse
+from formulate.codegen.common import RESERVED, ScriptContext, label_text, number_text, py_name, unparse
 from formulate.codegen.translate import DATA, QUAD, Caps, Row, Scope, Translator, difference, relation
 from formulate.ir.expr import ConstraintForm, normalise_constraint, parse_expression
 
@@ -38,10 +38,19 @@ class VarSpec:
 
 @dataclass
 class RowKey:
-    """Where a row sits: its name as an f-string and its key as a Python expression (None for one row)."""
+    """Where a row sits: its constraint's name, the loop names in its key, and the key as Python (None: one row)."""
 
-    label: str
+    name: str
+    parts: list[str]
     key: str | None
+
+    @property
+    def label(self) -> str:
+        """The row's name as Python source: `"c"` or `f"c[{i},{j}]"`."""
+        return label_text(self.name, self.parts)
+
+    def renamed(self, name: str) -> RowKey:
+        return RowKey(name, self.parts, self.key)
 
 
 class Target:
@@ -104,13 +113,12 @@ def variable_spec(ctx: ScriptContext, name: str) -> VarSpec:
     loops = " ".join(f"for {g[0] if len(g) == 1 else '(' + ', '.join(g) + ')'} in {ctx.py(s)}"
                      for g, s in zip(groups, sets, strict=True))
     key = comps[0] if len(comps) == 1 else f"({', '.join(comps)})"
-    label = f'f"{name}[{",".join("{" + c + "}" for c in comps)}]"' if comps else repr(name).replace("'", '"')
     lower, lower_const = _bound(ctx, name, var.lower, "lower", groups, sets)
     upper, upper_const = _bound(ctx, name, var.upper, "upper", groups, sets)
     if var.type == "binary":
         lower = lower if var.lower not in (None, 0) else "0"
         upper = upper if var.upper is not None else "1"
-    return VarSpec(name, ctx.py(name), [ctx.py(s) for s in sets], comps, loops, key, label if comps else f'"{name}"',
+    return VarSpec(name, ctx.py(name), [ctx.py(s) for s in sets], comps, loops, key, label_text(name, comps),
                    lower, upper, var.type, var.description, lower_const and upper_const)
 
 
@@ -180,7 +188,7 @@ def constraint_lines(ctx: ScriptContext, target: Target, name: str) -> list[str]
         gens, scope = tr.clauses(form.forall, Scope())
     else:
         gens, scope = [], Scope()
-    key = _row_key(name, form, gens, scope, tr)
+    key = _row_key(name, gens, scope)
     if not form.when and not form.either:
         rows = tr.rows(form.expr, scope)  # type: ignore[arg-type]
         for k in range(len(rows)):
@@ -219,10 +227,9 @@ def _constraint_py(ctx: ScriptContext, target: Target, name: str) -> str:
     return py_name(name, taken)
 
 
-def _row_key(name: str, form: ConstraintForm, gens: list[ast.comprehension], scope: Scope,
-             tr: Translator) -> RowKey:
+def _row_key(name: str, gens: list[ast.comprehension], scope: Scope) -> RowKey:
     if not gens:
-        return RowKey(f'"{name}"', None)
+        return RowKey(name, [], None)
     parts: list[str] = []
     key_parts: list[str] = []
     for gen in gens:
@@ -231,21 +238,13 @@ def _row_key(name: str, form: ConstraintForm, gens: list[ast.comprehension], sco
                 continue
             arity = next((b.arity for b in scope.binds.values() if b.py == node.id), 1)
             if arity > 1:
-                parts.extend(f"{{{node.id}[{k}]}}" for k in range(arity))
+                parts.extend(f"{node.id}[{k}]" for k in range(arity))
                 key_parts.append(f"*{node.id}")
             else:
-                parts.append(f"{{{node.id}}}")
+                parts.append(node.id)
                 key_parts.append(node.id)
-    label = f'f"{name}[{",".join(parts)}]"'
     key = key_parts[0].lstrip("*") if len(key_parts) == 1 else f"({', '.join(key_parts)})"
-    return RowKey(label, key)
-
-
-def _suffixed(key: RowKey, k: int) -> RowKey:
-    if k == 0:
-        return key
-    return RowKey(key.label.replace("[", f"_{k + 1}[", 1) if key.key is not None else
-                  key.label[:-1] + f'_{k + 1}"', key.key)
+    return RowKey(name, parts, key)
 
 
 def _plain_rows(ctx: ScriptContext, target: Target, form: ConstraintForm, py: str, key: RowKey,
@@ -257,7 +256,7 @@ def _plain_rows(ctx: ScriptContext, target: Target, form: ConstraintForm, py: st
         if row.trivial:
             out.append(f"pass  # `{row_name}` has no variables here: it always holds")
             continue
-        row_key = _suffixed(key, k)
+        row_key = key.renamed(row_name)
         if row.op == "range":
             out += target.add_range(ctx, row_py, row_name, row_key, unparse(row.lhs), unparse(row.mid),  # type: ignore[arg-type]
                                     unparse(row.rhs))
@@ -276,7 +275,7 @@ def _conditional_rows(tr: Translator, form: ConstraintForm, key: RowKey, scope: 
             out += _implies(key.label, binary, active, row)
         return out
     k = len(form.either)
-    base = key.label[:-1] + '_pick"' if key.key is None else key.label.replace("[", "_pick[", 1)
+    base = key.renamed(form.name + "_pick").label
     if k == 2:
         out.append(f'pick = new_var({base}, 0, 1, "binary")  # 1: the first alternative holds, 0: the second')
         picks = ["pick", "pick"]

@@ -50,6 +50,15 @@ def py_name(name: str, taken: frozenset[str] | set[str] = RESERVED) -> str:
     return out
 
 
+def label_text(name: str, parts: list[str] | None = None) -> str:
+    """Python source of a row or column name: `"name"`, or `f"name[{i},{j}]"` with `parts` = ["i", "j"]."""
+    literal = name.replace("\\", "\\\\").replace('"', '\\"')
+    if not parts:
+        return f'"{literal}"'
+    literal = literal.replace("{", "{{").replace("}", "}}")
+    return f'f"{literal}[{",".join("{" + p + "}" for p in parts)}]"'
+
+
 def number_text(value: float) -> str:
     """A number as Python source: integers without `.0`, infinities as `INF`."""
     value = float(value)

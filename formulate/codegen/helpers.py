@@ -110,10 +110,8 @@ def max_of(name, args, exact):
         add_row(name, z >= a)
     if exact:
         picks = [new_var(name + "_pick", 0, 1, "binary") for _ in args]
-        for a, (low, _), pick in zip(args, bounds, picks):
-            if top - low == INF:
-                raise ValueError(f"{name}: max(...) outside a convex position needs bounded variables")
-            add_row(name, z - a <= (top - low) * (1 - pick))
+        for a, pick in zip(args, picks):
+            implies(name, pick, 1, z - a, "<=")  # z is at most the argument picked
         add_row(name, sum(picks) == 1)
     return z
 '''
@@ -123,16 +121,13 @@ def min_of(name, args, exact):
     """A variable equal to min(args). In a convex position (a maximised min) rows below every argument
     suffice; elsewhere (exact=True) binaries choose the argument it equals, with big-M from the bounds."""
     bounds = [bounds_of(a) for a in args]
-    bottom = min(low for low, _ in bounds)
-    z = new_var(name + "_min", bottom, min(high for _, high in bounds))
+    z = new_var(name + "_min", min(low for low, _ in bounds), min(high for _, high in bounds))
     for a in args:
         add_row(name, z <= a)
     if exact:
         picks = [new_var(name + "_pick", 0, 1, "binary") for _ in args]
-        for a, (_, high), pick in zip(args, bounds, picks):
-            if high - bottom == INF:
-                raise ValueError(f"{name}: min(...) outside a convex position needs bounded variables")
-            add_row(name, a - z <= (high - bottom) * (1 - pick))
+        for a, pick in zip(args, picks):
+            implies(name, pick, 1, z - a, ">=")  # z is at least the argument picked
         add_row(name, sum(picks) == 1)
     return z
 '''
@@ -220,8 +215,8 @@ GENERIC: dict[str, tuple[str, tuple[str, ...]]] = {
     "bounds_of": (BOUNDS_OF, ("terms_of", "var_bounds")),
     "missing_bound": (MISSING_BOUND, ("terms_of", "var_bounds", "var_name")),
     "implies": (IMPLIES, ("bounds_of", "missing_bound", "add_row")),
-    "max_of": (MAX_OF, ("bounds_of", "new_var", "add_row")),
-    "min_of": (MIN_OF, ("bounds_of", "new_var", "add_row")),
+    "max_of": (MAX_OF, ("bounds_of", "new_var", "add_row", "implies")),
+    "min_of": (MIN_OF, ("bounds_of", "new_var", "add_row", "implies")),
     "abs_of": (ABS_OF, ("max_of",)),
     "pwl": (PWL, ("new_var", "add_row")),
 }

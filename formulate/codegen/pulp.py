@@ -111,7 +111,7 @@ class PulpTarget(ScriptTarget):
         return f"model += {rel}, {key.label}"
 
     def add_range(self, ctx: ScriptContext, py: str, name: str, key: RowKey, lo: str, mid: str, hi: str) -> list[str]:
-        upper = key.label.replace(name, name + "_upper", 1)
+        upper = key.renamed(name + "_upper").label
         return [f"model += {mid} >= {lo}, {key.label}", f"model += {mid} <= {hi}, {upper}"]
 
     def solve_code(self, ctx: ScriptContext) -> str:

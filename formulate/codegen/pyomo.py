@@ -11,6 +11,7 @@ from formulate.codegen.body import RowKey, VarSpec
 from formulate.codegen.common import ScriptContext
 from formulate.codegen.script import ScriptTarget
 from formulate.codegen.translate import Caps
+from formulate.ir.bigm import big_m_rows
 
 _PRIMITIVES = '''
 def new_var(name, lb=-INF, ub=INF, kind="continuous"):
@@ -65,6 +66,25 @@ def bounds_of(expr):
     return (-INF if low is None else low, INF if high is None else high)
 '''
 
+_IMPLIES = '''
+def implies(name, binary, active, expr, sense, rhs=0):
+    """`expr <sense> rhs` must hold when `binary == active`: a big-M row, M from the variables' bounds;
+    where a bound is missing, the exact product `(expr - rhs) * on` with on = 1 where the row holds
+    (nonlinear: SCIP solves it, as SCIP's native indicators would)."""
+    on = binary if active else 1 - binary
+    low, high = bounds_of(expr)
+    if sense in ("<=", "=="):
+        if high == INF:
+            add_row(name, (expr - rhs) * on <= 0)
+        elif high - rhs > 1e-12:
+            add_row(name, expr <= rhs + (high - rhs) * (1 - on))
+    if sense in (">=", "=="):
+        if low == -INF:
+            add_row(name, (expr - rhs) * on >= 0)
+        elif rhs - low > 1e-12:
+            add_row(name, expr >= rhs - (rhs - low) * (1 - on))
+'''
+
 _SOLVE = '''
 SOLVER = "{solver}"  # {why}
 STATUS = {{"convergenceCriteriaSatisfied": "optimal", "provenInfeasible": "infeasible",
@@ -117,7 +137,8 @@ class PyomoTarget(ScriptTarget):
 
     def primitives(self, ctx: ScriptContext) -> dict[str, tuple[str, tuple[str, ...]]]:
         return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ()), "terms_of": (_TERMS, ()),
-                "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",)), "bounds_of": (_BOUNDS_OF, ())}
+                "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",)), "bounds_of": (_BOUNDS_OF, ()),
+                "implies": (_IMPLIES, ("bounds_of", "add_row"))}
 
     def helper_imports(self, used: list[str]) -> list[str]:
         imports = ["from pyomo.repn import generate_standard_repn"] if "terms_of" in used else []
@@ -178,7 +199,11 @@ class PyomoTarget(ScriptTarget):
         p = ctx.problem
         linear_or_qp = not p.quadratic_rows and not p.nonlinear_rows and (
             not p.has_quadratic_objective() or (not p.is_mip() and p.convex))
-        if linear_or_qp:
+        unbounded = big_m_rows(p)[1].unbounded if p.indicators else []
+        if unbounded:
+            variable = unbounded[0][1].split("[")[0]
+            solver, why = "scip_direct", f"SCIP: `{variable}` has no bound for a big-M, so `implies` multiplies"
+        elif linear_or_qp:
             solver, why = "highs", "HiGHS: LP, MILP and convex QP"
         else:
             solver, why = "scip_direct", f"SCIP through PySCIPOpt: this model is {p.problem_class}"
