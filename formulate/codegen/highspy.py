@@ -187,8 +187,11 @@ def entries(var):
     return var.items() if isinstance(var, dict) else [(None, var)]
 
 
+SOLUTION: list = []  # column values, read once after solving
+
+
 def value_of(var):
-    return model.val(var)
+    return SOLUTION[var.index]
 
 
 def solve():
@@ -200,6 +203,7 @@ def solve():
     status = STATUS.get(model.getModelStatus().name, "error")
     if status != "optimal":
         return status, None, {}
+    SOLUTION[:] = model.getSolution().col_value
     return status, model.getInfo().objective_function_value, nonzero_values()
 '''
 
