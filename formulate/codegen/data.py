@@ -91,7 +91,11 @@ def _set_lines(ctx: ScriptContext, name: str) -> list[str]:
 
 
 def _differs(python: str, original: str) -> bool:
-    return python.replace(" ", "") != " ".join(original.split()).replace(" ", "")
+    """Whether the Python differs from the formulation's text (beyond spacing and a list() around a range)."""
+    squashed = python.replace(" ", "")
+    if squashed.startswith("list(range(") and squashed.endswith("))"):
+        squashed = squashed[5:-1]
+    return squashed != " ".join(original.split()).replace(" ", "")
 
 
 def _derived_set(ctx: ScriptContext, name: str, text: str) -> str | None:

@@ -55,7 +55,8 @@ class ScriptTarget(Target):
         if "re." in helper_text:
             imports.append("import re")
         imports.append("import sys")
-        extra = sorted(set(self.import_lines) | set(self.helper_imports(used)))
+        extra = sorted(set(self.import_lines) | set(self.helper_imports(used)),
+                       key=lambda line: (line.startswith("from "), line))
         head = "\n\n".join([self.docstring(ctx), "\n".join(imports) + ("\n\n" + "\n".join(extra) if extra else ""),
                               'INF = float("inf")'])
         parts = [head]
