@@ -220,3 +220,9 @@ def test_unknown_key():
         loads("variables:\n  t:\n    type: integer\n    which makes: 3\n")
     assert str(info.value) == ("variable `t`: unknown key `which makes`; allowed: index, type, lower, upper, "
                                "description")
+
+
+def test_comma_in_flow_mapping_expression():
+    with pytest.raises(FormulationError) as info:
+        loads("variables: {x: {}}\nobjective: {sense: minimize, expr: max(x, 1) + x}\n")
+    assert "write the constraint in block style or quote the expression" in str(info.value)

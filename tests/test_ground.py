@@ -253,3 +253,26 @@ def test_inf_in_filters():
             expr: x[n] <= most[n]
     """)
     assert p.num_rows == 2 and p.row_upper.tolist() == [3, 5]
+
+
+def test_strictness_applies_to_each_end_of_a_chain():
+    from formulate.api import solve
+
+    sol = solve(model("""
+        variables: {x: {type: integer}, y: {type: integer}}
+        objective: {sense: maximize, expr: x + y}
+        constraints:
+          xr: 3 <= x < 5
+          yr: 7 > y >= 2
+    """))
+    assert sol.objective == 10 and sol.x == 4 and sol.y == 6
+
+
+def test_division_by_a_negative_number_flips_convexity():
+    from formulate.api import solve
+
+    sol = solve(model("""
+        variables: {x: {upper: 10}}
+        objective: {sense: minimize, expr: "max(x, 1) / -2 + x"}
+    """))
+    assert sol.objective == pytest.approx(-0.5)

@@ -359,15 +359,16 @@ class Evaluator:
         if isinstance(op, ast.Mult):
             return self.multiply(node, table, sign)
         if isinstance(op, ast.Div):
-            left = self.eval(node.left, table, sign)
             right = self.eval(node.right, table)
             if isinstance(right, Lin | NL):
+                left = self.eval(node.left, table, 0)
                 ln, rn = as_nl(self.to_lin(left, node.left, table)), as_nl(right)
                 return NL([("div", a, b) for a, b in zip(ln.trees, rn.trees, strict=True)])
             d = self.to_data(right, node.right, table).v
             if np.any(d == 0):
                 row = int(np.argmax(d == 0))
                 raise self.error(f"division by zero in `{_unparse(node)}`", table, row, "check the data")
+            left = self.eval(node.left, table, self._sign_times(sign, d))
             return self.scale(left, 1.0 / d, node.left, table)
         if isinstance(op, ast.Pow):
             return self.power(node, table, sign)

@@ -403,26 +403,22 @@ class Grounder:
         ops = list(node.ops)
         if len(ops) == 2 and all(isinstance(o, ast.LtE | ast.Lt) for o in ops) or \
                 len(ops) == 2 and all(isinstance(o, ast.GtE | ast.Gt) for o in ops):
-            lo_v = ev.eval(operands[0], table)
-            hi_v = ev.eval(operands[2], table)
+            ascending = isinstance(ops[0], ast.LtE | ast.Lt)
+            lo_node, hi_node = (operands[0], operands[2]) if ascending else (operands[2], operands[0])
+            lo_op, hi_op = (ops[0], ops[1]) if ascending else (ops[1], ops[0])
+            lo_v, hi_v = ev.eval(lo_node, table), ev.eval(hi_node, table)
             if isinstance(lo_v, Data | Mem) and isinstance(hi_v, Data | Mem):
-                mid = ev.eval(operands[1], table, 0)
-                a, b = ev.to_data(lo_v, operands[0], table).v, ev.to_data(hi_v, operands[2], table).v
-                if isinstance(ops[0], ast.GtE | ast.Gt):
-                    a, b = b, a
-                lin = self._as_row_expr(mid, operands[1], table, ev)
-                a = a + (1 if isinstance(ops[0], ast.Lt | ast.Gt) else 0) * self._strict_step(lin, node, table, ev, ops)
+                lin = self._as_row_expr(ev.eval(operands[1], table, 0), operands[1], table, ev)
+                a, b = ev.to_data(lo_v, lo_node, table).v, ev.to_data(hi_v, hi_node, table).v
+                if any(isinstance(o, ast.Lt | ast.Gt) for o in ops):
+                    self._require_integer(lin, node, table, ev)
+                a = a + 1 if isinstance(lo_op, ast.Lt | ast.Gt) else a
+                b = b - 1 if isinstance(hi_op, ast.Lt | ast.Gt) else b
                 return [(lin, a, b)]
         rows = []
         for k, op in enumerate(ops):
             rows.append(self._pair(operands[k], op, operands[k + 1], node, table, ev))
         return rows
-
-    def _strict_step(self, lin: Any, node: ast.AST, table: Table, ev: Evaluator, ops: list) -> float:
-        if not any(isinstance(o, ast.Lt | ast.Gt) for o in ops):
-            return 0.0
-        self._require_integer(lin, node, table, ev)
-        return 1.0
 
     def _require_integer(self, lin: Any, node: ast.AST, table: Table, ev: Evaluator) -> None:
         if isinstance(lin, NL):

@@ -56,6 +56,9 @@ def parse_yaml_text(text: str, source: str = "<text>") -> Any:
 
 def _check_keys(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
     for key in data:
+        if key not in allowed and any(ch in str(key) for ch in "()[]<>=+*/"):
+            raise FormulationError(f"unknown key `{key}`: a comma inside an expression in a flow mapping {{...}} "
+                                   "split it", where, _FLOW_FIX)
         if key not in allowed:
             hint = did_you_mean(str(key), allowed)
             fix = f"{hint} " if hint else ""
