@@ -23,7 +23,7 @@ _FALLBACK = "use a model: --model openai:MODEL"
 _INTEGER_RE = re.compile(
     r"\b(?:integers?|integral|integer-valued|whole(?:\s+\w+)?\s+(?:numbers?|units?|dollars?|hours?|acres?|"
     r"tons?|amounts?|values?|quantities|shifts?|people|persons|items?|vehicles?|workers?|employees?)|"
-    r"in whole|whole numbers?|indivisible|cannot be (?:split|divided|fractional)|no fractions?|"
+    r"in whole|only whole|whole numbers?|indivisible|cannot be (?:split|divided|fractional)|no fractions?|"
     r"fraction(?:al|s)?\s+(?:of|parts?|amounts?|units?|employees?|staff|people|items?|acres?|vehicles?)|"
     r"discrete (?:units|quantities|numbers)|partial (?:units|building)|non-?fractional)\b", re.I)
 _COUNTABLE = re.compile(
