@@ -122,14 +122,6 @@ class Domain:
             flat[bad] = -1
         return flat
 
-    def part_positions(self, components: list[np.ndarray]) -> list[np.ndarray]:
-        """Position in each set, per set (for error messages)."""
-        out, c = [], 0
-        for s in self.sets:
-            out.append(s.positions(components[c:c + s.arity]))
-            c += s.arity
-        return out
-
     def key_columns(self) -> list[np.ndarray]:
         """All keys as code columns (one per component), in flat order."""
         if not self.sets:

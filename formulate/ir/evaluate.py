@@ -275,20 +275,12 @@ class Evaluator:
                                  in ("prev", "next")) for p in parts)
                 fix = "restrict the loop with an `if` filter, or check the members"
                 if arithmetic:
-                    fix = ("restrict the loop or write a conditional such as "
-                           f"`({_unparse(node)} if {self._arith_guard(parts)} else <value at the boundary>)`")
                     guard = self._arith_example(node, parts, s)
-                    if guard:
-                        fix = f"restrict the loop or write `{guard}`"
+                    fix = f"restrict the loop or write `{guard}`" if guard else \
+                        "restrict the loop or guard the subscript with a data-only conditional `(... if ... else ...)`"
                 raise self.error(f"`{_unparse(node)}` is {shown}, outside {s.name} = {s.preview()}", table, row, fix)
             c += s.arity
         raise self.error(f"`{_unparse(node)}` is {shown}, which is not a key of `{name}`", table, row)
-
-    def _arith_guard(self, parts: list[ast.expr]) -> str:
-        for p in parts:
-            if isinstance(p, ast.BinOp) and isinstance(p.left, ast.Name):
-                return f"{p.left.id} > first(...)" if isinstance(p.op, ast.Sub) else f"{p.left.id} < last(...)"
-        return "<condition>"
 
     def _arith_example(self, node: ast.Subscript, parts: list[ast.expr], s: SetData) -> str | None:
         for p in parts:

@@ -42,10 +42,6 @@ class MemberCodec:
             return np.asarray(values, dtype=np.int64) * 2
         return np.fromiter((self.encode(v) for v in values), dtype=np.int64, count=len(values))
 
-    def lookup_string(self, value: str) -> int | None:
-        """Code of a string already seen, else None (it is then in no set)."""
-        return self._string_code.get(value)
-
     def decode(self, code: int) -> Member:
         code = int(code)
         if code & 1:
@@ -57,10 +53,6 @@ class MemberCodec:
         if codes.size and not (codes & 1).any():
             return (codes >> 1).tolist()
         return [self.decode(c) for c in codes.tolist()]
-
-
-def is_int_code(codes: np.ndarray) -> np.ndarray:
-    return (codes & 1) == 0
 
 
 class KeyIndex:

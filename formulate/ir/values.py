@@ -117,16 +117,6 @@ class Lin:
         qchunks = [(parent[r], a, b, v) for r, a, b, v in self.qchunks]
         return Lin(n, const, chunks, qchunks)
 
-    def row_terms(self, row: int) -> dict[int, float]:
-        """Linear terms of one row (for small, per-row work)."""
-        rows, cols, coefs = self.terms()
-        mask = rows == row
-        out: dict[int, float] = {}
-        for c, v in zip(cols[mask].tolist(), coefs[mask].tolist(), strict=True):
-            out[c] = out.get(c, 0.0) + v
-        return out
-
-
 @dataclass
 class NL:
     """General nonlinear expressions, one tree per row (see formulate.ir.flat.NonlinearTree)."""
