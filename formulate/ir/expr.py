@@ -10,6 +10,7 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from formulate.errors import FormulationError
 
@@ -242,13 +243,24 @@ def _parse_raw(text: str, where: str | None) -> ast.expr:
 
 
 def parse_expression(text: str, where: str | None = None) -> ast.expr:
-    """Parse and validate one expression; raise FormulationError (never anything else) on bad input."""
-    try:
+    """Parse and validate one expression; raise FormulationError (never anything else) on bad input.
+
+    Trees are cached by (text, where): grounding, checks, rendering and export read the same strings,
+    and nothing mutates a parsed tree.
+    """
+    if not isinstance(text, str):
         return _parse_raw(text, where)
+    try:
+        return _parse_cached(text, where)
     except FormulationError:
         raise
     except (RecursionError, MemoryError):
         raise _fail("expression is too deeply nested", where, "simplify the expression") from None
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, where: str | None) -> ast.expr:
+    return _parse_raw(text, where)
 
 
 def split_top_level(text: str, sep: str = ",") -> list[str]:
