@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,9 +53,32 @@ class SolverBackend(ABC):
     def available(self) -> bool:
         """True when the backend's package imports."""
 
-    @abstractmethod
     def solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
-        """Solve a flat problem; never raise for a model property (infeasible etc.), only for failures."""
+        """Solve a flat problem; never raise for a model property (infeasible etc.), only for failures.
+
+        Checks capabilities, answers the trivial cases (no columns, a violated row without variables)
+        without a solver, and times the backend's own ``_solve``.
+        """
+        from formulate.solvers.common import empty_result
+
+        self.check(problem, options)
+        trivial = empty_result(problem, self.name)
+        if trivial is not None:
+            return trivial
+        start = time.perf_counter()
+        result = self._solve(problem, options)
+        result.solve_seconds = time.perf_counter() - start
+        return result
+
+    def check(self, problem: FlatProblem, options: SolveOptions) -> None:
+        """Raise when the problem is outside what this backend declares it can solve."""
+        from formulate.solvers.common import check_supported
+
+        check_supported(self.name, frozenset(self.capabilities), problem)
+
+    @abstractmethod
+    def _solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
+        """The backend's solve of a non-trivial problem that passed ``check``."""
 
     def can_solve(self, problem: FlatProblem) -> bool:
         """Whether the declared capabilities cover the problem's class."""

@@ -8,7 +8,6 @@ re-solve on CBC) before it is reported.
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from formulate.ir.flat import FlatProblem
 from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
-from formulate.solvers.common import check_supported, empty_result, finite, native_options, objective_value
+from formulate.solvers.common import finite, native_options, objective_value
 from formulate.solvers.status import Termination
 
 log = logging.getLogger(__name__)
@@ -80,12 +79,6 @@ def build(problem: FlatProblem, col_lower: np.ndarray | None = None, col_upper: 
     return prob, cols
 
 
-def _empty_rows_feasible(problem: FlatProblem) -> bool:
-    lengths = np.diff(problem.row_start)
-    empty = np.flatnonzero(lengths == 0) if problem.num_rows else np.zeros(0, int)
-    return bool(np.all(problem.row_lower[empty] <= 1e-9) and np.all(problem.row_upper[empty] >= -1e-9))
-
-
 def run(problem: FlatProblem, options: SolveOptions, **build_kw: Any) -> tuple[Termination, np.ndarray | None, str]:
     """Solve on CBC; the termination, the point if any and CBC's status words."""
     pulp = _pulp()
@@ -129,15 +122,7 @@ class CbcBackend(SolverBackend):
         except Exception:  # noqa: BLE001 - a broken bundled binary means "not available"
             return False
 
-    def solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
-        check_supported(self.name, frozenset(self.capabilities), problem)
-        empty = empty_result(problem, self.name)
-        if empty is not None:
-            return empty
-        t0 = time.perf_counter()
-        if not _empty_rows_feasible(problem):
-            return SolverResult(Termination.INFEASIBLE, False, self.name,
-                                message="a constraint without variables is violated")
+    def _solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
         term, x, words = run(problem, options)
         message = "" if term != Termination.ERROR else f"CBC ended with {words}"
         if term == Termination.UNBOUNDED:
@@ -148,7 +133,6 @@ class CbcBackend(SolverBackend):
             result.objective = objective_value(problem, x)
             if term == Termination.OPTIMAL and (not problem.is_mip() or options.mip_gap == 0):
                 result.bound = result.objective
-        result.solve_seconds = time.perf_counter() - t0
         return result
 
     def _confirm_unbounded(self, problem: FlatProblem, options: SolveOptions) -> tuple[Termination, str]:

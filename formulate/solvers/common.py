@@ -42,12 +42,13 @@ def objective_value(problem: FlatProblem, x: np.ndarray) -> float:
 
 
 def empty_result(problem: FlatProblem, solver: str) -> SolverResult | None:
-    """A result for a problem without columns (nothing to solve), else None."""
+    """A result without calling a solver: no columns, or a row without variables that is violated; else None."""
+    lengths = np.diff(problem.row_start) if problem.num_rows else np.zeros(0, dtype=np.int64)
+    empty = np.flatnonzero(lengths == 0)
+    if np.any(problem.row_lower[empty] > 1e-9) or np.any(problem.row_upper[empty] < -1e-9):
+        return SolverResult(Termination.INFEASIBLE, False, solver, message="a constraint without variables is violated")
     if problem.num_cols:
         return None
-    feasible = bool(np.all(problem.row_lower <= 1e-9) and np.all(problem.row_upper >= -1e-9))
-    if not feasible:
-        return SolverResult(Termination.INFEASIBLE, False, solver, message="a constraint without variables is violated")
     x = np.zeros(0)
     obj = float(problem.obj_constant)
     return SolverResult(Termination.OPTIMAL, True, solver, x=x, objective=obj, bound=obj)

@@ -10,14 +10,13 @@ import logging
 import os
 import sys
 import threading
-import time
 from typing import Any
 
 import numpy as np
 
 from formulate.ir.flat import FlatProblem
 from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
-from formulate.solvers.common import check_supported, empty_result, native_options, ray_message
+from formulate.solvers.common import native_options, ray_message
 from formulate.solvers.status import Termination
 
 log = logging.getLogger(__name__)
@@ -286,12 +285,7 @@ class HighsBackend(SolverBackend):
             return False
         return True
 
-    def solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
-        check_supported(self.name, frozenset(self.capabilities), problem)
-        empty = empty_result(problem, self.name)
-        if empty is not None:
-            return empty
-        t0 = time.perf_counter()
+    def _solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
         h, term = run(problem, options)
         message = ""
         resolve = options.extra.get("resolve", True)
@@ -301,9 +295,7 @@ class HighsBackend(SolverBackend):
             term, message = decide_unbounded(problem, options.time_limit)
         elif term == Termination.UNBOUNDED:
             message = _ray(h, problem) or relaxation_ray(problem, options.time_limit) or "objective is unbounded"
-        result = self._result(h, problem, term, message)
-        result.solve_seconds = time.perf_counter() - t0
-        return result
+        return self._result(h, problem, term, message)
 
     def _resolve(self, problem: FlatProblem, options: SolveOptions) -> tuple[Any, Termination, str]:
         """Decide infeasible vs unbounded: presolve off, then a zero-objective feasibility check."""

@@ -7,7 +7,6 @@ picks another (``scip``, ``cbc``, ``ipopt``, ``gurobi``...). Capabilities follow
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,6 @@ from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
 from formulate.solvers.common import (
     build_tree,
     check_supported,
-    empty_result,
     finite,
     native_options,
     objective_value,
@@ -163,21 +161,15 @@ class PyomoBackend(SolverBackend):
         except Exception:  # noqa: BLE001 - unknown names and broken plugins mean "not available"
             return False
 
-    def solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
-        empty = empty_result(problem, self.name)
-        if empty is not None:
-            return empty
+    def check(self, problem: FlatProblem, options: SolveOptions) -> None:
         solver = str(options.extra.get("pyomo_solver", self.solver))
         check_supported(f"pyomo:{solver}", SOLVER_CAPABILITIES.get(solver, _ALL), problem)
         if not self.solver_available(solver):
             raise SolverUnavailable(f"Pyomo cannot find solver `{solver}`; install it or pick another with "
                                     f"--solver pyomo:appsi_highs")
-        t0 = time.perf_counter()
-        lengths = np.diff(problem.row_start) if problem.num_rows else np.zeros(0, int)
-        empty_rows = np.flatnonzero(lengths == 0)
-        if np.any(problem.row_lower[empty_rows] > 1e-9) or np.any(problem.row_upper[empty_rows] < -1e-9):
-            return SolverResult(Termination.INFEASIBLE, False, self.name,
-                                message="a constraint without variables is violated")
+
+    def _solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
+        solver = str(options.extra.get("pyomo_solver", self.solver))
         model, x = build(problem)
         opt = _pyo().SolverFactory(solver)
         self._configure(opt, solver, options)
@@ -202,7 +194,6 @@ class PyomoBackend(SolverBackend):
             result.x = point
             result.objective = objective_value(problem, point)
             result.bound = self._bound(results, problem, term)
-        result.solve_seconds = time.perf_counter() - t0
         return result
 
     def _configure(self, opt: Any, solver: str, options: SolveOptions) -> None:

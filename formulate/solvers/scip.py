@@ -8,7 +8,6 @@ rows are built from the flat ``NonlinearTree`` tuples; ``binary == 0`` indicator
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np
@@ -17,8 +16,6 @@ from formulate.ir.flat import FlatProblem, Indicator
 from formulate.solvers.base import SolveOptions, SolverBackend, SolverResult
 from formulate.solvers.common import (
     build_tree,
-    check_supported,
-    empty_result,
     finite,
     native_options,
     objective_value,
@@ -168,17 +165,7 @@ class ScipBackend(SolverBackend):
             return False
         return True
 
-    def solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
-        check_supported(self.name, frozenset(self.capabilities), problem)
-        empty = empty_result(problem, self.name)
-        if empty is not None:
-            return empty
-        t0 = time.perf_counter()
-        lengths = np.diff(problem.row_start) if problem.num_rows else np.zeros(0, int)
-        empty_rows = np.flatnonzero(lengths == 0)
-        if np.any(problem.row_lower[empty_rows] > 1e-9) or np.any(problem.row_upper[empty_rows] < -1e-9):
-            return SolverResult(Termination.INFEASIBLE, False, self.name,
-                                message="a constraint without variables is violated")
+    def _solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
         model, cols = build(problem)
         _apply(model, options)
         model.optimize()
@@ -198,7 +185,6 @@ class ScipBackend(SolverBackend):
             result.objective = objective_value(problem, x)
             bound = float(model.getDualbound())
             result.bound = bound if np.isfinite(bound) and abs(bound) < 1e20 else None
-        result.solve_seconds = time.perf_counter() - t0
         return result
 
     def _settle(self, model: Any, cols: list[Any], problem: FlatProblem, options: SolveOptions,
