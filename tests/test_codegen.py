@@ -23,6 +23,7 @@ import pytest
 import formulate.api as api
 from formulate.codegen import EXPORT_TARGETS, ExportError, export, export_to_file
 from formulate.errors import FormulateError
+from tests.helpers import gurobi_available
 
 ROOT = Path(__file__).parents[1]
 PROBLEMS = sorted((ROOT / "tests" / "problems").glob("*.yaml"))
@@ -49,21 +50,6 @@ REFUSALS = {
 COMPATIBLE = {"infeasible_or_unbounded": {"infeasible", "unbounded", "infeasible_or_unbounded"}}
 
 
-def _gurobi_skip_reason() -> str | None:
-    try:
-        import gurobipy as gp
-    except ImportError as exc:
-        return f"gurobipy does not import ({exc})"
-    try:
-        env = gp.Env(empty=True)
-        env.setParam("OutputFlag", 0)
-        env.start()
-        env.dispose()
-    except gp.GurobiError as exc:
-        return f"no usable Gurobi licence ({exc})"
-    return None
-
-
 def _pyomo_skip_reason() -> str | None:
     try:
         import pyomo.environ  # noqa: F401
@@ -72,7 +58,7 @@ def _pyomo_skip_reason() -> str | None:
     return None
 
 
-SKIPS = {"gurobipy": _gurobi_skip_reason(), "pyomo": _pyomo_skip_reason()}
+SKIPS = {"gurobipy": gurobi_available(), "pyomo": _pyomo_skip_reason()}
 
 
 def _ruff() -> list[str] | None:
