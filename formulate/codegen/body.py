@@ -66,7 +66,12 @@ class Target:
         raise NotImplementedError
 
     def declare_variable(self, ctx: ScriptContext, var: VarSpec) -> list[str]:
-        raise NotImplementedError
+        """Default: a ``new_var(label, lower, upper, type)`` helper the script defines (pulp, highspy)."""
+        head = [f"# {var.name}: {var.description}"] if var.description else []
+        call = f'new_var({var.label}, {var.lower}, {var.upper}, "{var.vtype}")'
+        if not var.comps:
+            return head + [f"{var.py} = {call}"]
+        return head + [f"{var.py} = {{{var.key}: {call} {var.loops}}}"]
 
     def set_objective(self, ctx: ScriptContext, expr: str, sense: str, kind: int) -> list[str]:
         raise NotImplementedError

@@ -6,7 +6,7 @@ HiGHS's linear expressions do not multiply variables, so a quadratic objective i
 
 from __future__ import annotations
 
-from formulate.codegen.body import RowKey, VarSpec
+from formulate.codegen.body import RowKey
 from formulate.codegen.common import ExportError, ScriptContext
 from formulate.codegen.script import ScriptTarget
 from formulate.codegen.translate import Caps
@@ -241,13 +241,6 @@ class HighspyTarget(ScriptTarget):
 
     def model_init(self, ctx: ScriptContext) -> list[str]:
         return ["model = new_highs()"]
-
-    def declare_variable(self, ctx: ScriptContext, var: VarSpec) -> list[str]:
-        head = [f"# {var.name}: {var.description}"] if var.description else []
-        call = f'new_var({var.label}, {var.lower}, {var.upper}, "{var.vtype}")'
-        if not var.comps:
-            return head + [f"{var.py} = {call}"]
-        return head + [f"{var.py} = {{{var.key}: {call} {var.loops}}}"]
 
     def set_objective(self, ctx: ScriptContext, expr: str, sense: str, kind: int) -> list[str]:
         return [f"set_objective({expr}, {sense!r})"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from formulate.codegen.body import RowKey, VarSpec
+from formulate.codegen.body import RowKey
 from formulate.codegen.common import ScriptContext
 from formulate.codegen.script import ScriptTarget
 from formulate.codegen.translate import DATA, Caps
@@ -94,13 +94,6 @@ class PulpTarget(ScriptTarget):
         sense = "pulp.LpMaximize" if ctx.formulation.objective and \
             ctx.formulation.objective.sense == "maximize" else "pulp.LpMinimize"
         return [f"model = pulp.LpProblem({ctx.title!r}, {sense})"]
-
-    def declare_variable(self, ctx: ScriptContext, var: VarSpec) -> list[str]:
-        head = [f"# {var.name}: {var.description}"] if var.description else []
-        call = f'new_var({var.label}, {var.lower}, {var.upper}, "{var.vtype}")'
-        if not var.comps:
-            return head + [f"{var.py} = {call}"]
-        return head + [f"{var.py} = {{{var.key}: {call} {var.loops}}}"]
 
     def set_objective(self, ctx: ScriptContext, expr: str, sense: str, kind: int) -> list[str]:
         if kind == DATA:
