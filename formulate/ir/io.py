@@ -130,6 +130,11 @@ def load(path: str | Path) -> Formulation:
     return formulation
 
 
+def _inline(value: Any) -> bool:
+    """Numbers and short strings go inline in a list; sentences get a line each."""
+    return not isinstance(value, dict | list) and len(str(value)) <= 40
+
+
 def _styled(data: Any) -> Any:
     """Block mappings, flow lists of plain scalars, literal blocks for multi-line strings."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -142,8 +147,7 @@ def _styled(data: Any) -> Any:
         return out
     if isinstance(data, list):
         seq = CommentedSeq(_styled(v) for v in data)
-        if all(not isinstance(v, dict | list) or (isinstance(v, list) and all(not isinstance(w, dict | list)
-                                                                               for w in v)) for v in data):
+        if all(_inline(v) or (isinstance(v, list) and all(_inline(w) for w in v)) for v in data):
             seq.fa.set_flow_style()
         return seq
     if isinstance(data, str) and "\n" in data:
