@@ -8,6 +8,7 @@ import numpy as np
 
 from formulate.errors import FormulationError
 from formulate.ir.flat import Block, FlatProblem, Indicator
+from formulate.ir.functions import term_bounds
 
 BIG_M_WARNING = 1e6
 
@@ -24,11 +25,9 @@ class BigMReport:
 
 def _side_bound(ind: Indicator, lo: np.ndarray, hi: np.ndarray, upper_side: bool) -> tuple[float, int | None]:
     """Max (upper side) or min (lower side) of the row's expression, and a column that makes it infinite."""
-    vals, idx = ind.lin_val, ind.lin_idx
-    if upper_side:
-        contrib = np.where(vals > 0, vals * hi[idx], vals * lo[idx])
-    else:
-        contrib = np.where(vals > 0, vals * lo[idx], vals * hi[idx])
+    idx = ind.lin_idx
+    low, high = term_bounds(ind.lin_val, lo[idx], hi[idx])
+    contrib = high if upper_side else low
     bad = ~np.isfinite(contrib)
     if bad.any():
         return (np.inf if upper_side else -np.inf), int(idx[int(np.argmax(bad))])

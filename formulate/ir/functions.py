@@ -19,8 +19,7 @@ INF = np.inf
 def lin_bounds(lin: Lin, col_lo: np.ndarray, col_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Interval bounds of each row of an affine expression over the column bounds."""
     rows, cols, coefs = lin.terms()
-    with np.errstate(invalid="ignore"):
-        lo_t, hi_t = _term_bounds(coefs, col_lo[cols], col_hi[cols])
+    lo_t, hi_t = term_bounds(coefs, col_lo[cols], col_hi[cols])
     lo = lin.const + np.bincount(rows, weights=lo_t, minlength=lin.n)
     hi = lin.const + np.bincount(rows, weights=hi_t, minlength=lin.n)
     if lin.has_quadratic:
@@ -30,7 +29,8 @@ def lin_bounds(lin: Lin, col_lo: np.ndarray, col_hi: np.ndarray) -> tuple[np.nda
     return lo, hi
 
 
-def _term_bounds(coefs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def term_bounds(coefs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value of each term coef * x over x in [lo, hi] (zero coefficients give 0)."""
     pos, neg = coefs > 0, coefs < 0
     low = np.zeros(len(coefs))
     high = np.zeros(len(coefs))
