@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from formulate.errors import FormulateError
+from formulate.ir.datafiles import data_dir_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Natural language -> checked formulation -> solver -> standalone scripts.")
@@ -37,10 +38,11 @@ def is_formulation_path(arg: str) -> bool:
     return arg.lower().endswith((".yaml", ".yml", ".json")) and Path(arg).is_file()
 
 
-def _load(path: str):
-    from formulate.ir.io import load
+def _load(path: str, data_dir: Path | None = None):
+    from formulate.ir.io import load, with_data_dir
 
-    return load(path)
+    formulation = load(path)
+    return with_data_dir(formulation, data_dir) if data_dir is not None else formulation
 
 
 def _read_text(text: str | None, file: Path | None) -> str:
@@ -77,22 +79,26 @@ SolverOpt = Annotated[str | None, typer.Option("--solver", "-s", help="highs | c
 TimeOpt = Annotated[float | None, typer.Option("--time-limit", help="seconds")]
 GapOpt = Annotated[float | None, typer.Option("--gap", help="relative MIP gap")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="folder `file:` tables may be read from (a model's "
+                                                 "formulation may read none without it)")]
 
 
 @app.command()
+@data_dir_command
 def solve(
     arg: Annotated[str, typer.Argument(help="a formulation file (.yaml/.yml/.json) or the problem text")],
     solver: SolverOpt = None, time_limit: TimeOpt = None, gap: GapOpt = None, as_json: JsonOpt = False,
     model: ModelOpt = None, mode: ModeOpt = "ir", base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     no_cache: NoCacheOpt = False,
     show_model: Annotated[bool, typer.Option("--show-model", help="print the formulation before the result")] = False,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Solve a formulation file, or formulate problem text with a model and solve it."""
     from formulate.api import solve as solve_formulation
 
     attempt = None
     if is_formulation_path(arg):
-        formulation = _load(arg)
+        formulation = _load(arg, data_dir)
     else:
         if arg.lower().endswith((".yaml", ".yml", ".json")) and "\n" not in arg and " " not in arg.strip():
             fail(f"file `{arg}` does not exist; check the path (or pass problem text in quotes)")
@@ -164,13 +170,15 @@ def _fmt(value: float) -> str:
 
 
 @app.command()
-def check(path: Annotated[str, typer.Argument(help="formulation file")], as_json: JsonOpt = False) -> None:
+@data_dir_command
+def check(path: Annotated[str, typer.Argument(help="formulation file")], as_json: JsonOpt = False,
+          data_dir: DataDirOpt = None) -> None:
     """Check a formulation: names, indices, data, classification; every error found."""
     from formulate.api import check as check_formulation
 
     if not Path(path).is_file():
         fail(f"file `{path}` does not exist; check the path")
-    report = check_formulation(Path(path))
+    report = check_formulation(Path(path), data_dir=data_dir)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -200,10 +208,12 @@ def show(
 
 
 @app.command()
+@data_dir_command
 def export(
     path: Annotated[str, typer.Argument(help="formulation file")],
     to: Annotated[str, typer.Option("--to", "-t", help="pyomo | pulp | highspy | gurobipy | lp | mps")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Export a standalone solver script (or an LP/MPS file)."""
     from formulate.codegen import EXPORT_TARGETS, export_to_file
@@ -215,7 +225,7 @@ def export(
         fail(f"unknown export target `{to}`; {hint + ' ' if hint else ''}choose one of {', '.join(EXPORT_TARGETS)}")
     if not Path(path).is_file():
         fail(f"file `{path}` does not exist; check the path")
-    formulation = _load(path)
+    formulation = _load(path, data_dir)
     if output is not None:
         export_to_file(formulation, to, output)
         typer.echo(f"wrote {output}", err=True)
@@ -232,11 +242,12 @@ def export(
 
 
 @app.command("formulate")
+@data_dir_command
 def formulate_cmd(
     text: Annotated[str | None, typer.Argument(help="problem text")] = None,
     file: Annotated[Path | None, typer.Option("-f", "--file", help="read the problem text from a file (- = stdin)")] = None,
     model: ModelOpt = None, mode: ModeOpt = "ir", base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
-    no_cache: NoCacheOpt = False, as_json: JsonOpt = False,
+    no_cache: NoCacheOpt = False, as_json: JsonOpt = False, data_dir: DataDirOpt = None,
 ) -> None:
     """Turn problem text into a formulation (printed as YAML)."""
     problem = _read_text(text, file)

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from formulate.errors import FormulateError
+from formulate.ir.datafiles import data_dir_command
 
 eval_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                        help="Benchmark evaluation: eval, report, datasets.")
@@ -40,6 +41,7 @@ def default_out(dataset: str, model: str, mode: str) -> Path:
 
 
 @eval_app.command("eval")
+@data_dir_command
 def eval_command(
     dataset: Annotated[str, typer.Argument(help="registered name (`formulate datasets list`) or a .jsonl/.json file")],
     model: Annotated[str | None, typer.Option("--model", "-m", help="rules | openai:MODEL | hf:PATH | replay:FILE "
@@ -62,6 +64,8 @@ def eval_command(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not read or write the response cache")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="progress bar (default: on a "
                                                   "terminal)")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="folder the models' `file:` tables may be read "
+                                                  "from (none without it)")] = None,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
     from formulate.datasets import load_dataset

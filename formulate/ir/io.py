@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +27,42 @@ _FLOW_FIX = "write the constraint in block style or quote the expression"
 def _yaml():
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=True)
+    from formulate.ir.yaml12 import ruamel_constructor
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = ruamel_constructor()
+    return yaml
+
+
+def load_yaml_bounded(text: str, source: str = "<text>") -> Any:
+    """YAML 1.2 text to plain data, within the limits of :mod:`formulate.ir.bounded`.
+
+    Raises FormulationError for a limit or a bad number (naming ``source`` and the line), and
+    ruamel's YAMLError for a syntax error.
+    """
+    from formulate.ir.bounded import check_text, depth_error
+    from formulate.ir.yaml12 import fast_load
+
+    try:
+        check_text(text, source)
+        done, data = fast_load(text, source)
+        if done:
+            return data
+        return _yaml().load(text)
+    except RecursionError:
+        raise depth_error(source) from None
+    except FormulationError as exc:
+        if exc.where and source and not exc.where.startswith(source):
+            raise type(exc)(exc.what, f"{source} {exc.where}", exc.fix) from None
+        raise exc.at(source) from None
 
 
 def parse_yaml_text(text: str, source: str = "<text>") -> Any:
     """Parse YAML 1.2 text; a syntax error becomes one FormulationError naming the line."""
-    from formulate.ir.yaml12 import fast_load
-
-    done, data = fast_load(text)
-    if done:
-        return data
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return _yaml().load(text)
+        return load_yaml_bounded(text, source)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line_no = mark.line + 1 if mark is not None else 0
@@ -95,18 +119,22 @@ def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
     try:
         return Formulation.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        err = next((e for e in errors if e.get("type") == "value_error"), errors[0])  # our own messages first
         loc = ".".join(str(p) for p in err["loc"])
-        raise FormulationError(f"`{loc}`: {err['msg']}", source,
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise FormulationError(f"`{loc}`: {msg}", source,
                                "see `formulate schema` for the allowed shapes") from None
 
 
 def loads(text: str, source: str = "<text>") -> Formulation:
     """Parse a formulation from YAML or JSON text."""
+    from formulate.ir.bounded import json_loads
+
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(text)
+            data = json_loads(text, source)
         except json.JSONDecodeError:
             data = parse_yaml_text(text, source)
     else:
@@ -126,8 +154,39 @@ def load(path: str | Path) -> Formulation:
     except UnicodeDecodeError:
         raise FormulationError(f"`{path}` is not UTF-8 text", None, "give a YAML or JSON formulation") from None
     formulation = loads(text, str(path))
-    formulation.meta.setdefault("_base_dir", str(path.parent.resolve()))
+    return with_data_dir(formulation, path.parent)
+
+
+def with_data_dir(formulation: Formulation, folder: str | Path | None) -> Formulation:
+    """Allow `file:` tables from ``folder`` (and only there); None forbids them. Returns ``formulation``."""
+    formulation._data_dir = str(Path(folder).resolve()) if folder is not None else None
     return formulation
+
+
+def data_dir_of(formulation: Formulation) -> Path | None:
+    """The folder `file:` tables of ``formulation`` may come from: its own, else the session's --data-dir."""
+    own = formulation._data_dir
+    if own is not None:
+        return Path(own)
+    return Path(_session_data_dir) if _session_data_dir is not None else None
+
+
+_session_data_dir: str | None = None
+
+
+@contextmanager
+def data_dir_scope(folder: str | Path | None) -> Iterator[None]:
+    """Inside the block, formulations not read from a file (a model's) may read `file:` tables from ``folder``.
+
+    The CLI's ``--data-dir``; it holds for every thread (the eval runner's workers too).
+    """
+    global _session_data_dir
+    previous = _session_data_dir
+    _session_data_dir = str(Path(folder).resolve()) if folder is not None else None
+    try:
+        yield
+    finally:
+        _session_data_dir = previous
 
 
 def _inline(value: Any) -> bool:
