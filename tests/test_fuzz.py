@@ -25,7 +25,9 @@ EXAMPLES = int(os.environ.get("FORMULATE_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 
-NAMES = ["x", "y", "z", "c", "d", "k", "P", "Q", "E", "p", "q", "i", "undefined", "inf"]
+NAMES = ["x", "y", "z", "c", "d", "k", "P", "Q", "E", "p", "q", "i", "undefined", "inf",
+         "x[p]", "c[p]", "y[i]", "m[i]", "r[p]", "x[r[p]]", "y[i - 1]", "y[next(i)]", "x[prev(p)]", "ord(p)", "e[a, n]",
+         "w[a, n]", "len(P)", "first(I)", "last(P)", "b"]
 NUMBERS = ["0", "1", "2", "-1", "0.5", "1e309", "1.0e+222", "9**9**9", "10.0**400", "0 ** -1", "inf", "1e-320",
            "9" * 40, "9" * 400, "True", "None", "'a'", "'b'", "()", "[]", "(1, 2)", "[1, 'a']"]
 OPS = ["+", "-", "*", "/", "**", "%", "//", "<=", ">=", "==", "<", "!=", " in ", " and ", " or "]
@@ -33,22 +35,28 @@ CALLS = ["sum", "min", "max", "abs", "exp", "log", "sqrt", "len", "first", "last
          "pwl", "undefined_fn"]
 
 
+VALID = ["x[p]", "c[p]", "k", "2", "z", "0.5", "y[i]", "m[i]", "e[a, n]", "w[a, n]", "b"]
+
+
 def _expr(depth: int) -> st.SearchStrategy[str]:
-    leaf = st.sampled_from(NAMES + NUMBERS)
+    leaf = st.one_of(st.sampled_from(VALID), st.sampled_from(NAMES + NUMBERS))
     if depth <= 0:
         return leaf
     sub = st.deferred(lambda: _expr(depth - 1))
     return st.one_of(
         leaf,
         st.tuples(sub, st.sampled_from(OPS), sub).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        st.tuples(st.sampled_from(NAMES), st.lists(sub, min_size=0, max_size=3)).map(
+        st.tuples(st.sampled_from(NAMES), st.lists(sub, min_size=1, max_size=3)).map(
             lambda t: f"{t[0]}[{', '.join(t[1])}]"),
         st.tuples(st.sampled_from(CALLS), st.lists(sub, min_size=0, max_size=3)).map(
             lambda t: f"{t[0]}({', '.join(t[1])})"),
-        st.tuples(st.sampled_from(CALLS[:3]), sub, st.sampled_from(["p", "q", "i"]),
-                  st.sampled_from(["P", "Q", "E", "range(0, 3)", "range(0, 1e300)", "[]", "x", "['a', 1]"]),
-                  st.sampled_from(["", " if p != q", " if x", " if 1"])).map(
+        st.tuples(st.sampled_from(CALLS[:3]), sub, st.sampled_from(["p", "q", "i", "(a, n)", "(p, q)"]),
+                  st.sampled_from(["P", "I", "E", "Q", "range(0, 3)", "range(0, 1e300)", "[]", "x", "['a', 1]",
+                                   "range(i, 4)"]),
+                  st.sampled_from(["", " if p != q", " if x", " if 1", " if c[p] > 1", " if i > 1"])).map(
             lambda t: f"{t[0]}({t[1]} for {t[2]} in {t[3]}{t[4]})"),
+        st.tuples(sub, st.sampled_from(["<=", ">=", "=="]), sub).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+        st.tuples(sub, sub).map(lambda t: f"pwl({t[0]}, [0, 1, 2], [{t[1]}, 1, 0])"),
         st.tuples(sub, sub, sub).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
         st.tuples(st.sampled_from(["-", "not ", "+"]), sub).map(lambda t: f"{t[0]}{t[1]}"),
     )
@@ -108,17 +116,29 @@ def _check_and_solve(text: str) -> None:
         _only_formulate_errors(lambda t: formulate.solve(t, time_limit=5), text)
 
 
+FORALLS = ["", "p in P", "p in P, q in P if p != q", "i in I", "i in I if i > 1", "(a, n) in E", "p in P, i in I"]
+
+
 @FUZZ
-@given(expr=EXPRESSIONS, forall=st.sampled_from(["", "p in P", "p in P, q in P if p != q"]))
-def test_random_expressions_only_raise_formulate_errors(expr: str, forall: str) -> None:
-    data = {"sets": {"P": ["a", "b"], "I": "range(1, 4)"},
-            "parameters": {"c": {"index": ["P"], "values": [1, 2]}, "k": 3},
-            "variables": {"x": {"index": ["P"]}, "y": {"upper": 10}},
-            "objective": {"sense": "min", "expr": "y"},
-            "constraints": {"fuzzed": {"forall": forall, "expr": expr} if forall else expr}}
+@given(expr=EXPRESSIONS, forall=st.sampled_from(FORALLS), when=st.sampled_from([None, "b", "not b", "x"]),
+       other=EXPRESSIONS, vtype=st.sampled_from(["continuous", "integer", "binary"]))
+def test_random_expressions_only_raise_formulate_errors(expr: str, forall: str, when: str | None, other: str,
+                                                        vtype: str) -> None:
+    constraint: dict = {"expr": expr}
+    if forall:
+        constraint["forall"] = forall
+    if when:
+        constraint["when"] = when
+    data = {"sets": {"P": ["a", "b"], "I": "range(1, 4)", "E": [["a", 1], ["b", 2]]},
+            "parameters": {"c": {"index": ["P"], "values": [1, 2]}, "k": 3, "m": {"index": ["I"], "values": [1, 0, 2]},
+                           "r": {"index": ["P"], "values": ["b", "a"]}, "w": {"index": ["E"], "values": [1.5, 2]}},
+            "variables": {"x": {"index": ["P"], "type": vtype, "upper": 5}, "y": {"index": ["I"], "type": "binary"},
+                          "z": {"upper": 10, "lower": -10}, "b": {"type": "binary"}, "e": {"index": ["E"]}},
+            "objective": {"sense": "min", "expr": "z"},
+            "constraints": {"fuzzed": constraint, "either": {"either": [expr, other]}}}
     _check_and_solve(json.dumps(data))
     data["objective"]["expr"] = expr
-    data["constraints"] = {}
+    data["constraints"] = {"other": other}
     _check_and_solve(json.dumps(data))
 
 

@@ -21,6 +21,8 @@ from formulate.ir.members import MAX_MEMBER, MemberCodec
 from formulate.ir.values import NL, Data, Lin, Mem, as_nl
 
 Value = Data | Mem | Lin | NL
+#: the largest power of a variable expression (a solver cannot use x ** 387420489, and evaluating it overflows)
+MAX_EXPONENT = 100
 
 
 @dataclass
@@ -485,8 +487,9 @@ class Evaluator:
             b = self.to_data(base, node.left, table).v
             with np.errstate(all="ignore"):
                 return self.finite(np.power(b, p), (b, p), node, table)
-        if not np.all(np.isfinite(p)):
-            raise NumberError(f"`{_unparse(node)}`: the exponent is not finite", self.where, "use a finite exponent")
+        if not np.all(np.isfinite(p)) or np.any(np.abs(p) > MAX_EXPONENT):
+            raise NumberError(f"`{_unparse(node)}`: the exponent of a variable expression must be a finite number "
+                              f"of at most {MAX_EXPONENT} in size", self.where, "write x ** 2, x ** 0.5 or exp(...)")
         if np.all(p == 1):
             return base
         if np.all(p == 0):
