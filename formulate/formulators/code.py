@@ -11,12 +11,20 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from formulate.formulators.extract import extract_python
 from formulate.llm.base import ChatModel, ChatRequest, Message, Usage
-from formulate.verify.sandbox import DEFAULT_MEMORY_MB, SandboxResult, run_script
+from formulate.verify.sandbox import (
+    DEFAULT_MEMORY_MB,
+    SandboxError,
+    SandboxResult,
+    refusal_message,
+    run_script,
+    sandbox_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +84,12 @@ class CodeAttempt:
 
 
 class CodeFormulator:
-    """Ask a chat model for a solver script, run it in the sandbox and read its answer."""
+    """Ask a chat model for a solver script, run it in the sandbox and read its answer.
+
+    Fails closed: when the sandbox cannot be contained here, construction raises :class:`SandboxError`
+    (one line: why, and what is needed) unless ``unsafe_no_sandbox`` is set, which runs the scripts with
+    resource limits only.
+    """
 
     def __init__(
         self,
@@ -88,6 +101,7 @@ class CodeFormulator:
         max_tokens: int | None = None,
         memory_mb: int | None = DEFAULT_MEMORY_MB,
         sandbox_options: dict[str, Any] | None = None,
+        unsafe_no_sandbox: bool = False,
     ) -> None:
         self.model = model
         self.timeout_s = timeout_s
@@ -96,6 +110,9 @@ class CodeFormulator:
         self.max_tokens = max_tokens
         self.memory_mb = memory_mb
         self.sandbox_options = dict(sandbox_options or {})
+        self.sandbox_options.setdefault("unsafe_no_sandbox", unsafe_no_sandbox)
+        if not self.sandbox_options["unsafe_no_sandbox"]:
+            require_sandbox(self.sandbox_options)
 
     def messages(self, problem_text: str) -> list[Message]:
         """The first-round conversation for a problem."""
@@ -149,6 +166,17 @@ class CodeFormulator:
             attempt.latency_s,
         )
         return attempt
+
+
+def require_sandbox(options: dict[str, Any] | None = None) -> None:
+    """Raise :class:`SandboxError` (one line) when the contained sandbox cannot be built here."""
+    options = options or {}
+    if options.get("isolate", True):
+        contained, why = sandbox_status(options.get("python") or sys.executable)
+    else:
+        contained, why = False, "isolation disabled by the caller"
+    if not contained:
+        raise SandboxError(refusal_message(why), why)
 
 
 def run_code_reply(
