@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from formulate.formulators.extract import extract_python
-from formulate.llm.base import ChatModel, ChatRequest, Message, Usage
+from formulate.llm.base import ChatModel, ChatRequest, Message, Usage, raised_max_tokens, truncation_note
 from formulate.verify.sandbox import (
     DEFAULT_MEMORY_MB,
     SandboxError,
@@ -76,6 +76,8 @@ class CodeAttempt:
     latency_s: float = 0.0
     timeout_s: float = 0.0
     memory_mb: int | None = None
+    finish_reason: str = "stop"  # "length": the reply was cut off at the token limit
+    max_tokens: int | None = None  # what the request allowed
 
     @property
     def ok(self) -> bool:
@@ -122,13 +124,17 @@ class CodeFormulator:
         ]
 
     def request(
-        self, messages: list[Message], problem_text: str, problem_id: str | None = None
+        self,
+        messages: list[Message],
+        problem_text: str,
+        problem_id: str | None = None,
+        max_tokens: int | None = None,
     ) -> ChatRequest:
         """A chat request carrying the problem text and id (the replay backend keys on them)."""
         return ChatRequest(
             messages=messages,
             temperature=self.temperature,
-            max_tokens=self.max_tokens,
+            max_tokens=max_tokens or self.max_tokens,
             problem_id=problem_id,
             extra={"problem_text": problem_text, "problem_id": problem_id, "mode": "code"},
         )
@@ -144,7 +150,10 @@ class CodeFormulator:
             {"role": "assistant", "content": previous.reply},
             {"role": "user", "content": feedback_message(previous)},
         ]
-        return self._ask(messages, problem_text, problem_id)
+        more = None
+        if previous.finish_reason == "length":  # a cut-off reply gets more room in the next round
+            more = raised_max_tokens(previous.max_tokens, previous.usage.completion_tokens)
+        return self._ask(messages, problem_text, problem_id, more)
 
     def run_reply(self, reply_text: str) -> CodeAttempt:
         """Run a reply with this formulator's sandbox settings."""
@@ -152,11 +161,19 @@ class CodeFormulator:
             reply_text, timeout_s=self.timeout_s, memory_mb=self.memory_mb, **self.sandbox_options
         )
 
-    def _ask(self, messages: list[Message], problem_text: str, problem_id: str | None) -> CodeAttempt:
-        response = self.model.chat(self.request(messages, problem_text, problem_id))
+    def _ask(
+        self, messages: list[Message], problem_text: str, problem_id: str | None, max_tokens: int | None = None
+    ) -> CodeAttempt:
+        request = self.request(messages, problem_text, problem_id, max_tokens)
+        response = self.model.chat(request)
         attempt = self.run_reply(response.text)
         attempt.usage = response.usage
         attempt.latency_s = response.latency_s
+        attempt.max_tokens = request.max_tokens
+        attempt.finish_reason = response.completions[0].finish_reason if response.completions else "stop"
+        if attempt.finish_reason == "length" and not attempt.ok:
+            note = truncation_note(request.max_tokens)
+            attempt.error = f"{note}: {attempt.error}" if attempt.error else note
         log.info(
             "code attempt%s: %s objective=%s (script %.2fs, model %.2fs)",
             f" for {problem_id}" if problem_id else "",
@@ -451,6 +468,11 @@ def _script_line(code: str | None, lineno: int) -> str | None:
 def feedback_message(attempt: CodeAttempt) -> str:
     """Tell the model what went wrong with its script, in a form it can act on ("" when nothing did)."""
     again = "Reply with the complete corrected script in one ```python block."
+    if attempt.finish_reason == "length" and not attempt.ok:
+        return (
+            "Your reply was cut off at the length limit before the script was complete. Write a shorter "
+            "reply: no explanations, only the complete script in one ```python block."
+        )
     if attempt.code is None:
         return (
             "Your reply contained no Python script. Write one complete, runnable Python script that builds "
