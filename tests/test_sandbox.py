@@ -378,3 +378,21 @@ def test_an_interpreter_under_tmp_is_bound_into_the_sandbox():
         _needs_containment(result)
     finally:
         shutil.rmtree(venv, ignore_errors=True)
+
+
+def test_a_run_cgroup_left_by_a_killed_process_is_swept():
+    from formulate.verify import cgroups
+
+    cgroup, _ = cgroups.create_run_cgroup(64 << 20, 8)
+    if cgroup is None:
+        pytest.skip("no writable cgroup here")
+    parents = [d.parent for d in cgroup.dirs]
+    cgroup.remove()
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its pid is free now: the stale cgroups below belong to no living process
+    stale = [p / f"formulate-sbx-{gone.pid}-0" for p in parents]
+    for d in stale:
+        d.mkdir()
+    cgroups._swept.clear()
+    assert run_script("print(1)\n", timeout_s=20).ok
+    assert not any(d.exists() for d in stale)

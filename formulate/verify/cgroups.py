@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 _PREFIX = "formulate-sbx"
 _counter = itertools.count()
+_swept: set[Path] = set()
 
 
 @dataclass
@@ -187,9 +188,30 @@ def _create_v1(
 
 
 def _make_child(parent: Path) -> Path:
+    if parent not in _swept:
+        _swept.add(parent)
+        _sweep_stale(parent)
     child = parent / f"{_PREFIX}-{os.getpid()}-{next(_counter)}"
     child.mkdir()
     return child
+
+
+def _sweep_stale(parent: Path) -> None:
+    """Remove the empty run cgroups that a killed formulate process (pid no longer alive) left behind."""
+    try:
+        candidates = list(parent.glob(f"{_PREFIX}-*-*"))
+    except OSError:
+        return
+    for d in candidates:
+        pid = d.name[len(_PREFIX) + 1 :].split("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            _rmdir(d)  # fails harmlessly while processes are still inside
+        except OSError:
+            continue
 
 
 def _rmdir(path: Path) -> None:
