@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FURNITURE = ROOT / "examples" / "furniture.yaml"
+FURNITURE = ROOT / "formulate" / "examples" / "furniture.yaml"
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -55,9 +55,9 @@ def test_check_ok_and_errors(tmp_path):
 
 @pytest.mark.parametrize("args,fragment", [
     (["solve", "missing.yaml"], "file `missing.yaml` does not exist"),
-    (["solve", "examples/furniture.yaml", "--solver", "hihgs"], "did you mean `highs`?"),
+    (["solve", "formulate/examples/furniture.yaml", "--solver", "hihgs"], "did you mean `highs`?"),
     (["check", "nowhere.yaml"], "does not exist"),
-    (["export", "examples/furniture.yaml", "--to", "pyomoo"], "did you mean `pyomo`?"),
+    (["export", "formulate/examples/furniture.yaml", "--to", "pyomoo"], "did you mean `pyomo`?"),
 ])
 def test_user_mistakes_give_one_line_and_exit_2(args, fragment):
     assert fragment in one_line_error(run(*args))
