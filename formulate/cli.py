@@ -249,7 +249,7 @@ def export(
     if output is not None:
         from formulate.cli_args import check_output_file
 
-        check_output_file(output, "-o")
+        check_output_file(output, "-o", f"model.{to}" if to in ("lp", "mps") else "model.py")
     formulation = _load(path)
     if output is not None:
         try:

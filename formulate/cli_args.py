@@ -73,10 +73,10 @@ def check_base_url(url: str | None) -> None:
                            "http://localhost:8000/v1")
 
 
-def check_output_file(path: Path, option: str) -> None:
+def check_output_file(path: Path, option: str, example: str = "out.txt") -> None:
     """An output file path whose folder exists (or can be made) and that is not a folder itself."""
     if path.is_dir():
-        raise UsageProblem(f"{option} {path} is a folder; give a file path inside it, e.g. {path / 'out'}")
+        raise UsageProblem(f"{option} {path} is a folder; give a file path inside it, e.g. {path / example}")
     parent = path.parent
     for folder in [parent, *parent.parents]:
         if folder.exists():
@@ -87,9 +87,9 @@ def check_output_file(path: Path, option: str) -> None:
             break
 
 
-def write_output(path: Path, text: str, option: str) -> None:
+def write_output(path: Path, text: str, option: str, example: str = "out.txt") -> None:
     """Write ``text`` to ``path`` (making its folder), or raise one line naming the path and the reason."""
-    check_output_file(path, option)
+    check_output_file(path, option, example)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -64,17 +64,38 @@ def eval_command(
                                                   "terminal)")] = None,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
+    from formulate.cli_args import (
+        check_base_url,
+        check_count,
+        check_gap,
+        check_output_file,
+        check_solver,
+        check_time_limit,
+    )
     from formulate.datasets import load_dataset
     from formulate.eval.attempts import close_formulator, make_formulator
     from formulate.eval.report import summarize
     from formulate.eval.runner import EvalConfig, run_eval
     from formulate.eval.scoring import get_rule
+    from formulate.formulators.dispatch import check_mode
 
+    try:
+        check_count(workers, "--workers", 1)
+        check_count(limit, "--limit", 0)
+        check_solver(solver)
+        check_time_limit(time_limit)
+        check_gap(gap)
+        check_base_url(base_url)
+        if out is not None:
+            check_output_file(out, "--out", "run.jsonl")
+    except FormulateError as exc:
+        _fail(str(exc))
     spec = model or os.environ.get("FORMULATE_MODEL")
     if not spec:
         typer.echo("note: no model configured; using the offline rules formulator", err=True)
         spec = "rules"
     try:
+        check_mode(spec, mode)
         get_rule(rule)
         data = load_dataset(dataset, limit=limit)
         target = out or default_out(dataset, spec, mode)
@@ -107,6 +128,13 @@ def report_command(
     """Summarise one or more run logs: accuracy, answered, executed, failure stages, tokens, times, classes."""
     from formulate.eval.report import summarize, to_html, to_markdown
 
+    if html_out is not None:
+        from formulate.cli_args import check_output_file
+
+        try:
+            check_output_file(html_out, "--html", "report.html")
+        except FormulateError as exc:
+            _fail(str(exc))
     try:
         names = [p.stem for p in runs]
         dup = {n for n in names if names.count(n) > 1}
@@ -116,8 +144,12 @@ def report_command(
         _fail(str(exc))
         return
     if html_out is not None:
-        html_out.parent.mkdir(parents=True, exist_ok=True)
-        html_out.write_text(to_html(summaries), encoding="utf-8")
+        from formulate.cli_args import write_output
+
+        try:
+            write_output(html_out, to_html(summaries), "--html", "report.html")
+        except FormulateError as exc:
+            _fail(str(exc))
     if markdown:
         typer.echo(to_markdown(summaries))
     else:

@@ -83,11 +83,19 @@ class CodeTextFormulator:
                                            latency_s=code.latency_s))
 
 
+def check_mode(spec: str, mode: str) -> None:
+    """Refuse an unknown mode, and code mode with the rules formulator (it writes no scripts)."""
+    if mode not in MODES:
+        raise ModelError(f"unknown mode `{mode}`; use --mode ir or --mode code")
+    if mode == "code" and spec.strip().lower() == "rules":
+        raise ModelError("the rules formulator writes formulations, not scripts; --mode code needs a chat "
+                         "model (--model openai:MODEL or hf:PATH), or use --mode ir")
+
+
 def formulator_for(spec: str, mode: str = "ir", *, base_url: str | None = None, api_key: str | None = None,
                    use_cache: bool = True, **options: Any) -> TextFormulator:
     """`rules` -> the offline formulator; any chat-model spec -> the IR (or code) formulator over it."""
-    if mode not in MODES:
-        raise ModelError(f"unknown mode `{mode}`; use --mode ir or --mode code")
+    check_mode(spec, mode)
     if spec.strip().lower() == "rules":
         return RulesTextFormulator()
     from formulate.llm.registry import load_model
