@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from formulate.cli_args import columns
 from formulate.errors import FormulateError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -174,20 +175,13 @@ def _print_solution(solution) -> None:
     rows = solution.nonzero()
     if rows:
         shown = rows[:200]
-        typer.echo(_columns([("variable", "value"), *((name, _fmt(value)) for name, value in shown)]))
+        typer.echo(columns([("variable", "value"), *((name, _fmt(value)) for name, value in shown)]))
         if len(rows) > 200:
             typer.echo(f"... {len(rows) - 200} more nonzero values (use --json for all)")
     for warning in solution.warnings:
         typer.echo(f"{typer.style('warning:', fg='yellow')} {warning}")
     if solution.iis:
         typer.echo("irreducible infeasible set: " + ", ".join(solution.iis))
-
-
-def _columns(rows: list[tuple[str, ...]], indent: str = " ") -> str:
-    """Rows as left-aligned columns two spaces apart, each column as wide as its widest cell (nothing cut)."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join((indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))).rstrip()
-                     for row in rows)
 
 
 def _fmt(value: float) -> str:
@@ -319,7 +313,7 @@ def solvers() -> None:
     for backend in all_backends():
         state = "installed" if backend.available() else f"missing: {backend.install_hint}"
         rows.append((backend.name, ", ".join(sorted(backend.capabilities)), state))
-    typer.echo(_columns(rows, indent=""))
+    typer.echo(columns(rows, indent=""))
 
 
 @app.command()
@@ -343,7 +337,7 @@ def examples(
     if name is not None:
         typer.echo(shipped.path(name).read_text(encoding="utf-8"), nl=False)
         return
-    typer.echo(_columns([(n, shipped.description(n)) for n in shipped.names()], indent=""))
+    typer.echo(columns([(n, shipped.description(n)) for n in shipped.names()], indent=""))
 
 
 def _mount_eval() -> None:
@@ -371,6 +365,9 @@ def _configure_logging() -> None:
 def _usage_error(exc) -> str:
     """A click usage error as one line: what was wrong and which command's --help to read."""
     message = exc.format_message().rstrip(".")
+    param = getattr(exc, "param", None)
+    if type(exc).__name__ == "MissingParameter" and getattr(param, "param_type_name", "") == "argument":
+        message = f"missing argument {(param.metavar or param.name or '').strip('[].').upper()}"
     ctx = getattr(exc, "ctx", None)
     command = ctx.command_path if ctx is not None else "formulate"
     return f"{message[:1].lower()}{message[1:]}; see `{command} --help`"

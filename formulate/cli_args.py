@@ -1,4 +1,5 @@
-"""Checks of command-line values, shared by every `formulate` command: each bad value is one clear line.
+"""Command-line helpers shared by every `formulate` command: checks of option values (each bad value is one
+clear line), reading text files, and plain aligned columns that never cut a name.
 
 Every check raises :class:`UsageProblem` (a FormulateError), which the commands turn into ``error: ...`` on
 stderr and exit code 2 before any work starts.
@@ -113,6 +114,14 @@ def read_text_file(path: Path, what: str = "problem text") -> str:
     return decode_text(data, str(path), what)
 
 
+def columns(rows: list[tuple[str, ...]], indent: str = " ") -> str:
+    """Rows as left-aligned columns two spaces apart, each as wide as its widest cell: nothing is ever cut,
+    whatever the terminal width (a long last cell simply runs on)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join((indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))).rstrip()
+                     for row in rows)
+
+
 def decode_text(data: bytes, source: str, what: str = "problem text") -> str:
     """Bytes as UTF-8 text; binary content (NUL bytes or invalid UTF-8) is refused in one line."""
     if b"\0" in data:
@@ -125,4 +134,4 @@ def decode_text(data: bytes, source: str, what: str = "problem text") -> str:
 
 
 __all__ = ["MAX_TEXT_BYTES", "UsageProblem", "check_base_url", "check_count", "check_gap", "check_output_file",
-           "check_solver", "check_time_limit", "decode_text", "read_text_file", "write_output"]
+           "check_solver", "check_time_limit", "columns", "decode_text", "read_text_file", "write_output"]

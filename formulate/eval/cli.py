@@ -170,14 +170,12 @@ def datasets_list(
     if as_json:
         typer.echo(json.dumps([{**s.summary(), "cached": cached_path(s).is_file()} for s in specs], indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from formulate.cli_args import columns
 
-    table = Table("name", "records", "format", "license", "cached", "description")
-    for s in specs:
-        table.add_row(s.name, str(s.records or "?"), s.format, s.license, "yes" if cached_path(s).is_file() else "",
-                      s.description)
-    Console().print(table)
+    rows = [("name", "records", "format", "license", "cached", "description")]
+    rows += [(s.name, str(s.records or "?"), s.format, s.license, "yes" if cached_path(s).is_file() else "no",
+              s.description) for s in specs]
+    typer.echo(columns(rows, indent=""))
 
 
 @datasets_app.command("fetch")
