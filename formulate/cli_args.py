@@ -39,8 +39,9 @@ def check_count(value: int | None, option: str, minimum: int) -> None:
         raise UsageProblem(f"{option} {value} must be at least {minimum}")
 
 
-def check_solver(spec: str | None) -> None:
-    """An empty or unknown solver name is refused up front, with a did-you-mean (installed or not)."""
+def check_solver(spec: str | None, installed: bool = False) -> None:
+    """An empty or unknown solver name is refused up front, with a did-you-mean; with ``installed``, a
+    backend (or Pyomo sub-solver) that is not installed is refused too (before a long run, not per sample)."""
     if spec is None:
         return
     from formulate.solvers.registry import BACKENDS
@@ -55,6 +56,14 @@ def check_solver(spec: str | None) -> None:
                            f"{', '.join(BACKENDS)}")
     if base.lower() == "pyomo" and ":" in spec and not sub.strip():
         raise UsageProblem(f"--solver `{spec}` names no Pyomo solver; give e.g. pyomo:appsi_highs")
+    if installed:
+        from formulate.solvers.pyomo_backend import PyomoBackend
+        from formulate.solvers.registry import get_solver
+
+        backend = get_solver(spec)
+        if isinstance(backend, PyomoBackend) and not backend.solver_available():
+            raise UsageProblem(f"Pyomo cannot find solver `{backend.solver}`; install it or pick another with "
+                               "--solver pyomo:appsi_highs")
 
 
 def check_base_url(url: str | None) -> None:

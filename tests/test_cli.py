@@ -376,6 +376,7 @@ def test_a_lone_surrogate_fails_one_sample_not_the_run(tmp_path):
     (["--limit", "-1"], "--limit -1 must be at least 0"),
     (["--solver", ""], "--solver is empty"),
     (["--solver", "hihgs"], "unknown solver `hihgs`; did you mean `highs`?"),
+    (["--solver", "pyomo:nonsense"], "Pyomo cannot find solver `nonsense`"),
     (["--time-limit", "-1"], "--time-limit -1 is not a positive"),
     (["--gap", "2"], "--gap 2 is not a relative gap"),
     (["--mode", "code", "--model", "rules"], "the rules formulator writes formulations, not scripts"),

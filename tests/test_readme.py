@@ -166,6 +166,12 @@ def test_readme_command(command: Command, readme_run):
     assert all(line in actual for line in objective), where
 
 
+def test_shell_commands_are_in_console_blocks():
+    """Commands shown in a bash/sh/shell fence would escape this test: the README uses ```console for them."""
+    fences = re.findall(r"^```(\w[\w-]*)", README.read_text(encoding="utf-8"), flags=re.M)
+    assert not {"bash", "sh", "shell", "zsh", "shell-session"} & set(fences), fences
+
+
 def test_convention_reads_continuations_outputs_and_marks():
     text = ("intro\n```console\n$ echo a \\\n  b   # needs: network\nshown\n$ formulate solvers\n```\n"
             "```python\n$ not a command\n```\n```console\n$ true\n...\n```\n")

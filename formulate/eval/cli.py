@@ -82,7 +82,7 @@ def eval_command(
     try:
         check_count(workers, "--workers", 1)
         check_count(limit, "--limit", 0)
-        check_solver(solver)
+        check_solver(solver, installed=True)
         check_time_limit(time_limit)
         check_gap(gap)
         check_base_url(base_url)
