@@ -32,6 +32,14 @@ def is_formulation_path(arg: str) -> bool:
     return arg.lower().endswith((".yaml", ".yml", ".json")) and Path(arg).is_file()
 
 
+def _require_formulation_file(path: str) -> None:
+    """Fail in one line unless ``path`` is an existing regular file."""
+    file = Path(path)
+    if not file.is_file():
+        what = "is a folder" if file.is_dir() else "is not a regular file" if file.exists() else "does not exist"
+        fail(f"file `{path}` {what}; give a formulation file (.yaml, .yml or .json)")
+
+
 def _load(path: str):
     from formulate.ir.io import load
 
@@ -193,8 +201,7 @@ def check(path: Annotated[str, typer.Argument(help="formulation file")], as_json
     """Check a formulation: names, indices, data, classification; every error found."""
     from formulate.api import check as check_formulation
 
-    if not Path(path).is_file():
-        fail(f"file `{path}` does not exist; check the path")
+    _require_formulation_file(path)
     report = check_formulation(Path(path))
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
@@ -219,8 +226,7 @@ def show(
     """Render the model as math (Markdown or LaTeX)."""
     from formulate.ir.render import render
 
-    if not Path(path).is_file():
-        fail(f"file `{path}` does not exist; check the path")
+    _require_formulation_file(path)
     typer.echo(render(_load(path), "latex" if latex else "markdown"))
 
 
@@ -238,8 +244,7 @@ def export(
     if to not in EXPORT_TARGETS:
         hint = did_you_mean(to, EXPORT_TARGETS)
         fail(f"unknown export target `{to}`; {hint + ' ' if hint else ''}choose one of {', '.join(EXPORT_TARGETS)}")
-    if not Path(path).is_file():
-        fail(f"file `{path}` does not exist; check the path")
+    _require_formulation_file(path)
     if output is not None:
         from formulate.cli_args import check_output_file
 

@@ -386,3 +386,14 @@ def test_bad_eval_options_are_refused_up_front(tmp_path, args, fragment):
     log = tmp_path / "run.jsonl"
     one_error(run("eval", str(data), "--out", str(log), *args), fragment)
     assert not log.exists()
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+@pytest.mark.parametrize("args,fragment", [
+    (["solve", "-f", "/dev/zero"], "is not a regular file"),
+    (["check", "/dev/zero"], "is not a regular file"),
+    (["report", "/dev/zero"], "is not a regular file"),
+    (["eval", "/dev/zero", "--model", "rules"], "neither a regular file nor a folder"),
+])
+def test_endless_special_files_are_refused_not_read(args, fragment):
+    one_error(run(*args), fragment)

@@ -196,6 +196,9 @@ def load_file(path: str | Path, name: str | None = None) -> Dataset:
     if not p.exists():
         raise DatasetError(f"dataset file {p} does not exist; give a .jsonl/.json file or a registered name "
                            "(`formulate datasets list`)")
+    if not (p.is_dir() or p.is_file()):
+        raise DatasetError(f"dataset {p} is neither a regular file nor a folder; give a .jsonl/.json file or a "
+                           "folder of problem folders")
     label = name or p.stem
     records = read_directory(p) if p.is_dir() else read_records(p)
     return Dataset(label, normalise(records, label), str(p))

@@ -58,7 +58,8 @@ def read_log(path: str | Path) -> RunLog:
     if p.is_dir():
         raise FormulateError(f"run log {p} is a folder; give the .jsonl file `formulate eval --out` wrote")
     if not p.is_file():
-        raise FormulateError(f"run log {p} does not exist")
+        what = "is not a regular file" if p.exists() else "does not exist"
+        raise FormulateError(f"run log {p} {what}; give the .jsonl file `formulate eval --out` wrote")
     try:
         data = p.read_bytes()
     except OSError as exc:
