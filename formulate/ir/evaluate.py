@@ -527,6 +527,9 @@ class Evaluator:
             raise VariableInData(_first_variable(node, self.ctx) or "?")
         if isinstance(op, ast.Eq | ast.NotEq) and (isinstance(left, Mem) or isinstance(right, Mem)):
             a, b = self.to_codes(left, ln, table), self.to_codes(right, rn, table)
+            if a.codes.shape[1:] != b.codes.shape[1:]:  # a member and a tuple, or tuples of other lengths
+                raise self.error(f"`{_unparse(node)}` compares members with different numbers of parts", table, 0,
+                                 "compare a member with a member, or a tuple with a tuple of the same length")
             equal = np.all(a.codes == b.codes, axis=-1) if a.codes.ndim > 1 else a.codes == b.codes
             return equal if isinstance(op, ast.Eq) else ~equal
         for value, sub in ((left, ln), (right, rn)):
