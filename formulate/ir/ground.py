@@ -72,6 +72,7 @@ class Grounder:
         self.params: dict[str, ParamData] = {}
         self.vars: dict[str, VarData] = {}
         self._building: list[str] = []
+        self._failed: dict[str, FormulationError] = {}  # sets and parameters whose build failed
         self.collect_errors = collect_errors
         self.errors: list[FormulationError] = []
         self.warnings: list[str] = []
@@ -104,10 +105,15 @@ class Grounder:
             return self.sets[name]
         if name not in self.f.sets:
             return None
+        if name in self._failed:  # reported once, not again at every use
+            raise self._failed[name]
         self._check_cycle(name, "set")
         self._building.append(name)
         try:
             self.sets[name] = self._build_set(name, self.f.sets[name])
+        except FormulationError as exc:
+            self._failed[name] = exc
+            raise
         finally:
             self._building.pop()
         return self.sets[name]
@@ -140,14 +146,20 @@ class Grounder:
             return self.params[name]
         if name not in self.f.parameters or name in self.f.sets:
             return None
+        if name in self._failed:
+            raise self._failed[name]
         self._check_cycle(name, "parameter")
         self._building.append(name)
         try:
             ev = Evaluator(self, f"parameter `{name}`")
             self.params[name] = build_parameter(ev, name, self.f.parameters[name], self.sets_for(name), self.base_dir)
         except VariableInData as exc:
-            raise FormulationError(f"depends on variable `{exc.name}`", f"parameter `{name}`",
-                                   "parameters are data: compute them from sets and other parameters") from None
+            self._failed[name] = FormulationError(f"depends on variable `{exc.name}`", f"parameter `{name}`",
+                                                  "parameters are data: compute them from sets and other parameters")
+            raise self._failed[name] from None
+        except FormulationError as exc:
+            self._failed[name] = exc
+            raise
         finally:
             self._building.pop()
         return self.params[name]
@@ -593,7 +605,8 @@ class Grounder:
         try:
             return fn(name)
         except FormulationError as exc:
-            self.errors.append(exc)
+            if not any(exc is known for known in self.errors):
+                self.errors.append(exc)
             return (np.zeros(0), 0.0, (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)), "minimize") \
                 if name == "objective" else None
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from formulate.errors import FormulationError, did_you_mean, raise_all
+from formulate.errors import FormulationError, LimitError, did_you_mean, raise_all
 from formulate.ir.model import (
     CONSTRAINT_KEYS,
     OBJECTIVE_KEYS,
@@ -162,6 +162,12 @@ def load(path: str | Path) -> Formulation:
         raise FormulationError(f"file `{path}` does not exist", None, "check the path")
     if path.is_dir():
         raise FormulationError(f"`{path}` is a directory, not a formulation file", None, "give a .yaml or .json file")
+    from formulate.ir.limits import current
+
+    limit = current().max_document_chars
+    if path.is_file() and path.stat().st_size > 4 * limit:  # UTF-8: at most 4 bytes a character
+        raise LimitError(f"`{path}` is {path.stat().st_size:,} bytes, over the limit of {limit:,} characters", None,
+                         "put large tables in a `file:` (CSV or .npy), or raise FORMULATE_MAX_DOCUMENT_CHARS")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
