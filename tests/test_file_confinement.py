@@ -126,7 +126,8 @@ def test_file_content_never_appears_in_an_error(tmp_path: Path) -> None:
     (tmp_path / "rows.csv").write_text(f"P,value\n{secret},1\n", encoding="utf-8")
     (tmp_path / "ragged.csv").write_text(f"P,value\na,1,{secret}\n", encoding="utf-8")
     (tmp_path / "binary.npy").write_bytes(b"\x93NUMPY\x01\x00v\x00{'descr': '" + secret.encode() + b"'}" + b" " * 60)
-    for name in ("leak.csv", "rows.csv", "ragged.csv", "binary.npy"):
+    (tmp_path / "latin.csv").write_bytes(b"P,value\n" + secret.encode() + b"\xff\xfe,1\n")
+    for name in ("leak.csv", "rows.csv", "ragged.csv", "binary.npy", "latin.csv"):
         message = str(only_error(check(write_model(tmp_path, name))))
         assert secret not in message and name in message
 
@@ -181,3 +182,16 @@ def test_a_model_reply_cannot_send_the_environment_to_the_server(fake_openai, tm
     values = [SECRET, "sk-secret-test", *(v for v in env.values() if len(v) >= 12 and v not in (server.url, str(ROOT)))]
     for value in values:
         assert all(value not in body for body in bodies), f"an environment value reached the server: {value[:8]}..."
+
+
+def test_with_data_dir_a_model_formulation_reads_its_table_there(fake_openai, folder: Path) -> None:
+    from formulate.formulators.llm import LLMFormulator
+    from formulate.llm import load_model
+
+    server = fake_openai([chat_reply(f"```yaml\n{model_text('ok.csv')}```")] * 2)
+    model = load_model("openai:fake-model", base_url=server.url, use_cache=False, api_key="sk-test", max_retries=0)
+    refused = LLMFormulator(model, k_examples=0, max_repairs=0).formulate("two products")
+    assert not refused.ok and "--data-dir" in refused.last_errors[0]
+    attempt = LLMFormulator(model, k_examples=0, max_repairs=0, data_dir=folder).formulate("two products")
+    assert attempt.ok, attempt.last_errors
+    assert solve(attempt.formulation).objective == 0.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -151,6 +152,42 @@ def test_random_formulations_only_raise_formulate_errors(text: str) -> None:
 @FUZZ
 @given(text=st.one_of(st.text(max_size=200), st.binary(max_size=100).map(lambda b: b.decode("latin-1"))))
 def test_random_text_only_raises_formulate_errors(text: str) -> None:
+    _check_and_solve(text)
+
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "formulate" / "examples"
+SEEDS = sorted(p.read_text(encoding="utf-8") for p in EXAMPLES_DIR.glob("*.yaml")) or [
+    "sets: {P: [a, b]}\nvariables: {x: {index: [P]}}\nobjective: {sense: max, expr: 'sum(x[p] for p in P)'}\n"
+    "constraints:\n  c: 'sum(x[p] for p in P) <= 4'\n"]
+TOKENS = ["0", "-1", "1e309", "9" * 30, "inf", ".nan", "true", "[]", "[[]]", "{}", "()", "''", "x", "p", "P", "*a",
+          "&a", "[a, b]", "range(0, 10**12)", "sum(", ")", ":", "- ", "\n", "    ", "#", "!!str", "?", "for p in P"]
+
+
+@st.composite
+def mutated_examples(draw: st.DrawFn) -> str:
+    """A project example with a few random edits: a token replaced, a span deleted or duplicated, text inserted."""
+    text = draw(st.sampled_from(SEEDS))
+    for _ in range(draw(st.integers(1, 4))):
+        if not text:
+            break
+        at = draw(st.integers(0, len(text) - 1))
+        span = draw(st.integers(0, 30))
+        edit = draw(st.sampled_from(["replace", "delete", "duplicate", "insert"]))
+        token = draw(st.sampled_from(TOKENS))
+        if edit == "replace":
+            text = text[:at] + token + text[at + span:]
+        elif edit == "delete":
+            text = text[:at] + text[at + span:]
+        elif edit == "duplicate":
+            text = text[:at] + text[at:at + span] * 2 + text[at + span:]
+        else:
+            text = text[:at] + token + text[at:]
+    return text
+
+
+@FUZZ
+@given(text=mutated_examples())
+def test_mutated_examples_only_raise_formulate_errors(text: str) -> None:
     _check_and_solve(text)
 
 
