@@ -283,7 +283,7 @@ def test_parse_reply_explains_what_is_wrong():
 
 
 def _formulation_files() -> list[str]:
-    return sorted(glob.glob(str(ROOT / "tests/problems/*.yaml")) + glob.glob(str(ROOT / "examples/*.yaml")))
+    return sorted(glob.glob(str(ROOT / "tests/problems/*.yaml")) + glob.glob(str(ROOT / "formulate/examples/*.yaml")))
 
 
 @pytest.mark.parametrize("path", _formulation_files(), ids=lambda p: Path(p).name)
