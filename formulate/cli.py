@@ -64,16 +64,26 @@ def _read_text(text: str | None, file: Path | None, argument: str = "PROBLEM") -
 
 
 def _formulate_text(text: str, model: str | None, mode: str, base_url: str | None, api_key: str | None,
-                    no_cache: bool, quiet: bool = False):
-    """Text -> FormulateAttempt through the configured formulator (rules when none is configured)."""
+                    no_cache: bool, quiet: bool = False, **client):
+    """Text -> FormulateAttempt through the configured formulator (rules when none is configured).
+
+    ``client``: ``timeout``, ``max_retries`` and ``unsafe_no_sandbox`` (see :func:`formulator_for`).
+    """
     from formulate.formulators.dispatch import formulator_for
 
     spec = model or os.environ.get("FORMULATE_MODEL")
     if not spec and not quiet:
         typer.echo("note: no model configured; using the offline rules formulator "
                    "(set --model openai:MODEL or FORMULATE_MODEL for anything beyond short linear problems)", err=True)
-    formulator = formulator_for(spec or "rules", mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache)
+    if client.get("unsafe_no_sandbox") and mode == "code":
+        typer.echo(UNSAFE_WARNING, err=True)
+    formulator = formulator_for(spec or "rules", mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
+                                **client)
     return formulator.formulate(text)
+
+
+UNSAFE_WARNING = ("warning: --unsafe-no-sandbox: where the sandbox is unavailable, model-written scripts run "
+                  "UNCONTAINED with this user's files, network and privileges (resource limits only)")
 
 
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="rules | openai:MODEL | hf:PATH | replay:FILE")]
@@ -85,6 +95,11 @@ SolverOpt = Annotated[str | None, typer.Option("--solver", "-s", help="highs | c
 TimeOpt = Annotated[float | None, typer.Option("--time-limit", help="seconds")]
 GapOpt = Annotated[float | None, typer.Option("--gap", help="relative MIP gap")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="seconds one model request may take in all "
+                                                  "(default 180)")]
+RetriesOpt = Annotated[int | None, typer.Option("--max-retries", help="retries of a failed model request (default 4)")]
+UnsafeOpt = Annotated[bool, typer.Option("--unsafe-no-sandbox", help="code mode: run model scripts even where the "
+                                         "sandbox is unavailable (uncontained!)")]
 FileOpt = Annotated[Path | None, typer.Option("-f", "--file", help="read the problem text from a file (- = stdin)")]
 
 
@@ -109,6 +124,7 @@ def solve(
     model: ModelOpt = None, mode: ModeOpt = "ir", base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     no_cache: NoCacheOpt = False,
     show_model: Annotated[bool, typer.Option("--show-model", help="print the formulation before the result")] = False,
+    timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
 ) -> None:
     """Solve a formulation file, or formulate problem text with a model and solve it."""
     from formulate.api import solve as solve_formulation
@@ -125,7 +141,8 @@ def solve(
             typer.echo(f"note: reading the problem text from the file {arg}", err=True)
             arg, file = None, Path(arg)
         text = _read_text(arg, file, "PROBLEM_OR_FILE")
-        attempt = _formulate_text(text, model, mode, base_url, api_key, no_cache, quiet=as_json)
+        attempt = _formulate_text(text, model, mode, base_url, api_key, no_cache, quiet=as_json, timeout=timeout,
+                                  max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
         if attempt.formulation is None:
             if attempt.formulator == "code" and attempt.status == "ok":
                 _print_code_attempt(attempt, as_json)
@@ -274,11 +291,13 @@ def formulate_cmd(
     file: FileOpt = None,
     model: ModelOpt = None, mode: ModeOpt = "ir", base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     no_cache: NoCacheOpt = False, as_json: JsonOpt = False,
+    timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
 ) -> None:
     """Turn problem text into a formulation (printed as YAML)."""
     _check_options(base_url=base_url)
     problem = _read_text(text, file)
-    attempt = _formulate_text(problem, model, mode, base_url, api_key, no_cache, quiet=as_json)
+    attempt = _formulate_text(problem, model, mode, base_url, api_key, no_cache, quiet=as_json, timeout=timeout,
+                              max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
     if as_json:
         typer.echo(json.dumps(attempt.to_dict(), indent=2, default=str))
         if attempt.formulation is None:

@@ -62,6 +62,12 @@ def eval_command(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not read or write the response cache")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="progress bar (default: on a "
                                                   "terminal)")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="seconds one model request may take in all "
+                                                  "(default 180)")] = None,
+    max_retries: Annotated[int | None, typer.Option("--max-retries", help="retries of a failed model request "
+                                                    "(default 4)")] = None,
+    unsafe_no_sandbox: Annotated[bool, typer.Option("--unsafe-no-sandbox", help="code mode: run model scripts even "
+                                                    "where the sandbox is unavailable (uncontained!)")] = False,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
     from formulate.cli_args import (
@@ -99,7 +105,12 @@ def eval_command(
         get_rule(rule)
         data = load_dataset(dataset, limit=limit)
         target = out or default_out(dataset, spec, mode)
-        formulator = make_formulator(spec, mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache)
+        if unsafe_no_sandbox and mode == "code":
+            from formulate.cli import UNSAFE_WARNING
+
+            typer.echo(UNSAFE_WARNING, err=True)
+        formulator = make_formulator(spec, mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
+                                     timeout=timeout, max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
         config = EvalConfig(dataset=data.name, model=spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit,
                             mip_gap=gap, workers=workers, source=data.source)
         try:
