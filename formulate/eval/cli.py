@@ -62,6 +62,10 @@ def eval_command(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not read or write the response cache")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="progress bar (default: on a "
                                                   "terminal)")] = None,
+    rounds: Annotated[int, typer.Option("--rounds", "-r", help="model calls per sample: repairs and verifier "
+                                        "rounds together (0: formulate and solve once, no verifier)")] = 3,
+    samples: Annotated[int, typer.Option("--samples", "-k", help="formulations drawn per problem and voted on")
+                       ] = 1,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
     from formulate.datasets import load_dataset
@@ -80,7 +84,8 @@ def eval_command(
         target = out or default_out(dataset, spec, mode)
         formulator = make_formulator(spec, mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache)
         config = EvalConfig(dataset=data.name, model=spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit,
-                            mip_gap=gap, workers=workers, source=data.source)
+                            mip_gap=gap, workers=workers, source=data.source,
+                            rounds=rounds if rounds > 0 else None, samples=max(1, samples))
         try:
             result = run_eval(data.samples, formulator, target, config, resume=resume, progress=progress)
         except KeyboardInterrupt:
