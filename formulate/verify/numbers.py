@@ -22,7 +22,7 @@ from formulate.verify.subject import Subject
 from formulate.verify.text import TextNumber, sentence_at
 
 _LITERAL = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)")
-_UNIT_FACTORS = (1.0, 60.0, 1 / 60, 100.0, 0.01, 1000.0, 0.001, 24.0, 1 / 24, 7.0, 12.0, 52.0, 365.0)
+_UNIT_FACTORS = (1.0, 60.0, 1 / 60, 100.0, 0.01, 1000.0, 0.001)
 _SHOWN = 8
 _REL = 1e-6
 #: the grounded arrays are read only up to this many values
@@ -185,7 +185,7 @@ def invented_values(f: Formulation, text_numbers: list[TextNumber]) -> list[tupl
     """(parameter, value) of scalar parameters and bounds the text never gives and no two text numbers make."""
     text_values = sorted({v for n in text_numbers for v in _forms(n)})
     arr = np.unique(np.asarray(text_values + [-v for v in text_values], dtype=float))
-    pairs = [v for n in text_numbers for v in n.values]
+    pairs = [v for n in text_numbers for v in _forms(n)]
     candidates: list[tuple[str, float]] = []
     for name, spec in f.parameters.items():
         if isinstance(spec, int | float) and not isinstance(spec, bool):
