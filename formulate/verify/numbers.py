@@ -94,7 +94,10 @@ def formulation_values(f: Formulation, problem=None) -> np.ndarray:
             found.append(float(len(members)))
     for spec in f.parameters.values():
         if isinstance(spec, Parameter):
-            found.extend(_flatten(spec.values))
+            table = list(_flatten(spec.values))
+            found.extend(table)
+            # steps of cumulative tables (cost at each breakpoint): 860 - 510 is 500 kg at $0.70
+            found.extend(b - a for a, b in zip(table, table[1:], strict=False))
             if spec.default is not None:
                 found.extend(_flatten(spec.default))
         else:
