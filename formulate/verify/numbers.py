@@ -97,7 +97,9 @@ def formulation_values(f: Formulation, problem=None) -> np.ndarray:
             table = list(_flatten(spec.values))
             found.extend(table)
             # steps of cumulative tables (cost at each breakpoint): 860 - 510 is 500 kg at $0.70
-            found.extend(b - a for a, b in zip(table, table[1:], strict=False))
+            steps = [b - a for a, b in zip(table, table[1:], strict=False)]
+            if len(table) >= 3 and (all(d >= 0 for d in steps) or all(d <= 0 for d in steps)):
+                found.extend(steps)
             if spec.default is not None:
                 found.extend(_flatten(spec.default))
         else:
