@@ -144,7 +144,7 @@ class Evaluator:
             if not np.all(np.isfinite(v)) or not np.all(v == np.round(v)):
                 bad = int(np.argmax(~np.isfinite(v) | (v != np.round(v))))
                 raise self.error(f"subscript `{_unparse(node)}` is {v[bad]}, not a member", table, bad,
-                                 "subscripts are members: integers or strings")
+                                 "subscripts are members (integers or strings); index arithmetic moves by whole steps")
             return Mem(v.astype(np.int64) * 2)
         raise VariableInData(_first_variable(node, self.ctx) or _unparse(node))
 
@@ -341,8 +341,9 @@ class Evaluator:
             left = self.eval(node.left, table, sign)
             if isinstance(left, Mem) and isinstance(op, ast.Add | ast.Sub):
                 right = self.eval(node.right, table)
-                if isinstance(right, Data):
+                if isinstance(right, Data) and np.all(right.v == np.round(right.v)):
                     return self.shift_member(left, right, -1 if isinstance(op, ast.Sub) else 1, node, table)
+                # a fractional offset is plain arithmetic on the member's value (data, never a subscript)
             else:
                 right = self.eval(node.right, table, -sign if isinstance(op, ast.Sub) else sign)
             if isinstance(op, ast.Sub):
@@ -378,8 +379,6 @@ class Evaluator:
             raise self.error(f"`{_unparse(node)}`: index arithmetic needs integer members", table, row,
                              "on string members use prev(i) / next(i)")
         d = delta.v
-        if not np.all(d == np.round(d)):
-            raise self.error(f"`{_unparse(node)}`: members move by whole steps", table, 0)
         codes = mem.codes + 2 * direction * d.astype(np.int64)
         return Mem(codes, mem.set)
 

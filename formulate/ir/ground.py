@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 INF = np.inf
 
 
+class AlreadyReported(FormulationError):
+    """An item failed because a set or parameter it reads failed earlier; that error is the one to report."""
+
+    def __init__(self, cause: FormulationError) -> None:
+        super().__init__(cause.what, cause.where, cause.fix)
+        self.cause = cause
+
+
 @dataclass
 class GroundResult:
     """The flat problem plus what grounding noticed."""
@@ -85,6 +93,7 @@ class Grounder:
         self.indicators: list[Indicator] = []
         self._names = set(formulation.sets) | set(formulation.parameters) | set(formulation.variables)
         self._current_label = ""
+        self._failed: dict[tuple[str, str], FormulationError] = {}
 
     # --------------------------------------------------------------- context
     def all_names(self) -> list[str]:
@@ -96,15 +105,25 @@ class Grounder:
             raise FormulationError(f"{kind} `{name}` depends on itself ({chain})", f"{kind} `{name}`",
                                    "break the cycle: define one of them from data only")
 
+    def _failed_before(self, kind: str, name: str) -> None:
+        """A set or parameter that failed to build fails again without a second report of the same cause."""
+        exc = self._failed.get((kind, name))
+        if exc is not None:
+            raise AlreadyReported(exc)
+
     def get_set(self, name: str) -> SetData | None:
         if name in self.sets:
             return self.sets[name]
         if name not in self.f.sets:
             return None
+        self._failed_before("set", name)
         self._check_cycle(name, "set")
         self._building.append(name)
         try:
             self.sets[name] = self._build_set(name, self.f.sets[name])
+        except FormulationError as exc:
+            self._failed[("set", name)] = exc
+            raise
         finally:
             self._building.pop()
         return self.sets[name]
@@ -137,14 +156,20 @@ class Grounder:
             return self.params[name]
         if name not in self.f.parameters or name in self.f.sets:
             return None
+        self._failed_before("parameter", name)
         self._check_cycle(name, "parameter")
         self._building.append(name)
         try:
             ev = Evaluator(self, f"parameter `{name}`")
             self.params[name] = build_parameter(ev, name, self.f.parameters[name], self.sets_for(name), self.base_dir)
         except VariableInData as exc:
-            raise FormulationError(f"depends on variable `{exc.name}`", f"parameter `{name}`",
-                                   "parameters are data: compute them from sets and other parameters") from None
+            error = FormulationError(f"depends on variable `{exc.name}`", f"parameter `{name}`",
+                                     "parameters are data: compute them from sets and other parameters")
+            self._failed[("parameter", name)] = error
+            raise error from None
+        except FormulationError as exc:
+            self._failed[("parameter", name)] = exc
+            raise
         finally:
             self._building.pop()
         return self.params[name]
@@ -588,7 +613,8 @@ class Grounder:
         try:
             return fn(name)
         except FormulationError as exc:
-            self.errors.append(exc)
+            if not isinstance(exc, AlreadyReported) and str(exc) not in {str(e) for e in self.errors}:
+                self.errors.append(exc)
             return (np.zeros(0), 0.0, (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)), "minimize") \
                 if name == "objective" else None
 

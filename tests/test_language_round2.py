@@ -1,0 +1,154 @@
+"""Issue 21 (language, round 2): each bug and rule, with the behaviour a writer relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from formulate.api import check, ground, solve
+from formulate.errors import FormulationError
+from formulate.ir.io import loads
+from tests.helpers import model
+
+
+def ground_error(text: str) -> str:
+    with pytest.raises(FormulationError) as info:
+        ground(model(text))
+    return str(info.value)
+
+
+# ---------------------------------------------------------------- bugs 1-5
+
+def test_nested_mappings_over_a_tuple_set_are_tuple_keys():
+    sol = solve(model("""
+        sets:
+          Options: [[1, 1], [1, 2], [2, 1]]
+          K: [lo, hi]
+        parameters:
+          value: {index: [Options], values: {1: {1: 9, 2: 8}, 2: {1: 10}}}
+          scale: {index: [Options, K], values: {1: {1: {lo: 1, hi: 2}, 2: {lo: 1, hi: 1}}, 2: {1: {lo: 1, hi: 3}}}}
+        variables:
+          x: {index: [Options], type: binary}
+        objective: {sense: maximize, expr: "sum(value[s, k] * scale[s, k, 'hi'] * x[s, k] for (s, k) in Options)"}
+        constraints:
+          two: sum(x[s, k] for (s, k) in Options) <= 2
+    """))
+    assert sol.objective == pytest.approx(9 * 2 + 10 * 3)
+    assert sol.x[(2, 1)] == 1 and sol.x[(1, 1)] == 1
+
+
+def test_nested_mapping_key_outside_a_tuple_set_names_the_tuple():
+    msg = ground_error("""
+        sets: {Options: [[1, 1], [1, 2]]}
+        parameters:
+          value: {index: [Options], values: {1: {3: 9}}}
+        variables: {x: {index: [Options]}}
+        objective: {sense: maximize, expr: "sum(value[s, k] * x[s, k] for (s, k) in Options)"}
+    """)
+    assert msg.startswith("parameter `value`: key (1, 3) is not a member of set `Options`")
+
+
+def test_arithmetic_on_a_bound_index_in_data_is_plain_arithmetic():
+    f = model("""
+        sets:
+          K: [1, 2]
+          W: [8, 10]
+          A: range(0, 4)
+          Pat: "{(a, b, w) for a in A for b in A for w in W if a * width[1] + b * width[2] <= w + 1e-9}"
+        parameters:
+          width: {index: [K], values: [3, 5]}
+        variables:
+          x: {index: [Pat], type: binary}
+        objective: {sense: maximize, expr: "sum((a + 0.5) * x[a, b, w] for (a, b, w) in Pat)"}
+        constraints:
+          one: sum(x[a, b, w] for (a, b, w) in Pat) <= 1
+    """)
+    sol = solve(f)
+    assert sol.objective == pytest.approx(3.5)  # a = 3 fits 3 * 3 <= 10 (or <= 8 fails: 9 > 8)
+
+
+def test_whole_steps_still_apply_to_subscripts():
+    msg = ground_error("""
+        sets: {T: [1, 2, 3]}
+        variables: {x: {index: [T]}}
+        objective: {sense: minimize, expr: "sum(x[t] for t in T)"}
+        constraints:
+          c: x[t + 0.5] >= 1 for t in T
+    """)
+    assert "subscript `t + 0.5` is 1.5, not a member" in msg and "whole steps" in msg
+
+
+def test_derived_parameter_over_a_tuple_set_is_indexed_by_it():
+    f = model("""
+        sets:
+          Arcs: [[a, b], [b, c], [a, c]]
+          K: [1, 2]
+        parameters:
+          dist: {index: [Arcs], values: [10, 20, 25]}
+          speed: 50
+          travel: "{(i, j): 60 * dist[i, j] / speed for (i, j) in Arcs}"
+          load: "{(i, j, k): k * dist[i, j] for (i, j) in Arcs for k in K}"
+        variables:
+          x: {index: [Arcs], type: binary}
+        objective: {sense: minimize, expr: "sum((travel[i, j] + load[i, j, 2]) * x[i, j] for (i, j) in Arcs)"}
+        constraints:
+          one: sum(x[i, j] for (i, j) in Arcs) >= 1
+    """)
+    result = ground(f)
+    assert not result.warnings or all("travel" not in w for w in result.warnings)
+    sol = solve(f)
+    assert sol.objective == pytest.approx(12 + 20)
+
+
+def test_an_error_is_reported_once_per_cause():
+    report = check(model("""
+        sets: {Arcs: [[a, b], [b, c]]}
+        parameters:
+          dist: {index: [Arcs], values: [10, 20]}
+          travel: "{(i, j): 60 * dist[i, j] / speed for (i, j) in Arcs}"
+          twice: "{(i, j): 2 * travel[i, j] for (i, j) in Arcs}"
+        variables: {x: {index: [Arcs]}}
+        objective: {sense: minimize, expr: "sum(travel[i, j] * x[i, j] for (i, j) in Arcs)"}
+        constraints:
+          a: sum(travel[i, j] * x[i, j] for (i, j) in Arcs) >= 1
+          b: sum(twice[i, j] * x[i, j] for (i, j) in Arcs) >= 1
+    """))
+    assert len(report.errors) == 1, report.errors
+    assert "name `speed` is not defined" in str(report.errors[0])
+
+
+def test_set_comprehension_under_parameters_says_where_it_belongs():
+    msg = ground_error("""
+        sets: {D: [1, 2], T: [a, b]}
+        parameters:
+          km: {index: [D, T], values: [[1, 2], [3, 4]]}
+          Links: "{(d, t) for d in D for t in T if km[d, t] <= 2}"
+        variables: {x: {index: [D, T]}}
+        objective: {sense: minimize, expr: "sum(x[d, t] for d in D for t in T)"}
+    """)
+    assert msg.startswith("parameter `Links`: `{(d, t) for ...}` builds a set; move it under `sets:`")
+
+
+def test_keyed_comprehension_under_sets_says_where_it_belongs():
+    msg = ground_error("""
+        sets:
+          P: [a, b]
+          spare: "{p: 3 for p in P}"
+        variables: {x: {index: [P]}}
+        objective: {sense: minimize, expr: "sum(x[p] for p in P)"}
+    """)
+    assert "set `spare`: `{p: ... for ...}` builds a keyed table (a parameter); move it under `parameters:`" in msg
+
+
+def test_comma_in_flow_mapping_text_says_it_split_the_value():
+    with pytest.raises(FormulationError) as info:
+        loads("parameters:\n  price: {description: 10,000 yuan per m3}\nvariables: {x: {upper: 1}}\n")
+    assert str(info.value).startswith("parameter `price`: a comma inside `{...}` split "
+                                      "`description: 10,000 yuan per m3` into keys; quote the text")
+
+
+def test_bracket_in_flow_mapping_text_says_to_quote_it():
+    with pytest.raises(FormulationError) as info:
+        loads("variables:\n  x: {upper: 3, description: cost in [yuan], other}\n")
+    msg = str(info.value)
+    assert "line 2" in msg and "split the plain text of `description`" in msg
+    assert 'quote the text (`description: "..."`)' in msg
