@@ -152,3 +152,46 @@ def test_bracket_in_flow_mapping_text_says_to_quote_it():
     msg = str(info.value)
     assert "line 2" in msg and "split the plain text of `description`" in msg
     assert 'quote the text (`description: "..."`)' in msg
+
+
+# ---------------------------------------------------------------- item 14: empty sums and constant rows
+
+EMPTY_ROWS = """
+    sets:
+      N: [1, 2, 3, 4]
+      Arcs: [[1, 2], [2, 3], [1, 3]]
+    parameters:
+      need: {index: [N], values: [0, 2, 3, NEED4]}
+      cost: {index: [Arcs], values: [1, 2, 5]}
+    variables:
+      f: {index: [Arcs]}
+    objective: {sense: minimize, expr: "sum(cost[i, j] * f[i, j] for (i, j) in Arcs)"}
+    constraints:
+      inflow: sum(f[i, j] for (i, j) in Arcs if j == n) >= need[n] for n in N
+"""
+
+
+def test_rows_left_constant_by_an_empty_sum_are_dropped_when_they_hold():
+    result = ground(model(EMPTY_ROWS.replace("NEED4", "0")))
+    names = result.problem.row_names()
+    assert names == ["inflow[2]", "inflow[3]"]  # nodes 1 and 4 have no inflow and need none
+    assert solve(model(EMPTY_ROWS.replace("NEED4", "0"))).objective == pytest.approx(8)
+
+
+def test_a_constant_row_that_fails_is_an_error_naming_it():
+    msg = ground_error(EMPTY_ROWS.replace("NEED4", "5"))
+    assert msg.startswith("constraint `inflow` at n=4: reads 0 >= 5 (no variable left); the data make it impossible")
+
+
+def test_exported_pyomo_script_skips_rows_an_empty_sum_makes_constant(tmp_path):
+    pytest.importorskip("pyomo.environ")
+    import subprocess
+    import sys
+
+    from formulate.codegen import export
+
+    script = tmp_path / "empty.py"
+    script.write_text(export(model(EMPTY_ROWS.replace("NEED4", "0")), "pyomo"))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "objective: 8" in out.stdout

@@ -38,6 +38,12 @@ def add_row(name, relation):
     rows.add(relation)
 '''
 
+_ROW = '''
+def row_or_skip(relation):
+    """A row; an empty sum can leave a row without variables that holds (True): Pyomo then skips it."""
+    return pyo.Constraint.Skip if relation is True else relation
+'''
+
 _TERMS = '''
 def terms_of(expr):
     """(constant, [(variable, coefficient), ...]) of an affine expression."""
@@ -136,7 +142,7 @@ class PyomoTarget(ScriptTarget):
         self.model_attributes = _model_attributes()
 
     def primitives(self, ctx: ScriptContext) -> dict[str, tuple[str, tuple[str, ...]]]:
-        return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ()), "terms_of": (_TERMS, ()),
+        return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ()), "row_or_skip": (_ROW, ()), "terms_of": (_TERMS, ()),
                 "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",)), "bounds_of": (_BOUNDS_OF, ()),
                 "implies": (_IMPLIES, ("bounds_of", "add_row"))}
 
@@ -187,6 +193,8 @@ class PyomoTarget(ScriptTarget):
         return []
 
     def add_row(self, ctx: ScriptContext, py: str, name: str, key: RowKey, rel: str) -> str:
+        if "quicksum(" in rel and " if " in rel:
+            rel = f"row_or_skip({rel})"  # a filtered sum may be empty
         if key.key is None:
             return f"model.{py} = pyo.Constraint(expr={rel})"
         index = key.key[1:-1] if key.key.startswith("(") and "*" not in key.key else key.key

@@ -33,6 +33,7 @@ from formulate.ir.values import NL, Data, Lin, Mem, as_nl
 
 log = logging.getLogger(__name__)
 INF = np.inf
+_OP_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "=="}
 
 
 class AlreadyReported(FormulationError):
@@ -488,17 +489,24 @@ class Grounder:
 
     def _emit(self, form: ConstraintForm, label: str, table: Table, ev: Evaluator, expr: Lin | NL,
               lower: np.ndarray, upper: np.ndarray) -> None:
+        if isinstance(expr, Lin):
+            empty = self._constant_rows(expr)
+            if empty.any():
+                value = expr.const
+                bad = empty & ((value < lower - 1e-9) | (value > upper + 1e-9))
+                if bad.any():
+                    r = int(np.argmax(bad))
+                    raise ev.error(f"reads {self._reading(form, table, r, ev)} (no variable left); the data make it "
+                                   "impossible", table, r,
+                                   "check the data, the filter or the comparison (an empty sum is 0)")
+                if empty.all():
+                    self.warnings.append(f"constraint `{form.name}` has no variables and always holds; it has no "
+                                         "effect")
+                    return
+                keep = np.flatnonzero(~empty)  # rows that hold whatever the variables are: dropped
+                expr, table = expr.take(keep), table.take(keep)
+                lower, upper = lower[keep], upper[keep]
         n = table.n
-        if isinstance(expr, Lin) and not expr.has_variables:
-            value = expr.const
-            bad = (value < lower - 1e-9) | (value > upper + 1e-9)
-            if bad.any():
-                r = int(np.argmax(bad))
-                raise ev.error(f"is always false: it has no variables and reads {value[r]:g} within "
-                               f"[{lower[r]:g}, {upper[r]:g}]", table, r,
-                               "check the data or the comparison; a constraint needs variables")
-            self.warnings.append(f"constraint `{form.name}` has no variables and always holds; it has no effect")
-            return
         keys = self._keys_for(table)
         if isinstance(expr, Lin) and not expr.has_quadratic:
             self.add_rows(label, expr, lower, upper, keys=keys, description=form.description)
@@ -516,6 +524,38 @@ class Grounder:
             return
         for r, tree in enumerate(as_nl(expr).trees):
             self.nonlinear_rows.append(NonlinearRow(names[r], tree, float(lower[r]), float(upper[r])))
+
+    @staticmethod
+    def _constant_rows(expr: Lin) -> np.ndarray:
+        """Rows of ``expr`` with no variable term (an empty sum, or data only)."""
+        count = np.zeros(expr.n, dtype=np.int64)
+        rows, _, coefs = expr.terms()
+        if len(rows):
+            count += np.bincount(rows[coefs != 0], minlength=expr.n)
+        qr, _, _, qv = expr.qterms()
+        if len(qr):
+            count += np.bincount(qr[qv != 0], minlength=expr.n)
+        return count == 0
+
+    @staticmethod
+    def _reading(form: ConstraintForm, table: Table, row: int, ev: Evaluator) -> str:
+        """The comparison of one row with its data filled in: `0 >= 5`."""
+        node = form.expr
+        if not isinstance(node, ast.Compare):
+            return "a constant"
+        one = table.take(np.array([row], dtype=np.int64))
+        parts = []
+        for operand in [node.left, *node.comparators]:
+            try:
+                value = ev.eval(operand, one)
+                number = float(ev.to_lin(value, operand, one).const[0]) if not isinstance(value, NL) else None
+            except (FormulationError, VariableInData):
+                number = None
+            parts.append(f"{number:g}" if number is not None else ast.unparse(operand))
+        text = parts[0]
+        for op, part in zip(node.ops, parts[1:], strict=True):
+            text += f" {_OP_TEXT[type(op)]} {part}"
+        return text
 
     @staticmethod
     def _row_names(label: str, keys, n: int) -> list[str]:
