@@ -90,6 +90,7 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
     from formulate.ir.bigm import linearize
     from formulate.solvers.registry import get_solver
 
+    problem = _linear_products(problem, solver, warnings)
     if not problem.indicators:
         return problem, solver
     if solver is not None:
@@ -107,6 +108,18 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
                         f"{side} bound; solved with SCIP's native indicator constraints")
         return problem, "scip"
     return linear, None
+
+
+def _linear_products(problem: FlatProblem, solver: str | None, warnings: list[str]) -> FlatProblem:
+    """Products with a binary factor, linearised exactly unless the named solver takes the product itself."""
+    from formulate.ir.products import linearizable, linearize_products
+    from formulate.solvers.registry import get_solver
+
+    if not linearizable(problem):
+        return problem
+    if solver is not None and get_solver(solver).can_solve(problem):
+        return problem  # SCIP (or a Pyomo solver that declares the class) solves the products as written
+    return linearize_products(problem, warnings) or problem
 
 
 def _display_name(solver: str) -> str:

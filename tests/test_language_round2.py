@@ -195,3 +195,41 @@ def test_exported_pyomo_script_skips_rows_an_empty_sum_makes_constant(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "objective: 8" in out.stdout
+
+
+# ---------------------------------------------------------------- item 12: products with a binary factor
+
+PRODUCTS = """
+    sets: {I: [a, b, c]}
+    parameters:
+      value: {index: [I], values: [4, 3, 5]}
+      weight: {index: [I], values: [2, 3, 4]}
+    variables:
+      pick: {index: [I], type: binary}
+      amount: {index: [I], lower: 0, upper: UPPER}
+    objective:
+      sense: maximize
+      expr: sum(value[i] * pick[i] * amount[i] for i in I) - 6 * pick['a'] * pick['b']
+    constraints:
+      room: sum(weight[i] * amount[i] for i in I) <= 10
+      two: sum(pick[i] for i in I) <= 2
+"""
+
+
+def test_products_with_a_binary_factor_are_an_exact_milp_for_linear_solvers():
+    f = model(PRODUCTS.replace("UPPER", "3"))
+    assert ground(f).problem.problem_class == "MIQP"  # the grounded form keeps the products
+    highs, scip = solve(f, mip_gap=0), solve(f, solver="scip", mip_gap=0)
+    assert (highs.solver, highs.problem_class) == ("highs", "MILP")
+    assert (scip.solver, scip.problem_class) == ("scip", "MIQP")  # SCIP solves the nonlinear form
+    assert highs.objective == pytest.approx(scip.objective, rel=1e-9)
+    cbc = solve(f, solver="cbc", mip_gap=0)
+    assert cbc.objective == pytest.approx(scip.objective, rel=1e-9)
+
+
+def test_a_product_with_an_unbounded_factor_goes_to_scip():
+    f = model(PRODUCTS.replace("UPPER", "inf"))
+    sol = solve(f, mip_gap=0)
+    assert sol.solver == "scip" and sol.status == "optimal"
+    bounded = solve(model(PRODUCTS.replace("UPPER", "5")), mip_gap=0)
+    assert sol.objective == pytest.approx(bounded.objective, rel=1e-9)  # room caps amount below 5 anyway

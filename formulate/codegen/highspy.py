@@ -10,6 +10,7 @@ from formulate.codegen.body import RowKey
 from formulate.codegen.common import ExportError, ScriptContext
 from formulate.codegen.script import ScriptTarget
 from formulate.codegen.translate import Caps
+from formulate.ir.products import linearizable
 
 _NEW_HIGHS = '''
 def new_highs():
@@ -30,6 +31,8 @@ def new_highs():
 _PRIMITIVES = '''
 _BOUNDS: dict = {}
 _NAMES: dict = {}
+_KINDS: dict = {}
+_VARS: dict = {}
 
 
 def new_var(name, lb=-INF, ub=INF, kind="continuous"):
@@ -38,7 +41,8 @@ def new_var(name, lb=-INF, ub=INF, kind="continuous"):
     if kind == "binary":
         lb, ub = max(lb, 0), min(ub, 1)
     var = model.addVariable(lb=lb, ub=ub, type=kind_code, name=name)
-    _BOUNDS[var.index], _NAMES[var.index] = (lb, ub), name
+    _BOUNDS[var.index], _NAMES[var.index], _KINDS[var.index] = (lb, ub), name, kind
+    _VARS[var.index] = var
     return var
 '''
 
@@ -66,6 +70,15 @@ def var_bounds(index):
 
 def var_name(index):
     return _NAMES[index]
+
+
+def var_of(index):
+    return _VARS[index]
+
+
+def is_binary(index):
+    low, high = _BOUNDS[index]
+    return _KINDS[index] != "continuous" and low >= 0 and high <= 1
 '''
 
 _QUAD = '''
@@ -215,12 +228,13 @@ class HighspyTarget(ScriptTarget):
     label = "highspy (HiGHS)"
     import_lines = ("import highspy",)
     caps = Caps(target="highspy", quicksum="model.qsum", quadratic_rows=False, nonlinear=False,
-                quad_wrapper="Q", alternative="pyomo or gurobipy")
+                quad_wrapper="Q", alternative="pyomo or gurobipy", linear_products=True)
 
     def check(self, ctx: ScriptContext) -> None:
         p = ctx.problem
         obj = ctx.formulation.objective
-        if p.has_quadratic_objective() and obj is not None and not p.quadratic_rows and not p.nonlinear_rows:
+        if p.has_quadratic_objective() and obj is not None and not p.quadratic_rows and not p.nonlinear_rows \
+                and not linearizable(p):
             text = " ".join(obj.expr.split())
             if p.is_mip():
                 raise ExportError(f"highspy cannot express `{text}` (a quadratic objective with integer variables, "
@@ -234,6 +248,7 @@ class HighspyTarget(ScriptTarget):
         return {"new_highs": (_NEW_HIGHS, ()), "new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ()),
                 "terms_of": (_TERMS, ("new_var",)), "var_bounds": ("", ("terms_of",)),
                 "var_name": ("", ("terms_of",)), "Q": (_QUAD, ("terms_of",)),
+                "is_binary": ("", ("terms_of",)), "var_of": ("", ("terms_of",)),
                 "set_objective": (_OBJECTIVE, ("terms_of",))}
 
     def helper_imports(self, used: list[str]) -> list[str]:

@@ -51,6 +51,15 @@ def var_bounds(var):
 
 def var_name(var):
     return _ORIGINAL_NAMES.get(var.name, var.name)
+
+
+def var_of(var):
+    return var
+
+
+def is_binary(var):
+    return var.cat == pulp.LpInteger and var.lowBound is not None and var.lowBound >= 0 and \
+        var.upBound is not None and var.upBound <= 1
 '''
 
 _SOLVE = '''
@@ -84,11 +93,12 @@ class PulpTarget(ScriptTarget):
     label = "PuLP (CBC)"
     import_lines = ("import pulp",)
     caps = Caps(target="pulp", quicksum="pulp.lpSum", quadratic_objective=False, quadratic_rows=False,
-                nonlinear=False)
+                nonlinear=False, linear_products=True)
 
     def primitives(self, ctx: ScriptContext) -> dict[str, tuple[str, tuple[str, ...]]]:
         return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ("new_var",)),
-                "terms_of": (_TERMS, ()), "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",))}
+                "terms_of": (_TERMS, ()), "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",)),
+                "is_binary": ("", ("terms_of",)), "var_of": ("", ("terms_of",))}
 
     def model_init(self, ctx: ScriptContext) -> list[str]:
         sense = "pulp.LpMaximize" if ctx.formulation.objective and \
