@@ -233,3 +233,44 @@ def test_a_product_with_an_unbounded_factor_goes_to_scip():
     assert sol.solver == "scip" and sol.status == "optimal"
     bounded = solve(model(PRODUCTS.replace("UPPER", "5")), mip_gap=0)
     assert sol.objective == pytest.approx(bounded.objective, rel=1e-9)  # room caps amount below 5 anyway
+
+
+# ---------------------------------------------------------------- item 8: tuple sets
+
+def test_tuple_sets_of_any_arity_with_flat_subscripts():
+    sol = solve(model("""
+        sets:
+          Quad: [[1, 3, 2, 4], [2, 1, 4, 3], [1, 2, 3, 4]]
+          Pairs: [[a, b], [b, c]]
+          K: [1, 2]
+          S: [a, b, c]
+        parameters:
+          w: {index: [Quad], values: [5, 6, 7]}
+          cap: {index: [Pairs, K], values: [[3, 4], [5, 6]]}
+          tab: "{(s, k): ord(s) * k for s in S for k in K}"
+        variables:
+          y: {index: [Pairs, K], upper: cap}
+          z: {index: [Quad], type: binary}
+        objective:
+          sense: maximize
+          expr: sum(y[a, b, k] for (a, b) in Pairs for k in K) + sum(w[p, q, r, s] * z[p, q, r, s] for (p, q, r, s) in Quad) + tab['b', 2]
+        constraints:
+          one: sum(z[p, q, r, s] for (p, q, r, s) in Quad) <= 1
+    """))
+    assert sol.objective == pytest.approx(18 + 7 + 4)
+    assert sol.y[("b", "c", 2)] == 6 and sol.z[(1, 2, 3, 4)] == 1
+
+
+def test_ord_on_a_tuple_target_part_gives_the_rewrite():
+    msg = ground_error("""
+        sets: {S: [a, b, c], Pairs: [[a, b], [b, c]]}
+        variables: {y: {index: [Pairs]}}
+        objective: {sense: maximize, expr: "sum(y[a, b] for (a, b) in Pairs)"}
+        constraints:
+          order:
+            forall: (a, b) in Pairs
+            expr: y[a, b] <= 10 * ord(a)
+    """)
+    assert msg == ("constraint `order` at (a, b)=('a', 'b'): `ord(a)`: `a` is a part of the tuple target "
+                   "`for (a, b) in Pairs`, which has no order of its own; bind it to a plain set: "
+                   "`for a in S for b in S if (a, b) in Pairs`")

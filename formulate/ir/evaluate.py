@@ -89,6 +89,8 @@ class Evaluator:
         self.where = where
         self.codec = ctx.codec
         self._aux_count = 0
+        #: index name -> (its tuple target, the set it iterates), for the error of ord/prev/next on a component
+        self.tuple_targets: dict[str, tuple[list[str], str]] = {}
 
     # ----------------------------------------------------------------- errors
     def binding_text(self, table: Table, row: int) -> str:
@@ -624,6 +626,7 @@ class Evaluator:
                                  f"the target names {len(names)}", table, 0)
             for c, name in enumerate(names):
                 new.binds[name] = Mem(codes[:, c], None)
+                self.tuple_targets[name] = (names, _unparse(gen.iter))
         return new, rows
 
     def generator_parts(self, node: ast.Call) -> tuple[ast.expr, list[ast.comprehension]] | None:
