@@ -274,3 +274,32 @@ def test_ord_on_a_tuple_target_part_gives_the_rewrite():
     assert msg == ("constraint `order` at (a, b)=('a', 'b'): `ord(a)`: `a` is a part of the tuple target "
                    "`for (a, b) in Pairs`, which has no order of its own; bind it to a plain set: "
                    "`for a in S for b in S if (a, b) in Pairs`")
+
+
+# ---------------------------------------------------------------- item 9: bounds from data
+
+def test_bounds_from_scalar_same_fewer_and_superset_parameters():
+    sol = solve(model("""
+        sets:
+          Pipes: [[a, b], [b, c], [a, c]]
+          Open: "{(i, j) for (i, j) in Pipes if width[i, j] > 1}"
+          T: [1, 2]
+        parameters:
+          width: {index: [Pipes], values: [2, 1, 3]}
+          cap: {index: [Pipes, T], values: [[5, 6], [7, 8], [9, 10]]}
+          per_period: {index: [T], values: [4, 100]}
+          floor: 1
+        variables:
+          same: {index: [Pipes, T], upper: cap}
+          fewer: {index: [Pipes, T], upper: per_period}
+          subset: {index: [Open], upper: width}
+          scalar: {index: [T], lower: floor, upper: floor}
+        objective:
+          sense: maximize
+          expr: >-
+            sum(same[i, j, t] + fewer[i, j, t] for (i, j) in Pipes for t in T)
+            + sum(subset[i, j] for (i, j) in Open) + sum(scalar[t] for t in T)
+        constraints:
+          fewer_total: sum(fewer[i, j, 2] for (i, j) in Pipes) <= 12
+    """))
+    assert sol.objective == pytest.approx(45 + (3 * 4 + 12) + (2 + 3) + 2)
