@@ -303,3 +303,50 @@ def test_bounds_from_scalar_same_fewer_and_superset_parameters():
           fewer_total: sum(fewer[i, j, 2] for (i, j) in Pipes) <= 12
     """))
     assert sol.objective == pytest.approx(45 + (3 * 4 + 12) + (2 + 3) + 2)
+
+
+# ---------------------------------------------------------------- item 10: text tables, literal lists, set algebra
+
+def test_set_union_intersection_and_difference_keep_order():
+    f = model("""
+        sets:
+          A: [c, a, b]
+          B: [b, d, a]
+          U: "A | B"
+          I: "A & B"
+          D: "A - B"
+          Chain: "(A | B) - [d]"
+        variables: {x: {index: [U]}}
+        objective: {sense: minimize, expr: "sum(x[u] for u in U)"}
+    """)
+    from formulate.ir.ground import Grounder
+
+    g = Grounder(f)
+    assert [g.get_set(n).members for n in ("U", "I", "D", "Chain")] == [
+        ["c", "a", "b", "d"], ["a", "b"], ["c"], ["c", "a", "b"]]
+
+
+def test_bar_outside_a_set_definition_says_where_it_belongs():
+    msg = ground_error("""
+        sets: {A: [1, 2]}
+        variables: {x: {index: [A]}}
+        objective: {sense: minimize, expr: "sum(x[a] for a in A if a > 1 | a < 0)"}
+    """)
+    assert "`|` combines sets in a set definition" in msg and "write `or` / `and`" in msg
+
+
+def test_text_tables_compare_with_strings_and_literal_lists():
+    sol = solve(model("""
+        sets: {Staff: [ann, bob, cy, dee]}
+        parameters:
+          degree: {index: [Staff], values: {ann: master, bob: bachelor, cy: phd, dee: X-ray}}
+          cap: {index: [Staff], values: [1, .inf, 1, 1]}
+        variables: {hire: {index: [Staff], type: binary}}
+        objective:
+          sense: maximize
+          expr: sum(hire[s] for s in Staff if degree[s] in ['master', 'phd'] and cap[s] < inf) + 3 * sum(hire[s] for s in Staff if degree[s] == 'X-ray')
+        constraints:
+          no_bachelor: sum(hire[s] for s in Staff if degree[s] not in ['master', 'phd', 'X-ray']) == 0
+    """))
+    assert sol.objective == pytest.approx(5)
+    assert sol.hire["bob"] == 0

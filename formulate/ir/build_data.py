@@ -43,8 +43,57 @@ def set_members_from_list(values: list, where: str) -> list:
 
 
 def evaluate_set_expression(ev: Evaluator, text: str, where: str) -> list:
-    """Members of a set written as `range(a, b)`, a comprehension, or a list expression."""
-    tree = parse_expression(text, where)
+    """Members of a set written as `range(a, b)`, a comprehension, a list, or sets combined with `|`, `&`, `-`."""
+    return _set_members(ev, parse_expression(text, where), text, where)
+
+
+_SET_OPS = (ast.BitOr, ast.BitAnd, ast.Sub)
+
+
+def _set_members(ev: Evaluator, tree: ast.expr, text: str, where: str) -> list:
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, _SET_OPS) and _is_set_operand(ev, tree.left) \
+            and _is_set_operand(ev, tree.right):
+        left = _set_members(ev, tree.left, ast.unparse(tree.left), where)
+        right = _set_members(ev, tree.right, ast.unparse(tree.right), where)
+        arities = {len(m) if isinstance(m, tuple) else 1 for m in left[:1] + right[:1]}
+        if len(arities) > 1:
+            raise FormulationError(f"`{ast.unparse(tree)}` combines sets whose members have different numbers of "
+                                   "parts", where, "combine sets of the same kind of member")
+        if isinstance(tree.op, ast.BitOr):
+            return list(dict.fromkeys(left + right))
+        other = set(right)
+        if isinstance(tree.op, ast.BitAnd):
+            return [m for m in left if m in other]
+        return [m for m in left if m not in other]
+    return _set_leaf(ev, tree, text, where)
+
+
+def _literal_member(ev: Evaluator, node: ast.expr, where: str) -> Any:
+    """A member written in a list expression: a constant, a bare word (`d` as in YAML lists) or a tuple."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        return -node.operand.value
+    if isinstance(node, ast.Name) and ev.ctx.get_param(node.id) is None and ev.ctx.get_set(node.id) is None:
+        return node.id
+    if isinstance(node, ast.Tuple | ast.List):
+        return [_literal_member(ev, e, where) for e in node.elts]
+    raise FormulationError(f"`{ast.unparse(node)}` is not a member", where,
+                           "write members as numbers or quoted strings, e.g. ['a', 'b']")
+
+
+def _is_set_operand(ev: Evaluator, node: ast.expr) -> bool:
+    """A set name, a literal list, a comprehension, range(...) or a combination of them."""
+    if isinstance(node, ast.Name):
+        return ev.ctx.get_set(node.id) is not None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _SET_OPS):
+        return _is_set_operand(ev, node.left) and _is_set_operand(ev, node.right)
+    if isinstance(node, ast.Call):
+        return getattr(node.func, "id", "") == "range"
+    return isinstance(node, ast.List | ast.SetComp | ast.ListComp | ast.GeneratorExp)
+
+
+def _set_leaf(ev: Evaluator, tree: ast.expr, text: str, where: str) -> list:
     one = Table(1)
     if isinstance(tree, ast.Call) and getattr(tree.func, "id", "") == "range":
         s, _, codes, _ = ev.iterable(tree, one)
@@ -64,7 +113,7 @@ def evaluate_set_expression(ev: Evaluator, text: str, where: str) -> list:
             members = list(zip(*columns, strict=True))
         return list(dict.fromkeys(members))
     if isinstance(tree, ast.List | ast.Tuple):
-        return set_members_from_list([ast.literal_eval(e) for e in tree.elts], where)
+        return set_members_from_list([_literal_member(ev, e, where) for e in tree.elts], where)
     if isinstance(tree, ast.Name) and ev.ctx.get_set(tree.id) is not None:
         return list(ev.ctx.get_set(tree.id).members)  # type: ignore[union-attr]
     raise FormulationError(f"cannot build a set from `{text}`", where,

@@ -367,6 +367,11 @@ class Evaluator:
             return self.scale(left, 1.0 / d, node.left, table)
         if isinstance(op, ast.Pow):
             return self.power(node, table, sign)
+        if isinstance(op, ast.BitOr | ast.BitAnd):
+            symbol = "|" if isinstance(op, ast.BitOr) else "&"
+            raise self.error(f"`{_unparse(node)}`: `{symbol}` combines sets in a set definition "
+                             "(`Nodes: \"Depots | Stores\"`)", table, 0,
+                             "in a condition write `or` / `and`")
         if isinstance(op, ast.Mod | ast.FloorDiv):
             a = self.eval_data(node.left, table).v
             b = self.eval_data(node.right, table).v
