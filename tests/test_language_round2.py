@@ -350,3 +350,34 @@ def test_text_tables_compare_with_strings_and_literal_lists():
     """))
     assert sol.objective == pytest.approx(5)
     assert sol.hire["bob"] == 0
+
+
+# ---------------------------------------------------------------- item 15: YAML pitfalls
+
+def test_an_item_opening_with_a_quote_gets_the_quote_whole_hint():
+    text = "name: x\nmeta:\n  assumptions:\n    - \"fixed\" means paid once\nvariables: {x: {upper: 1}}\n"
+    with pytest.raises(FormulationError) as info:
+        loads(text)
+    msg = str(info.value)
+    assert "line 4" in msg and "a value that opens with a quote must be quoted whole" in msg
+    assert "write `- '\"fixed\" means paid once'`" in msg
+
+
+@pytest.mark.parametrize("extra", ["", "  stamp: 2020-01-01\n"])  # the second takes ruamel's path
+def test_scientific_notation_is_a_number(extra):
+    f = loads("meta:\n  tol: 5e-7\n" + extra + "parameters:\n  eps: 5e-7\n  big: 1E3\n"
+              "  rates: {index: [T], values: [2.5e+3, 5e-7]}\nsets: {T: [1, 2]}\n"
+              "variables: {x: {upper: 1}}\nobjective: {sense: maximize, expr: x * big + eps}\n")
+    assert f.parameters["eps"] == 5e-7 and isinstance(f.parameters["big"], float)
+    assert solve(f).objective == pytest.approx(1000 + 5e-7)
+
+
+def test_unused_parameters_are_allowed_and_reported():
+    report = check(model("""
+        parameters: {spare: 3, cap: 4}
+        variables: {x: {}}
+        objective: {sense: maximize, expr: x}
+        constraints:
+          c: x <= cap
+    """))
+    assert report.ok and "parameter `spare` is never used; is a term missing?" in report.warnings

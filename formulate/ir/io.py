@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,15 @@ def parse_yaml_text(text: str, source: str = "<text>") -> Any:
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         fix = "check the indentation and quoting of that line"
         text_key = _plain_text_key(line, mark.column if mark is not None else -1)
-        if text_key is not None:
+        quoted = _QUOTE_OPENED.match(line)
+        if quoted is not None and quoted.group(3).strip() and not quoted.group(3).lstrip().startswith(("#", ",", "]", "}")):
+            head, quote, rest = quoted.group(1), quoted.group(2), quoted.group(3)
+            body = line[len(head):]
+            other = "'" if quote == '"' else '"'
+            fix = (f"a value that opens with a quote must be quoted whole: YAML ends the text at the closing "
+                   f"{quote} and cannot read `{rest.strip()}`; write `{head}{other}{body}{other}` (or reword it so "
+                   "it does not start with a quote)")
+        elif text_key is not None:
             fix = (f"inside a flow mapping {{...}}, `[`, `]` and `,` are YAML syntax and split the plain text of "
                    f"`{text_key}`; quote the text (`{text_key}: \"...\"`) or write the item in block style")
         elif "{" in line and ("[" in line or "," in line.split("{", 1)[1]):
@@ -75,6 +84,8 @@ def _split_text(data: dict[str, Any], key: Any) -> str | None:
 
 
 _TEXT_KEYS = ("description", "name", "problem", "reading")
+#: `- "x" means y` / `key: 'x' and y`: a scalar that opens with a quote and goes on after the closing one
+_QUOTE_OPENED = re.compile(r"""^(\s*(?:-\s+)?(?:[\w.-]+:\s+)?)(["'])(?:(?!\2).)*\2(.*)$""")
 
 
 def _plain_text_key(line: str, column: int) -> str | None:
