@@ -381,3 +381,47 @@ def test_unused_parameters_are_allowed_and_reported():
           c: x <= cap
     """))
     assert report.ok and "parameter `spare` is never used; is a term missing?" in report.warnings
+
+
+# ---------------------------------------------------------------- item 11: quadratic and conic forms
+
+def test_unary_minus_binds_looser_than_power_as_in_python():
+    sol = solve(model("""
+        variables: {t: {lower: -10, upper: 10}}
+        objective: {sense: maximize, expr: -t ** 2 + 4 * t}
+    """))
+    assert (sol.solver, sol.problem_class) == ("highs", "QP")  # concave maximised: a convex QP
+    assert sol.objective == pytest.approx(4) and sol.t == pytest.approx(2, abs=1e-5)
+
+
+@pytest.mark.parametrize("row, kind, best", [
+    ("x ** 2 + y ** 2 <= 8", "QCP", 4.0),                            # convex quadratic row: SCIP
+    ("sqrt(x ** 2 + y ** 2) <= 2 * t", "NLP", 4 * 2 ** 0.5),          # second-order cone written with sqrt
+    ("x ** 2 + y ** 2 <= t ** 2", "QCP", 2 * 2 ** 0.5),              # the same cone as a quadratic row
+])
+def test_quadratic_rows_and_cones_go_to_scip(row, kind, best):
+    sol = solve(model(f"""
+        variables: {{x: {{lower: -5}}, y: {{lower: -5}}, t: {{lower: 0, upper: 2}}}}
+        objective: {{sense: maximize, expr: x + y}}
+        constraints:
+          c: {row}
+    """))
+    assert sol.solver == "scip" and sol.problem_class == kind
+    assert sol.objective == pytest.approx(best, rel=1e-5)
+
+
+# ---------------------------------------------------------------- item 16: the reference shows the forms
+
+def test_reference_states_every_rule_of_round_two():
+    from formulate.formulators.prompt import language_reference
+
+    text = language_reference()
+    for form in ("range(1, len(P) + 1)", "(t[i, j] if (i, j) in Given else t[j, i])", "'X-ray'",
+                 "tuple targets `(i, j) in Arcs`", "if kind[j] == 'rush'", "sum(1 for j in J if size[j] > 3)",
+                 "use[b] <= use[b - 1]", '`Nodes: "Depots | Stores"`', "degree[c] in ['master', 'phd']",
+                 "if cap[i, j] < inf", "`-t ** 2` is\n  `-(t ** 2)`", "big-M comes from the variables' bounds",
+                 "SCIP's native indicator", "linearised\n  exactly", "subscripted flat `y[a, b, k]`",
+                 "over fewer of them", "over a superset", "an empty sum is 0", "must be quoted whole",
+                 "`5e-7`", "unused parameters are allowed", "goes under `sets:`",
+                 "`for a in S for b in S if (a, b) in Pairs`", "second-order cones"):
+        assert form in text, form
