@@ -152,7 +152,15 @@ def solve(source: FormulationLike, solver: str | None = None, time_limit: float 
         times={"load": loaded - started, "ground": grounded.seconds, "solve": finished - solve_start,
                "total": finished - started},
         message=result.message, iis=result.iis, warnings=warnings, problem_class=problem.problem_class,
-        point=point, flat=grounded.problem)
+        point=point, flat=grounded.problem, objectives=_levels(grounded.problem, point))
+
+
+def _levels(problem: FlatProblem, point: Any) -> list[dict[str, Any]] | None:
+    """Several objectives: every level's priority, sense, expression and value at the reported point."""
+    if not problem.objective_levels or point is None:
+        return None
+    return [{"priority": level.priority, "sense": level.sense, "expr": level.text, "value": level.value(point)}
+            for level in problem.objective_levels]
 
 
 def _rounded(problem: FlatProblem, x: Any, objective: float | None, has_solution: bool

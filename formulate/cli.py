@@ -141,6 +141,11 @@ def _print_solution(solution) -> None:
                   f"{solution.problem_class}  time: {solution.times.get('total', 0):.3f}s", highlight=False)
     if solution.objective is not None and solution.has_solution:
         console.print(f"objective: [bold]{_fmt(solution.objective)}[/bold]", highlight=False)
+        from rich.markup import escape as _escape
+
+        for level in solution.objectives or []:
+            console.print(f"  priority {level['priority']}: {level['sense']} {_escape(level['expr'])} = "
+                          f"{_fmt(level['value'])}", highlight=False)
     rows = solution.nonzero()
     if rows:
         table = Table("variable", "value", show_edge=False, box=None)

@@ -423,5 +423,88 @@ def test_reference_states_every_rule_of_round_two():
                  "SCIP's native indicator", "linearised\n  exactly", "subscripted flat `y[a, b, k]`",
                  "over fewer of them", "over a superset", "an empty sum is 0", "must be quoted whole",
                  "`5e-7`", "unused parameters are allowed", "goes under `sets:`",
-                 "`for a in S for b in S if (a, b) in Pairs`", "second-order cones"):
+                 "`for a in S for b in S if (a, b) in Pairs`", "second-order cones",
+                 "several objectives (goal programming)", "priority: 2}"):
         assert form in text, form
+
+
+# ---------------------------------------------------------------- item 13: several objectives
+
+LEVELS = """
+    variables: {x: {upper: 3}, y: {upper: 3}, z: {type: integer, upper: 5}}
+    objective:
+      - {sense: maximize, expr: x + y, priority: 2}
+      - {sense: minimize, expr: x, priority: 1, weight: 3}
+      - {sense: maximize, expr: z, priority: 1}
+    constraints:
+      c: x + y <= 4
+      d: 2 * x + z <= 7
+"""
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc", "scip", "pyomo"])
+def test_lexicographic_levels_with_weights_and_mixed_senses(solver):
+    sol = solve(model(LEVELS), solver=solver, mip_gap=0)
+    # level 1: x + y = 4; level 2 (minimise): 3x - z with 2x + z <= 7, x >= 1 -> x = 1, z = 5: 3 - 5 = -2
+    assert sol.objective == pytest.approx(4)
+    assert [level["value"] for level in sol.objectives] == pytest.approx([4, -2])
+    assert [(level["priority"], level["sense"]) for level in sol.objectives] == [(2, "maximize"), (1, "minimize")]
+    assert sol.x == pytest.approx(1) and sol.z == pytest.approx(5)
+    assert "objectives" in sol.to_dict()
+
+
+def test_objectives_of_one_priority_are_one_weighted_objective():
+    sol = solve(model("""
+        variables: {x: {upper: 3}, y: {upper: 3}}
+        objective:
+          - {sense: maximize, expr: x, weight: 2}
+          - {sense: maximize, expr: y}
+        constraints:
+          c: x + y <= 4
+    """))
+    assert sol.objective == pytest.approx(2 * 3 + 1) and sol.objectives is None
+
+
+def test_an_unknown_key_in_an_objective_list_is_named():
+    with pytest.raises(FormulationError) as info:
+        loads("variables: {x: {upper: 1}}\nobjective:\n  - {sense: min, expr: x, prio: 2}\n")
+    assert str(info.value).startswith("objective 1: unknown key `prio`")
+
+
+def test_levels_must_be_linear():
+    msg = ground_error("""
+        variables: {x: {upper: 3}, y: {upper: 3}}
+        objective:
+          - {sense: minimize, expr: x ** 2, priority: 2}
+          - {sense: minimize, expr: y, priority: 1}
+    """)
+    assert msg.startswith("objective 1: is not linear; several objectives must each be linear")
+
+
+@pytest.mark.parametrize("target", ["pyomo", "pulp", "highspy", "gurobipy"])
+def test_several_objectives_export_to_every_script_target(target, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from formulate.codegen import export
+    from tests.helpers import gurobi_available
+
+    if target == "gurobipy" and gurobi_available():
+        pytest.skip(gurobi_available())
+    script = tmp_path / f"levels_{target}.py"
+    script.write_text(export(model(LEVELS), target))
+    out = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["status"] == "optimal" and result["objective"] == pytest.approx(4)
+    assert result["values"]["x"] == pytest.approx(1) and result["values"]["z"] == pytest.approx(5)
+
+
+@pytest.mark.parametrize("fmt", ["lp", "mps"])
+def test_model_files_refuse_several_objectives(fmt):
+    from formulate.codegen import export
+    from formulate.codegen.common import ExportError
+
+    with pytest.raises(ExportError, match=f"{fmt} cannot express several objectives"):
+        export(model(LEVELS), fmt)

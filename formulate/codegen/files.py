@@ -21,6 +21,9 @@ from formulate.ir.products import linearize_products
 def flat_for_file(formulation: Formulation, fmt: str) -> FlatProblem:
     """The grounded problem, indicators replaced by big-M rows; refuse what LP/MPS cannot hold."""
     problem = Grounder(formulation).ground().problem
+    if problem.objective_levels:
+        raise ExportError(f"{fmt} cannot express several objectives (lexicographic priorities); export to "
+                          "gurobipy, highspy, pyomo or pulp")
     problem = linearize_products(problem) or problem  # binary x bounded products: exact linear rows
     rows = problem.nonlinear_rows or problem.quadratic_rows
     if rows:

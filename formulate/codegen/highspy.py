@@ -221,6 +221,36 @@ def solve():
 '''
 
 
+_SOLVE_LEVELS = '''
+def solve():
+    """Several objectives through HiGHS's lexicographic multi-objective API (relative MIP gap 0): highest
+    priority first, each later level optimised with the earlier ones held at their optimum; return (status,
+    the first level's value, nonzero values)."""
+    n = model.getNumCol()
+    model.changeObjectiveSense(highspy.ObjSense.kMinimize)
+    for k, (sense, expr) in enumerate(OBJECTIVES):
+        constant, terms = terms_of(expr)
+        sign = 1.0 if sense == "minimize" else -1.0
+        costs = [0.0] * n
+        for index, value in terms:
+            costs[index] += sign * value
+        objective = highspy.HighsLinearObjective()
+        objective.coefficients, objective.offset = costs, sign * constant
+        objective.weight, objective.priority = 1.0, len(OBJECTIVES) - k
+        objective.abs_tolerance = objective.rel_tolerance = 0.0
+        model.addLinearObjective(objective)
+    model.setOptionValue("blend_multi_objectives", False)
+    model.setOptionValue("mip_rel_gap", 0)
+    model.run()
+    status = STATUS.get(model.getModelStatus().name, "error")
+    if status != "optimal":
+        return status, None, {}
+    SOLUTION[:] = model.getSolution().col_value
+    constant, terms = terms_of(OBJECTIVES[0][1])
+    return status, constant + sum(value * SOLUTION[index] for index, value in terms), nonzero_values()
+'''
+
+
 class HighspyTarget(ScriptTarget):
     """highspy's modelling API."""
 
@@ -267,4 +297,6 @@ class HighspyTarget(ScriptTarget):
         return [f"model.addConstr({lo} <= {mid} <= {hi}, name={key.label})"]
 
     def solve_code(self, ctx: ScriptContext) -> str:
+        if ctx.problem.objective_levels:
+            return _SOLVE[:_SOLVE.index("\ndef solve():")] + _SOLVE_LEVELS
         return _SOLVE

@@ -86,6 +86,24 @@ def solve():
 '''
 
 
+_SOLVE_LEVELS = '''
+def solve():
+    """Several objectives, level by level with CBC (relative gap 0): each later level is optimised with the
+    earlier levels held at their optimum; return (status, the first level's value, nonzero values)."""
+    status = "optimal"
+    for k, (sense, expr) in enumerate(OBJECTIVES):
+        model.sense = pulp.LpMinimize if sense == "minimize" else pulp.LpMaximize
+        model.setObjective(expr)
+        model.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0))
+        status = STATUS.get(pulp.LpStatus[model.status], "error")
+        if status != "optimal":
+            return status, None, {}
+        best = pulp.value(expr)
+        model.addConstraint(expr <= best if sense == "minimize" else expr >= best, f"objective_level_{k + 1}")
+    return status, float(pulp.value(OBJECTIVES[0][1])), nonzero_values()
+'''
+
+
 class PulpTarget(ScriptTarget):
     """PuLP + CBC."""
 
@@ -118,4 +136,6 @@ class PulpTarget(ScriptTarget):
         return [f"model += {mid} >= {lo}, {key.label}", f"model += {mid} <= {hi}, {upper}"]
 
     def solve_code(self, ctx: ScriptContext) -> str:
+        if ctx.problem.objective_levels:
+            return _SOLVE[:_SOLVE.index("\ndef solve():")] + _SOLVE_LEVELS
         return _SOLVE

@@ -76,7 +76,10 @@ _FORMS = """\
   name: a scalar, one over the variable's sets (read at its key), over fewer of them (`upper: avail` with avail
   over [G] bounds `x` over [G, T] by `avail[g]`) or over a superset of its members (a variable over a derived
   subset of `Pipes` reads `capacity` over `Pipes`)
-- objective: `{sense: minimize|maximize, expr: ...}`
+- objective: `{sense: minimize|maximize, expr: ...}`; several objectives (goal programming) as a list
+  `[{sense: minimize, expr: overtime, priority: 2}, {sense: maximize, expr: profit, priority: 1, weight: 1}]`:
+  higher priority first, each later level optimised with the earlier ones held at their optimum (lexicographic);
+  equal priorities are summed with `weight` (default 1; a level's first sense wins, opposite senses subtract)
 - constraints: one row `name: EXPR`; indexed inline `name: EXPR for i in I`; block form with `forall:`
   (a comprehension clause `i in I, j in J if cond`, tuple targets `(i, j) in Arcs`), `expr:`, `when:` (a binary
   variable, or `not` one, under which the row holds), `either:` (a list of single comparisons, at least one
@@ -138,6 +141,8 @@ def _type_text(node: dict[str, Any], defs: dict[str, Any]) -> str:
     """A short type description of one JSON-schema node."""
     if "$ref" in node:
         name = node["$ref"].rsplit("/", 1)[-1]
+        if name == "Objectives":
+            return "list of objective"
         return _ITEM_KINDS.get(name, name)
     if "anyOf" in node:
         parts = [_type_text(n, defs) for n in node["anyOf"] if n.get("type") != "null"]

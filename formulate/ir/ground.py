@@ -25,7 +25,7 @@ from formulate.ir.build_data import (
 from formulate.ir.data import Domain, ParamData, SetData
 from formulate.ir.evaluate import Evaluator, Table, VarData, VariableInData
 from formulate.ir.expr import ConstraintForm, normalise_constraint, parse_expression
-from formulate.ir.flat import Block, FlatProblem, Indicator, NonlinearRow, QuadraticRow
+from formulate.ir.flat import Block, FlatProblem, Indicator, NonlinearRow, ObjectiveLevel, QuadraticRow
 from formulate.ir.functions import columns_lin
 from formulate.ir.members import MemberCodec
 from formulate.ir.model import Formulation, Parameter
@@ -95,6 +95,8 @@ class Grounder:
         self._names = set(formulation.sets) | set(formulation.parameters) | set(formulation.variables)
         self._current_label = ""
         self._failed: dict[tuple[str, str], FormulationError] = {}
+        self._levels: list[ObjectiveLevel] = []
+        self._objective_is_nonlinear = False
 
     # --------------------------------------------------------------- context
     def all_names(self) -> list[str]:
@@ -347,7 +349,41 @@ class Grounder:
         obj = self.f.objective
         if obj is None:
             return np.zeros(0), 0.0, (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)), "minimize"
-        where = "objective"
+        items = self.f.objectives()
+        if len(items) == 1:  # a weight on a lone objective changes nothing
+            return self._one_objective(items[0], "objective")
+        return self._objective_levels(items)
+
+    def _objective_levels(self, items: list) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray, np.ndarray], str]:
+        """Several objectives: one level per priority (highest first), each a weighted sum in its first sense."""
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        priorities = sorted({o.priority or 0 for o in items}, reverse=True)
+        levels: list[ObjectiveLevel] = []
+        for priority in priorities:
+            group = [(k, o) for k, o in enumerate(items) if (o.priority or 0) == priority]
+            sense = group[0][1].sense
+            linear = np.zeros(0)
+            constant = 0.0
+            for k, o in group:
+                where = f"objective {k + 1}" if len(items) > 1 else "objective"
+                lin, const, quad, _ = self._one_objective(o, where)
+                if quad[2].size or self._objective_is_nonlinear:
+                    raise FormulationError("is not linear; several objectives must each be linear", where,
+                                           "keep one nonlinear objective, or move the nonlinear part into a "
+                                           "variable and a constraint")
+                factor = (1.0 if o.weight is None else float(o.weight)) * (1.0 if o.sense == sense else -1.0)
+                size = max(len(linear), len(lin))
+                linear = np.pad(linear, (0, size - len(linear))) + factor * np.pad(lin, (0, size - len(lin)))
+                constant += factor * const
+            text = " + ".join(f"{o.weight} * ({o.expr})" if o.weight is not None else o.expr for _, o in group)
+            levels.append(ObjectiveLevel(priority, sense, linear, constant, text))
+        self._levels = levels if len(levels) > 1 else []
+        first = levels[0]
+        return first.linear, first.constant, empty, first.sense
+
+    def _one_objective(self, obj, where: str) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray, np.ndarray],
+                                                      str]:
+        self._objective_is_nonlinear = False
         tree = parse_expression(obj.expr, where)
         if isinstance(tree, ast.Compare):
             raise FormulationError(f"`{obj.expr}` is a comparison", where,
@@ -362,6 +398,7 @@ class Grounder:
         if isinstance(value, Mem):
             value = ev.to_data(value, tree, Table(1))
         if isinstance(value, NL):
+            self._objective_is_nonlinear = True
             t = self.new_columns("_objective", 1, np.array([-INF]), np.array([INF]), integer=False)
             lower, upper = (-INF, 0.0) if sign > 0 else (0.0, INF)
             self.nonlinear_rows.append(NonlinearRow("_objective_epigraph",
@@ -682,7 +719,8 @@ class Grounder:
             name=self.f.name, sense=sense, col_lower=lo, col_upper=hi, integrality=ints, obj_linear=obj,
             obj_constant=constant, row_start=start, row_index=index, row_value=value, row_lower=row_lo,
             row_upper=row_hi, var_blocks=self.var_blocks, row_blocks=store.blocks, obj_qi=qa, obj_qj=qb, obj_qv=qv,
-            quadratic_rows=self.quadratic_rows, indicators=self.indicators, nonlinear_rows=self.nonlinear_rows)
+            quadratic_rows=self.quadratic_rows, indicators=self.indicators, nonlinear_rows=self.nonlinear_rows,
+            objective_levels=self._levels)
         from formulate.ir.classify import classify
 
         classify(problem, self.warnings)
@@ -690,7 +728,7 @@ class Grounder:
 
     def _unused(self) -> None:
         used: set[str] = set()
-        texts = [self.f.objective.expr] if self.f.objective else []
+        texts = [o.expr for o in self.f.objectives()]
         for name in self.f.constraints:
             c = self.f.constraint(name)
             texts += [t for t in (c.forall, c.expr, c.when) if t] + list(c.either or [])

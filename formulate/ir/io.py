@@ -144,6 +144,10 @@ def check_structure(data: Any, source: str = "<text>") -> None:
     objective = data.get("objective")
     if isinstance(objective, dict):
         _check_keys(objective, OBJECTIVE_KEYS, "objective")
+    elif isinstance(objective, list):
+        for k, item in enumerate(objective):
+            if isinstance(item, dict):
+                _check_keys(item, OBJECTIVE_KEYS, f"objective {k + 1}")
 
 
 def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
