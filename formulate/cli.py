@@ -254,6 +254,8 @@ def _print_solution(solution) -> None:
                f"time: {solution.times.get('total', 0):.3f}s")
     if solution.objective is not None and solution.has_solution:
         typer.echo(f"objective: {_fmt(solution.objective)}")
+        for level in solution.objectives or []:
+            typer.echo(f"  priority {level['priority']}: {level['sense']} {level['expr']} = {_fmt(level['value'])}")
     rows = solution.nonzero()
     if rows:
         shown = rows[:200]
