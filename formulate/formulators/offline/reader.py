@@ -1,13 +1,89 @@
-"""The offline formulator's entry point: the template reader, then the tagged reader."""
+"""The offline formulator's entry point: the tagged reader and the template reader, the surer one answers."""
 
 from __future__ import annotations
 
-from formulate.formulators.offline.templates import THRESHOLD, RulesResult, formulate_templates
+import logging
+
+from formulate.formulators.offline.patterns import Row
+from formulate.formulators.offline.tagged import Reading, Unread, read_tagged
+from formulate.formulators.offline.tagger import Tagger
+from formulate.formulators.offline.templates import (
+    _FALLBACK,
+    THRESHOLD,
+    RulesResult,
+    _constraint_name,
+    _fmt,
+    _linear_text,
+    _obviously_broken,
+    _origin_optimal,
+    formulate_templates,
+)
+from formulate.ir.model import Constraint, Formulation, Objective, Variable
+
+log = logging.getLogger(__name__)
+
+
+def formulation_of(reading: Reading, text: str) -> RulesResult:
+    """A Formulation (with its confidence) from what the tagged reader read."""
+    names = [_safe(name) for name in reading.names]
+    variables = {name: Variable(type="integer" if reading.integer else "continuous", lower=0, description=label)
+                 for name, label in zip(names, reading.labels, strict=True)}
+    constraints: dict[str, Constraint | str] = {}
+    notes = list(reading.notes)
+    seen: set[tuple] = set()
+    for row in reading.rows:
+        key = (tuple(sorted(row.coefs.items())), row.op, row.rhs)
+        if key in seen:
+            continue
+        seen.add(key)
+        name = _constraint_name(row, row.clause, names, constraints)
+        expr = f"{_linear_text(row.coefs, names)} {row.op} {_fmt(row.rhs)}"
+        constraints[name] = Constraint(expr=expr, description=row.clause)
+        notes.append(f"{name}: {expr} <- '{row.clause}'")
+    penalty = reading.penalty
+    doubts = list(reading.doubts)
+    rows: list[Row] = reading.rows
+    if _origin_optimal(reading.objective, reading.sense, rows):
+        penalty += 0.5
+        doubts.insert(0, "doing nothing (all quantities 0) is already optimal: a constraint was probably misread")
+    trouble = _obviously_broken(reading.objective, reading.sense, rows, names)
+    if trouble:
+        penalty += 0.5
+        doubts.insert(0, trouble)
+    confidence = round(max(0.0, min(0.9, 0.9 - penalty)), 3)
+    formulation = Formulation(
+        name="rules_model", problem=text, meta={"formulator": "rules", "reader": "tagged", "confidence": confidence},
+        variables=variables, objective=Objective(sense=reading.sense, expr=_linear_text(reading.objective, names)),
+        constraints=constraints)
+    reason = "; ".join(doubts[:3])
+    if confidence < THRESHOLD:
+        reason = f"too unsure to answer ({reason or 'several clauses were read with low confidence'}); {_FALLBACK}"
+    return RulesResult(formulation, confidence, reason, notes)
+
+
+def _safe(name: str) -> str:
+    out = "".join(c if c.isalnum() or c == "_" else "_" for c in name).strip("_") or "x"
+    return out if out[0].isalpha() else f"x_{out}"
+
+
+def formulate_tagged(text: str, tagger: Tagger | None = None) -> RulesResult:
+    """The tagged reader alone: a formulation, or a refusal naming what it could not read."""
+    try:
+        reading = read_tagged(text, tagger)
+    except Unread as exc:
+        return RulesResult(None, 0.0, f"{exc}; {_FALLBACK}", [])
+    return formulation_of(reading, text)
 
 
 def formulate_rules(text: str) -> RulesResult:
     """Formulate ``text`` with no model, or refuse with the reason."""
-    return formulate_templates(text)
+    templ = formulate_templates(text)
+    if templ.formulation is not None and templ.confidence >= THRESHOLD:
+        return templ
+    tagged = formulate_tagged(text)
+    if tagged.formulation is not None and tagged.confidence >= THRESHOLD:
+        return tagged
+    return templ if templ.formulation is not None or tagged.formulation is None else tagged
 
 
 class RulesFormulator:
@@ -20,4 +96,4 @@ class RulesFormulator:
         return formulate_rules(text)
 
 
-__all__ = ["RulesFormulator", "RulesResult", "THRESHOLD", "formulate_rules"]
+__all__ = ["RulesFormulator", "RulesResult", "THRESHOLD", "formulate_rules", "formulate_tagged"]

@@ -1,0 +1,115 @@
+"""Decision quantities from tagged VAR spans, and where each one is mentioned in the text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from formulate.formulators.offline.tokens import Tok
+
+#: words that name a container or a kind, never a quantity on their own
+GENERIC = {
+    "the", "a", "an", "each", "every", "of", "one", "ones", "type", "types", "kind", "kinds", "unit", "units",
+    "number", "amount", "sized", "size", "sizes", "batch", "batches", "pack", "packs", "bottle", "bottles",
+    "serving", "servings", "box", "boxes", "bag", "bags", "cup", "cups", "piece", "pieces", "item", "items",
+    "product", "products", "model", "models", "method", "methods", "option", "options", "other", "their",
+    "his", "her", "its", "this", "that", "these", "those", "per", "and", "or", "to", "in", "for", "with",
+    "new", "style", "version", "acres", "acre", "plot", "plots", "lot", "lots", "s", "'s", "-", "/", "both",
+}
+#: words that name what is optimised, not a decision
+NOT_QUANTITIES = {"profit", "earn", "revenue", "cost", "return", "income", "total", "money", "time", "budget"}
+_WORD = re.compile(r"^[a-z][a-z'-]*$")
+
+
+def stem(word: str) -> str:
+    """A crude singular/stem so ``batches``, ``batch`` and ``bikes``, ``bike`` meet."""
+    w = word.lower()
+    if w in ("buses", "busses"):
+        return "bus"
+    for suffix, repl in (("ies", "y"), ("ves", "f"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"),
+                         ("xes", "x"), ("oes", "o"), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
+            return w[: -len(suffix)] + repl
+    return w
+
+
+@dataclass
+class Quantity:
+    """One decision quantity: its name, its words, and the words that pick it out from the others."""
+
+    name: str
+    words: list[str]
+    cues: set[str] = field(default_factory=set)
+    spans: int = 1          # how many tagged spans name it
+
+
+def _span_words(tokens: list[Tok], start: int, end: int) -> list[str]:
+    return [stem(t.text) for t in tokens[start:end] if _WORD.match(t.lower) and t.lower not in GENERIC]
+
+
+def var_spans(tags: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of every VAR span."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for i, tag in enumerate(tags + ["O"]):
+        if start is not None and tag != "I-VAR":
+            out.append((start, i))
+            start = None
+        if tag == "B-VAR" or (tag == "I-VAR" and start is None):
+            start = i
+    return out
+
+
+def quantities(tokens: list[Tok], tags: list[str]) -> list[Quantity]:
+    """Group the VAR spans into distinct quantities, in order of first mention."""
+    groups: list[Quantity] = []
+    for start, end in var_spans(tags):
+        words = _span_words(tokens, start, end)
+        if not words:
+            continue
+        target = _match(words, groups)
+        if target is None:
+            groups.append(Quantity(name="_".join(words), words=list(dict.fromkeys(words))))
+        else:
+            target.spans += 1
+    if sum(1 for g in groups if g.spans >= 2) >= 2:
+        groups = [g for g in groups if g.spans >= 2]     # named once among quantities named often: a stray tag
+    groups = [g for g in groups if not set(g.words) <= NOT_QUANTITIES]
+    _assign_cues(groups)
+    return [g for g in groups if g.cues]
+
+
+def _match(words: list[str], groups: list[Quantity]) -> Quantity | None:
+    """The group these words name: every word known to it, or a word only it has."""
+    for g in groups:
+        if set(words) <= set(g.words) or set(g.words) <= set(words):
+            return g
+    own = [g for g in groups if any(w in g.words and all(w not in h.words for h in groups if h is not g)
+                                    for w in words)]
+    return own[0] if len(own) == 1 else None
+
+
+def _assign_cues(groups: list[Quantity]) -> None:
+    for g in groups:
+        others = {w for h in groups if h is not g for w in h.words}
+        g.cues = {w for w in g.words if w not in others}
+
+
+def mentions(tokens: list[Tok], qs: list[Quantity]) -> list[int | None]:
+    """For every token, the index of the quantity it mentions (the head of ``pack of fries`` is fries)."""
+    stems = [stem(t.text) if _WORD.match(t.lower) else "" for t in tokens]
+    own: list[int | None] = []
+    for s in stems:
+        hits = [k for k, q in enumerate(qs) if s in q.cues]
+        own.append(hits[0] if len(hits) == 1 else None)
+    out = list(own)
+    for i, k in enumerate(own):
+        if k is None:
+            continue
+        for j in range(i + 1, min(i + 4, len(tokens))):
+            if own[j] is not None and own[j] != k:
+                out[i] = None          # a modifier of the quantity named right after it
+                break
+            if own[j] is None and tokens[j].lower not in ("of", "the", "-", "a"):
+                break
+    return out
