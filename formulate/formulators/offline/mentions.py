@@ -17,7 +17,8 @@ GENERIC = {
     "new", "style", "version", "acres", "acre", "plot", "plots", "lot", "lots", "s", "'s", "-", "/", "both",
 }
 #: words that name what is optimised, not a decision
-NOT_QUANTITIES = {"profit", "earn", "revenue", "cost", "return", "income", "total", "money", "time", "budget"}
+NOT_QUANTITIES = {"profit", "earn", "revenue", "cost", "return", "income", "total", "money", "time", "budget",
+                  "whole", "number", "integer", "fraction", "point", "mbp", "decimal", "place", "dollar", "value"}
 _WORD = re.compile(r"^[a-z][a-z'-]*$")
 
 
@@ -95,6 +96,16 @@ def _assign_cues(groups: list[Quantity]) -> None:
         g.cues = {w for w in g.words if w not in others}
 
 
+def _followed_by_name(tokens: list[Tok], stems: list[str], i: int, q: Quantity) -> bool:
+    j = i + 1
+    while j < len(tokens) and (tokens[j].lower in ("-", "of") or tokens[j].lower in GENERIC and tokens[j].lower
+                               not in ("and", "or", "the", "a", "to", "in", "for", "with")):
+        if tokens[j].lower in GENERIC and tokens[j].lower not in ("-", "of"):
+            return True            # "dual model", "kids size"
+        j += 1
+    return j < len(tokens) and stems[j] in q.words
+
+
 def mentions(tokens: list[Tok], qs: list[Quantity]) -> list[int | None]:
     """For every token, the index of the quantity it mentions (the head of ``pack of fries`` is fries)."""
     stems = [stem(t.text) if _WORD.match(t.lower) else "" for t in tokens]
@@ -105,6 +116,10 @@ def mentions(tokens: list[Tok], qs: list[Quantity]) -> list[int | None]:
     out = list(own)
     for i, k in enumerate(own):
         if k is None:
+            continue
+        q = qs[k]
+        if stems[i] != q.words[-1] and not _followed_by_name(tokens, stems, i, q):
+            out[i] = None              # "in the water" is not "water softener"
             continue
         for j in range(i + 1, min(i + 4, len(tokens))):
             if own[j] is not None and own[j] != k:

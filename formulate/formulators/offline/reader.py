@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from formulate.formulators.offline.patterns import Row
-from formulate.formulators.offline.tagged import Reading, Unread, read_tagged
+from formulate.formulators.offline.sanity import empty_rows, lp_status
+from formulate.formulators.offline.tagged import Reading, Unread, counted, read_tagged, template_reading
 from formulate.formulators.offline.tagger import Tagger
 from formulate.formulators.offline.templates import (
     _FALLBACK,
@@ -46,7 +47,8 @@ def formulation_of(reading: Reading, text: str) -> RulesResult:
     if _origin_optimal(reading.objective, reading.sense, rows):
         penalty += 0.5
         doubts.insert(0, "doing nothing (all quantities 0) is already optimal: a constraint was probably misread")
-    trouble = _obviously_broken(reading.objective, reading.sense, rows, names)
+    trouble = _obviously_broken(reading.objective, reading.sense, rows, names) or _lp_trouble(
+        reading.objective, reading.sense, rows, len(names))
     if trouble:
         penalty += 0.5
         doubts.insert(0, trouble)
@@ -59,6 +61,16 @@ def formulation_of(reading: Reading, text: str) -> RulesResult:
     if confidence < THRESHOLD:
         reason = f"too unsure to answer ({reason or 'several clauses were read with low confidence'}); {_FALLBACK}"
     return RulesResult(formulation, confidence, reason, notes)
+
+
+def _lp_trouble(objective: dict[int, float], sense: str, rows: list[Row], n: int) -> str:
+    empty = empty_rows(rows)
+    if empty:
+        return f"'{empty[0].clause}' reads as a row that says nothing or forces zero: a comparison was misread"
+    status = lp_status(objective, sense, rows, n)
+    if status != "optimal":
+        return f"the model read is {status}: a limit was probably misread"
+    return ""
 
 
 def _safe(name: str) -> str:
@@ -76,14 +88,39 @@ def formulate_tagged(text: str, tagger: Tagger | None = None) -> RulesResult:
 
 
 def formulate_rules(text: str) -> RulesResult:
-    """Formulate ``text`` with no model, or refuse with the reason."""
-    templ = formulate_templates(text)
-    if templ.formulation is not None and templ.confidence >= THRESHOLD:
-        return templ
+    """Formulate ``text`` with no model, or refuse with the reason.
+
+    The tagged reader answers when it is sure; otherwise the template reader, whose answer goes through
+    the same checks (the model solves, no row is empty, counted things are whole).
+    """
     tagged = formulate_tagged(text)
     if tagged.formulation is not None and tagged.confidence >= THRESHOLD:
         return tagged
+    templ = _checked(formulate_templates(text), text)
+    if templ.formulation is not None and templ.confidence >= THRESHOLD:
+        return templ
     return templ if templ.formulation is not None or tagged.formulation is None else tagged
+
+
+def _checked(result: RulesResult, text: str) -> RulesResult:
+    """The template reader's answer, re-checked: refused when its model cannot be what the text meant."""
+    f = result.formulation
+    if f is None:
+        return result
+    try:
+        reading = template_reading(f)
+    except ValueError:
+        return result
+    names = list(f.variables)
+    trouble = _lp_trouble(reading[0], f.objective.sense, reading[1], len(names))
+    if trouble:
+        return RulesResult(f, 0.0, f"too unsure to answer ({trouble}); {_FALLBACK}", result.notes)
+    if all(v.type == "continuous" for v in f.variables.values()) and counted(text, [v.description or k for k, v in
+                                                                                  f.variables.items()]):
+        for v in f.variables.values():
+            v.type = "integer"
+        result.notes.append("integer variables <- the quantities are counted things")
+    return result
 
 
 class RulesFormulator:

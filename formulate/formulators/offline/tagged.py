@@ -204,7 +204,21 @@ def _counts(tx: _Text, num: Number, low: str, nxt: str) -> bool:
     if low in ("one", "half") or nxt in ("%", "percent"):
         return low == "one"
     j = num.span[1]
-    return nxt in _COUNT_NOUNS or (j < len(tx.tokens) and (tx.mention[j] is not None or tx.tags[j].endswith("VAR")))
+    if nxt in _COUNT_NOUNS or (j < len(tx.tokens) and (tx.mention[j] is not None or tx.tags[j].endswith("VAR"))):
+        return True
+    clause = tx.clause_tokens(num.index)
+    return not any(tx.mention[k] is not None for k in clause if k < num.index)
+
+
+def _check_count(tx: _Text, nums: list[Number], n: int) -> None:
+    """``three different channels`` but two quantities found: the reading of the quantities is wrong."""
+    for num in nums:
+        if num.role != "count" or not 2 <= num.value <= 9 or num.span[1] >= len(tx.tokens):
+            continue
+        nxt = tx.tokens[num.span[1]].lower
+        if (nxt in _COUNT_NOUNS or nxt.endswith("s")) and num.value != n:
+            raise Unread(f"the text speaks of {_fmt(num.value)} {nxt} but I found {n} quantities "
+                         f"({', '.join(q.name for q in tx.qs)})")
 
 
 def _continues_list(tx: _Text, prev: Number, num: Number) -> bool:
@@ -338,6 +352,7 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
         raise Unread(f"found {n} decision quantities, more than this reader handles")
     nums = read_numbers(tx.tokens)
     _roles(tx, nums)
+    _check_count(tx, nums, n)
     for num in nums:
         if num.role == "":
             raise Unread(f"the number {_fmt(num.value)} in '{tx.sentence_text(tx.sentence_of[num.index])}' "
@@ -357,7 +372,7 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
     sense, obj_bag, obj_vars, obj_sentence, count = _objective_bag(tx)
     for lim in limits:
         lim.var = _named_after(tx, lim)
-    sinks: list[dict[str, float]] = [{} if count else obj_bag] + [{} if m.var is not None else m.bag
+    sinks: list[dict[str, float]] = [{} if count else obj_bag] + [{} if m.var is not None or m.pct else m.bag
                                                                    for m in limits]
     df: dict[str, int] = {}
     for bag in sinks + [p.bag for p in params]:
@@ -449,8 +464,24 @@ def _structural_row(tx: _Text, lim: Number, n: int, clause_text: str) -> Row:
         return Row(coefs=coefs, op=lim.op, rhs=0.0, nids=set(), why="ratio", clause=clause_text)
     if len(set(ks)) == 1:
         return Row(coefs={ks[0]: 1.0}, op=lim.op, rhs=lim.value, nids=set(), why="bound", clause=clause_text)
+    words = {tx.tokens[j].lower for j in clause}
+    if ks and not (words & _TOTAL_WORDS or _joined(tx, clause)):
+        raise Unread(f"a limit on several quantities I could not read: '{clause_text}'")
+    if words & {"difference", "more", "fewer", "less", "exceed", "exceeds"} and len(set(ks)) > 1:
+        raise Unread(f"a difference of quantities I could not read: '{clause_text}'")
     return Row(coefs={k: 1.0 for k in (set(ks) if ks else range(n))}, op=lim.op, rhs=lim.value, nids=set(),
                why="total", clause=clause_text, total=not ks)
+
+
+_TOTAL_WORDS = {"total", "combined", "together", "both", "all", "sum", "altogether", "overall", "either"}
+
+
+def _joined(tx: _Text, clause: list[int]) -> bool:
+    """The quantities in the clause form one list (``turnips and pumpkins``)."""
+    at = [j for j in clause if tx.mention[j] is not None]
+    return all(tx.clause_of[a] == tx.clause_of[b] and all(tx.tokens[k].lower in (",", "and", "or", "the", "a", "an")
+                                                          or tx.mention[k] is not None for k in range(a + 1, b))
+               for a, b in zip(at, at[1:], strict=False))
 
 
 _WEAK_DIRS = re.compile(r"\b(?:available|budget|total|limited|has|have|capacity|remain\w*|left|supply|spend)\b")
@@ -504,16 +535,47 @@ def _comparisons(tx: _Text, nums: list[Number]) -> list[Row]:
 
 
 def _integer(tx: _Text) -> bool:
-    if _CONTINUOUS_WORDS.search(tx.text):
+    return counted(tx.text, [" ".join(q.words) for q in tx.qs])
+
+
+def counted(text: str, labels: list[str]) -> bool:
+    """Whole numbers of the quantities: said so, or counted things rather than amounts (acres, kg, $)."""
+    if _CONTINUOUS_WORDS.search(text):
         return False
-    if _INTEGER_WORDS.search(tx.text):
+    if _INTEGER_WORDS.search(text):
         return True
-    names = " ".join(" ".join(q.words) for q in tx.qs)
-    if _MEASURES.search(names):
+    if _MEASURES.search(" ".join(labels)) or re.search(r"\bhow much\b", text, re.I):
         return False
-    return bool(re.search(r"\bhow many\b", tx.text, re.I)) and not re.search(
+    return not re.search(
         r"\bhow many (?:acres|kg|kilograms|grams|pounds|tons|liters|litres|ml|gallons|ounces|hours|dollars|"
-        r"square|cubic|units of|minutes|hectares)\b", tx.text, re.I)
+        r"square|cubic|units of|minutes|hectares)\b", text, re.I)
+
+
+_TERM = re.compile(r"^(-?)(?:(\d+(?:\.\d+)?(?:e-?\d+)?)\*)?([A-Za-z_]\w*)$")
+
+
+def template_reading(f: object) -> tuple[dict[int, float], list[Row]]:
+    """The objective and rows of a scalar linear formulation written by the template reader."""
+    names = {name: k for k, name in enumerate(f.variables)}  # type: ignore[attr-defined]
+
+    def linear(expr: str) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for term in expr.replace("- ", "+ -").split("+ "):
+            m = _TERM.match(term.strip().replace(" ", ""))
+            if not m or m.group(3) not in names:
+                raise ValueError(term)
+            out[names[m.group(3)]] = (-1.0 if m.group(1) else 1.0) * float(m.group(2) or 1.0)
+        return out
+
+    rows = []
+    for c in f.constraints.values():  # type: ignore[attr-defined]
+        expr = c if isinstance(c, str) else c.expr
+        m = re.match(r"^(.*?)\s*(<=|>=|==)\s*(-?[\d.e-]+)$", expr)
+        if not m:
+            raise ValueError(expr)
+        rows.append(Row(coefs=linear(m.group(1)), op=m.group(2), rhs=float(m.group(3)), nids=set(),
+                        clause=c if isinstance(c, str) else (c.description or expr)))
+    return linear(f.objective.expr), rows  # type: ignore[attr-defined]
 
 
 def _fmt(value: float) -> str:
