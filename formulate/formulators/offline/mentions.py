@@ -70,7 +70,8 @@ def quantities(tokens: list[Tok], tags: list[str]) -> list[Quantity]:
             continue
         target = _match(words, groups)
         if target is None:
-            groups.append(Quantity(name="_".join(words), words=list(dict.fromkeys(words))))
+            surface = [t.lower for t in tokens[start:end] if _WORD.match(t.lower) and t.lower not in GENERIC]
+            groups.append(Quantity(name="_".join(surface), words=list(dict.fromkeys(words))))
         else:
             target.spans += 1
     if sum(1 for g in groups if g.spans >= 2) >= 2:
@@ -104,6 +105,20 @@ def _followed_by_name(tokens: list[Tok], stems: list[str], i: int, q: Quantity) 
             return True            # "dual model", "kids size"
         j += 1
     return j < len(tokens) and stems[j] in q.words
+
+
+def first_mention_names(tokens: list[Tok], qs: list[Quantity], at: list[int | None]) -> None:
+    """Name each quantity as the text first writes it (``chairs``), and order them by that first mention."""
+    first: dict[int, int] = {}
+    for i, k in enumerate(at):
+        if k is not None and k not in first:
+            first[k] = i
+            j = i
+            while j + 1 < len(tokens) and at[j + 1] == k:
+                j += 1
+            words = [t.lower for t in tokens[i:j + 1] if _WORD.match(t.lower) and t.lower not in GENERIC]
+            if words:
+                qs[k].name = "_".join(words)
 
 
 def mentions(tokens: list[Tok], qs: list[Quantity]) -> list[int | None]:

@@ -115,8 +115,9 @@ def _checked(result: RulesResult, text: str) -> RulesResult:
     trouble = _lp_trouble(reading[0], f.objective.sense, reading[1], len(names))
     if trouble:
         return RulesResult(f, 0.0, f"too unsure to answer ({trouble}); {_FALLBACK}", result.notes)
-    if all(v.type == "continuous" for v in f.variables.values()) and counted(text, [v.description or k for k, v in
-                                                                                  f.variables.items()]):
+    labels = [v.description or k for k, v in f.variables.items()]
+    if all(v.type == "continuous" for v in f.variables.values()) and all(
+            len(label) > 2 for label in labels) and counted(text, labels):
         for v in f.variables.values():
             v.type = "integer"
         result.notes.append("integer variables <- the quantities are counted things")

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from formulate.formulators.offline.mentions import Quantity, mentions, quantities
+from formulate.formulators.offline.mentions import Quantity, first_mention_names, mentions, quantities
 from formulate.formulators.offline.numbers_tagged import STOP, Number, canonical, read_numbers
 from formulate.formulators.offline.patterns import Row
 from formulate.formulators.offline.tagger import Tagger, default_tagger
@@ -77,6 +77,11 @@ class _Text:
         self.tags = tagger.tag([t.text for t in self.tokens])
         self.qs: list[Quantity] = quantities(self.tokens, self.tags)
         self.mention = mentions(self.tokens, self.qs)
+        order = sorted(range(len(self.qs)), key=lambda k: next(
+            (i for i, m in enumerate(self.mention) if m == k), len(self.tokens)))
+        self.qs = [self.qs[k] for k in order]
+        self.mention = mentions(self.tokens, self.qs)
+        first_mention_names(self.tokens, self.qs, self.mention)
         self.sentence_of: list[int] = [0] * len(self.tokens)
         self.sents = sentences(self.tokens)
         for s, idx in enumerate(self.sents):
@@ -450,10 +455,37 @@ def _named_after(tx: _Text, num: Number) -> int | None:
     return None
 
 
+def _more_than(tx: _Text, lim: Number) -> dict[int, float] | None:
+    """``no more than 15 more dogs than cats``: dogs - cats <= 15 (``fewer`` turns it round)."""
+    j = lim.span[1]
+    if j >= len(tx.tokens) or tx.tokens[j].lower not in ("more", "fewer", "less"):
+        return None
+    sign = 1.0 if tx.tokens[j].lower == "more" else -1.0
+    ks: list[int] = []
+    saw_than = False
+    for k in range(j + 1, min(j + 12, len(tx.tokens))):
+        low = tx.tokens[k].lower
+        if low in (".", ";", ",", "?"):
+            break
+        if low == "than":
+            saw_than = True
+        m = tx.mention[k]
+        if m is not None and (not ks or (m != ks[-1] and saw_than)):
+            ks.append(m)
+        if len(ks) == 2:
+            break
+    if len(ks) != 2 or not saw_than:
+        return None
+    return {ks[0]: sign, ks[1]: -sign}
+
+
 def _structural_row(tx: _Text, lim: Number, n: int, clause_text: str) -> Row:
     """A limit with no coefficients: a bound on one quantity, its share of the total, or the total itself."""
     clause = tx.clause_tokens(lim.index)
     ks = [tx.mention[j] for j in clause if tx.mention[j] is not None]
+    gap = _more_than(tx, lim)
+    if gap is not None:
+        return Row(coefs=gap, op=lim.op, rhs=lim.value, nids=set(), why="difference", clause=clause_text)
     if lim.var is not None and not lim.pct:
         ks = [lim.var]
     if lim.pct:
