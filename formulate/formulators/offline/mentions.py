@@ -44,8 +44,28 @@ class Quantity:
     spans: int = 1          # how many tagged spans name it
 
 
+def _label(tokens: list[Tok], i: int) -> str:
+    """``A`` in ``medicine A``, ``1`` in ``beaker 1``: a letter or digit that names a quantity (else '')."""
+    t = tokens[i].text
+    if not (re.fullmatch(r"[A-Z]|\d{1,2}", t) and i > 0):
+        return ""
+    prev = tokens[i - 1].text
+    if prev in (".", "?", "!", "$") or (t.isdigit() and not prev.isalpha()) or (t == "A" and prev[0].islower()
+                                                                                and prev.lower() in GENERIC):
+        return ""
+    return f"#{t}"
+
+
+def _word_key(tokens: list[Tok], i: int) -> str:
+    label = _label(tokens, i)
+    if label:
+        return label
+    low = tokens[i].lower
+    return stem(low) if _WORD.match(low) and low not in GENERIC else ""
+
+
 def _span_words(tokens: list[Tok], start: int, end: int) -> list[str]:
-    return [stem(t.text) for t in tokens[start:end] if _WORD.match(t.lower) and t.lower not in GENERIC]
+    return [w for w in (_word_key(tokens, i) for i in range(start, end)) if w]
 
 
 def var_spans(tags: list[str]) -> list[tuple[int, int]]:
@@ -70,7 +90,7 @@ def quantities(tokens: list[Tok], tags: list[str]) -> list[Quantity]:
             continue
         target = _match(words, groups)
         if target is None:
-            surface = [t.lower for t in tokens[start:end] if _WORD.match(t.lower) and t.lower not in GENERIC]
+            surface = [w.lstrip("#").lower() for w in words]
             groups.append(Quantity(name="_".join(surface), words=list(dict.fromkeys(words))))
         else:
             target.spans += 1
@@ -86,8 +106,8 @@ def _match(words: list[str], groups: list[Quantity]) -> Quantity | None:
     for g in groups:
         if set(words) <= set(g.words) or set(g.words) <= set(words):
             return g
-    own = [g for g in groups if any(w in g.words and all(w not in h.words for h in groups if h is not g)
-                                    for w in words)]
+    own = [g for g in groups if any(w in g.words[:-1] and all(w not in h.words for h in groups if h is not g)
+                                    for w in words[:-1] or words)]
     return own[0] if len(own) == 1 else None
 
 
@@ -116,14 +136,15 @@ def first_mention_names(tokens: list[Tok], qs: list[Quantity], at: list[int | No
             j = i
             while j + 1 < len(tokens) and at[j + 1] == k:
                 j += 1
-            words = [t.lower for t in tokens[i:j + 1] if _WORD.match(t.lower) and t.lower not in GENERIC]
+            words = [_label(tokens, m)[1:].lower() or tokens[m].lower for m in range(i, j + 1)
+                     if _label(tokens, m) or _WORD.match(tokens[m].lower) and tokens[m].lower not in GENERIC]
             if words:
                 qs[k].name = "_".join(words)
 
 
 def mentions(tokens: list[Tok], qs: list[Quantity]) -> list[int | None]:
     """For every token, the index of the quantity it mentions (the head of ``pack of fries`` is fries)."""
-    stems = [stem(t.text) if _WORD.match(t.lower) else "" for t in tokens]
+    stems = [_label(tokens, i) or (stem(t.text) if _WORD.match(t.lower) else "") for i, t in enumerate(tokens)]
     own: list[int | None] = []
     for s in stems:
         hits = [k for k, q in enumerate(qs) if s in q.cues]

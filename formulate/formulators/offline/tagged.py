@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from formulate.formulators.offline.mentions import Quantity, first_mention_names, mentions, quantities
+from formulate.formulators.offline.mentions import Quantity, first_mention_names, mentions, quantities, stem
 from formulate.formulators.offline.numbers_tagged import STOP, Number, canonical, read_numbers
 from formulate.formulators.offline.patterns import Row
 from formulate.formulators.offline.tagger import Tagger, default_tagger
@@ -187,6 +187,8 @@ def _roles(tx: _Text, nums: list[Number]) -> None:
                 num.role, num.op = "limit", near[0]
             elif prev is not None and prev.role == "limit" and _continues_list(tx, prev, num):
                 num.role, num.op = "limit", prev.op
+            elif prev is not None and prev.role == "param" and _continues_list(tx, prev, num):
+                num.role = "param"
             elif _var_for(tx, num) is not None and tag != "B-LIMIT":
                 num.role = "param"
             elif tag == "B-LIMIT":
@@ -340,7 +342,23 @@ def _objective_bag(tx: _Text) -> tuple[str, dict[str, float], list[int], str, bo
         bag["money"] = 0.5
     after = [t.lower for t in tx.tokens[anchor:anchor + 8]]
     count = "number" in after and not bag.keys() & {"profit", "cost", "time"}
+    if count:
+        k = anchor + after.index("number")
+        noun = next((j for j in range(k + 1, min(k + 4, len(tx.tokens))) if tx.tokens[j].lower not in ("of", "the")),
+                    None)
+        if noun is not None and tx.mention[noun] is None and _is_unit_of_a_number(tx, stem(tx.tokens[noun].lower)):
+            count = False        # "the number of probes": probes are what each test uses, not the tests
     return sense, bag, vars_in, tx.sentence_text(s), count
+
+
+def _is_unit_of_a_number(tx: _Text, word: str) -> bool:
+    """True when ``word`` is what some number in the text counts (``three probes``, ``5 letters``)."""
+    for i, t in enumerate(tx.tokens[:-1]):
+        if t.lower[:1].isdigit() or t.lower in ("one", "two", "three", "four", "five", "six", "seven", "eight",
+                                                 "nine", "ten"):
+            if stem(tx.tokens[i + 1].lower) == word:
+                return True
+    return False
 
 
 def _similarity(a: dict[str, float], b: dict[str, float], idf: dict[str, float]) -> float:
@@ -355,9 +373,13 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
         raise Unread("could not tell what the decision quantities are")
     if n > 5:
         raise Unread(f"found {n} decision quantities, more than this reader handles")
-    nums = read_numbers(tx.tokens)
+    nums = [m for m in read_numbers(tx.tokens) if tx.mention[m.index] is None]   # "beaker 1" names
     _roles(tx, nums)
     _check_count(tx, nums, n)
+    for num in nums:
+        before = [t.lower for t in tx.tokens[max(0, num.span[0] - 2):num.span[0]]]
+        if before in (["for", "every"], ["for", "each"]):
+            raise Unread(f"a ratio I cannot read: '{tx.sentence_text(tx.sentence_of[num.index])}'")
     for num in nums:
         if num.role == "":
             raise Unread(f"the number {_fmt(num.value)} in '{tx.sentence_text(tx.sentence_of[num.index])}' "
@@ -402,6 +424,7 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
             continue
         slot[p.var] = p
         placed[id(p)] = s_i
+    penalty += _by_elimination(tx, params, limits, filled, placed, count)
     for p in params:
         if id(p) not in placed:
             raise Unread(f"the number {_fmt(p.value)} in '{tx.sentence_text(p.sentence)}' is not explained by "
@@ -415,7 +438,7 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
         if slot:
             coefs = {k: p.value for k, p in slot.items()}
             if len(slot) < n:
-                penalty += 0.1
+                penalty += 0.25
                 doubts.append(f"'{clause_text}' involves only some of the quantities")
             rows.append(Row(coefs=coefs, op=lim.op, rhs=lim.value, nids=set(), why="limit", clause=clause_text))
             continue
@@ -436,13 +459,49 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
         else:
             raise Unread(f"found no per-quantity numbers for the objective in '{obj_sentence}'")
     elif len(objective) < n:
-        penalty += 0.15
-        doubts.append(f"the objective has no coefficient for some quantities: '{obj_sentence}'")
+        raise Unread(f"the objective has no coefficient for some quantities: '{obj_sentence}'")
     if not rows:
         raise Unread("found no constraints")
     integer = _integer(tx)
     return Reading(names=[q.name for q in tx.qs], labels=[" ".join(q.words) for q in tx.qs], sense=sense,
                    objective=objective, rows=rows, integer=integer, penalty=penalty, doubts=doubts, notes=notes)
+
+
+def _open_sink(tx: _Text, lim: Number) -> bool:
+    """A limit that needs coefficients: no quantity of its own, not a share, not a difference."""
+    if lim.var is not None or lim.pct or _more_than(tx, lim) is not None:
+        return False
+    return not any(tx.mention[j] is not None for j in tx.clause_tokens(lim.index))
+
+
+def _by_elimination(tx: _Text, params: list[Number], limits: list[Number], filled: dict[int, dict[int, Number]],
+                    placed: dict[int, int], count: bool) -> float:
+    """Coefficients that matched no words go to the one limit (or objective) left wanting coefficients.
+
+    ``vans carry 6 people, cars 3 ...; at least 200 voters``: the only unmatched list meets the only open
+    limit. Several of each are paired in the order the text gives them. Returns the doubt it adds.
+    """
+    left = [p for p in params if id(p) not in placed and p.var is not None]
+    if not left:
+        return 0.0
+    groups: list[list[Number]] = []
+    for p in left:
+        if groups and p.var not in {q.var for q in groups[-1]} and (
+                p.sentence - groups[-1][-1].sentence <= 1):
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    open_sinks = [i for i, lim in enumerate(limits, start=1) if not filled.get(i) and _open_sink(tx, lim)]
+    if not count and not filled.get(0):
+        open_sinks = [0] + open_sinks
+    if len(groups) != len(open_sinks):
+        return 0.0
+    for group, sink in zip(groups, open_sinks, strict=True):
+        slot = filled.setdefault(sink, {})
+        for p in group:
+            slot[p.var] = p  # type: ignore[index]
+            placed[id(p)] = sink
+    return 0.1 * len(groups)
 
 
 def _named_after(tx: _Text, num: Number) -> int | None:
