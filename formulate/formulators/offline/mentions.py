@@ -42,6 +42,7 @@ class Quantity:
     words: list[str]
     cues: set[str] = field(default_factory=set)
     spans: int = 1          # how many tagged spans name it
+    head: str = ""          # the last word of the first span
 
 
 def _label(tokens: list[Tok], i: int) -> str:
@@ -91,9 +92,11 @@ def quantities(tokens: list[Tok], tags: list[str]) -> list[Quantity]:
         target = _match(words, groups)
         if target is None:
             surface = [w.lstrip("#").lower() for w in words]
-            groups.append(Quantity(name="_".join(surface), words=list(dict.fromkeys(words))))
+            groups.append(Quantity(name="_".join(surface), words=list(dict.fromkeys(words)), head=words[-1]))
         else:
             target.spans += 1
+            if set(target.words) < set(words):     # "throat" then "throat swab": the longer name
+                target.words = list(dict.fromkeys(target.words + words))
     if sum(1 for g in groups if g.spans >= 2) >= 2:
         groups = [g for g in groups if g.spans >= 2]     # named once among quantities named often: a stray tag
     groups = [g for g in groups if not set(g.words) <= NOT_QUANTITIES]
@@ -154,7 +157,7 @@ def mentions(tokens: list[Tok], qs: list[Quantity]) -> list[int | None]:
         if k is None:
             continue
         q = qs[k]
-        if stems[i] != q.words[-1] and not _followed_by_name(tokens, stems, i, q):
+        if stems[i] != (q.head or q.words[-1]) and not _followed_by_name(tokens, stems, i, q):
             out[i] = None              # "in the water" is not "water softener"
             continue
         for j in range(i + 1, min(i + 4, len(tokens))):

@@ -48,7 +48,7 @@ def formulation_of(reading: Reading, text: str) -> RulesResult:
         penalty += 0.5
         doubts.insert(0, "doing nothing (all quantities 0) is already optimal: a constraint was probably misread")
     trouble = _obviously_broken(reading.objective, reading.sense, rows, names) or _lp_trouble(
-        reading.objective, reading.sense, rows, len(names))
+        reading.objective, reading.sense, rows, len(names), reading.integer)
     if trouble:
         penalty += 0.5
         doubts.insert(0, trouble)
@@ -63,11 +63,11 @@ def formulation_of(reading: Reading, text: str) -> RulesResult:
     return RulesResult(formulation, confidence, reason, notes)
 
 
-def _lp_trouble(objective: dict[int, float], sense: str, rows: list[Row], n: int) -> str:
+def _lp_trouble(objective: dict[int, float], sense: str, rows: list[Row], n: int, integer: bool = False) -> str:
     empty = empty_rows(rows)
     if empty:
         return f"'{empty[0].clause}' reads as a row that says nothing or forces zero: a comparison was misread"
-    status = lp_status(objective, sense, rows, n)
+    status = lp_status(objective, sense, rows, n, integer)
     if status != "optimal":
         return f"the model read is {status}: a limit was probably misread"
     return ""

@@ -5,18 +5,21 @@ from __future__ import annotations
 from formulate.formulators.offline.patterns import Row
 
 
-def lp_status(objective: dict[int, float], sense: str, rows: list[Row], n: int) -> str:
-    """``optimal``, ``infeasible`` or ``unbounded`` for the LP relaxation (x >= 0), solved with HiGHS."""
+def lp_status(objective: dict[int, float], sense: str, rows: list[Row], n: int, integer: bool = False) -> str:
+    """``optimal``, ``infeasible`` or ``unbounded`` for the model (x >= 0), solved with HiGHS."""
     import highspy
     import numpy as np
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", 0.5)
     inf = highspy.kHighsInf
     sign = -1.0 if sense == "maximize" else 1.0
     for k in range(n):
         h.addVar(0.0, inf)
         h.changeColCost(k, sign * objective.get(k, 0.0))
+        if integer:
+            h.changeColIntegrality(k, highspy.HighsVarType.kInteger)
     for r in rows:
         idx = np.array(sorted(r.coefs), dtype=np.int32)
         val = np.array([r.coefs[k] for k in sorted(r.coefs)], dtype=np.float64)
@@ -25,7 +28,7 @@ def lp_status(objective: dict[int, float], sense: str, rows: list[Row], n: int) 
         h.addRow(lo, hi, len(idx), idx, val)
     h.run()
     status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kOptimal:
+    if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
         return "optimal"
     if status == highspy.HighsModelStatus.kInfeasible:
         return "infeasible"

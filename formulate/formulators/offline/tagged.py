@@ -194,6 +194,8 @@ def _roles(tx: _Text, nums: list[Number]) -> None:
             elif tag == "B-LIMIT":
                 num.role = "limit"
                 num.op = _sentence_direction(tx, num) or ""
+            elif _clause_op(tx, num):
+                num.role, num.op = "limit", _clause_op(tx, num)
             elif _var_for(tx, num) is not None:
                 num.role = "param"
             else:
@@ -237,6 +239,15 @@ def _continues_list(tx: _Text, prev: Number, num: Number) -> bool:
                    for t in between)
 
 
+_CAP_WORDS = re.compile(r"\b(?:only|available|has|have|budget|capacity|can spend|up to|limit)\b")
+
+
+def _clause_op(tx: _Text, num: Number) -> str:
+    """``the clinic is only operational for 20000 minutes``: a cap said without a comparison."""
+    words = " ".join(tx.tokens[j].lower for j in tx.clause_tokens(num.index) if j < num.index)
+    return "<=" if _CAP_WORDS.search(words) else ""
+
+
 def _sentence_direction(tx: _Text, num: Number) -> str | None:
     s = tx.sentence_of[num.index]
     best = None
@@ -261,10 +272,7 @@ def _var_for(tx: _Text, num: Number) -> int | None:
     s = tx.sentence_of[i]
     sent = tx.sents[s]
     before = [tx.mention[j] for j in sent if j < i and tx.mention[j] is not None]
-    if before:
-        return before[-1]
-    after = [tx.mention[j] for j in sent if j > i and tx.mention[j] is not None]
-    return after[0] if after else None
+    return before[-1] if before else None
 
 
 def _respectively(tx: _Text, nums: list[Number]) -> None:
@@ -442,6 +450,11 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
                 doubts.append(f"'{clause_text}' involves only some of the quantities")
             rows.append(Row(coefs=coefs, op=lim.op, rhs=lim.value, nids=set(), why="limit", clause=clause_text))
             continue
+        each = _of_each(tx, lim)
+        if each:
+            rows.extend(Row(coefs={k: 1.0}, op=lim.op, rhs=lim.value, nids=set(), why="bound", clause=clause_text)
+                        for k in (each if each != [-1] else range(n)))
+            continue
         rows.append(_structural_row(tx, lim, n, clause_text))
         if rows[-1].why == "total":
             penalty += 0.1
@@ -536,6 +549,28 @@ def _more_than(tx: _Text, lim: Number) -> dict[int, float] | None:
     if len(ks) != 2 or not saw_than:
         return None
     return {ks[0]: sign, ks[1]: -sign}
+
+
+def _of_each(tx: _Text, lim: Number) -> list[int]:
+    """``at least 5 units of each large and small piece``, ``5 gallons of each type``: a bound on every one.
+
+    Returns the quantities listed after ``each`` ([-1] for all of them), or [] when the limit is not such.
+    """
+    after = [t.lower for t in tx.tokens[lim.span[1]:lim.span[1] + 5]]
+    if "each" not in after or "per" in after:
+        return []
+    k = lim.span[1] + after.index("each") + 1
+    before = tx.tokens[k - 2].lower
+    nxt = tx.tokens[k].lower if k < len(tx.tokens) else ""
+    if before not in ("of", "for") and nxt not in ("type", "kind", "product", "one", "of") and (
+            k >= len(tx.tokens) or tx.mention[k] is None):
+        return []
+    listed = []
+    while k < len(tx.tokens) and tx.tokens[k].lower not in (".", ";", ",", "but", "while"):
+        if tx.mention[k] is not None and tx.mention[k] not in listed:
+            listed.append(tx.mention[k])
+        k += 1
+    return listed if len(listed) >= 2 else [-1]
 
 
 def _structural_row(tx: _Text, lim: Number, n: int, clause_text: str) -> Row:
