@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from formulate.formulators.offline.patterns import Row
 from formulate.formulators.offline.sanity import empty_rows, lp_status
@@ -22,6 +23,9 @@ from formulate.formulators.offline.templates import (
 from formulate.ir.model import Constraint, Formulation, Objective, Variable
 
 log = logging.getLogger(__name__)
+
+#: the template reader's answer stands over a tagged refusal of a prose text only at this confidence
+SURE = 0.9
 
 
 def formulation_of(reading: Reading, text: str) -> RulesResult:
@@ -83,7 +87,7 @@ def formulate_tagged(text: str, tagger: Tagger | None = None) -> RulesResult:
     try:
         reading = read_tagged(text, tagger)
     except Unread as exc:
-        return RulesResult(None, 0.0, f"{exc}; {_FALLBACK}", [])
+        return RulesResult(None, 0.0, f"{exc}; {_FALLBACK}", ["early refusal"] if exc.early else [])
     return formulation_of(reading, text)
 
 
@@ -97,9 +101,19 @@ def formulate_rules(text: str) -> RulesResult:
     if tagged.formulation is not None and tagged.confidence >= THRESHOLD:
         return tagged
     templ = _checked(formulate_templates(text), text)
-    if templ.formulation is not None and templ.confidence >= THRESHOLD:
+    # a prose text the tagged reader could not fit: the template reader must be sure, unless the
+    # quantities have symbolic names (X, Y, x1), the phrasing the template reader was built for
+    bar = THRESHOLD if "early refusal" in tagged.notes or _symbolic(templ) else SURE
+    if templ.formulation is not None and templ.confidence >= bar:
         return templ
+    if tagged.formulation is None and "early refusal" not in tagged.notes:
+        return tagged
     return templ if templ.formulation is not None or tagged.formulation is None else tagged
+
+
+def _symbolic(result: RulesResult) -> bool:
+    f = result.formulation
+    return f is not None and all(re.fullmatch(r"(?:[a-z]+_)?[a-z]\d{0,2}", name) for name in f.variables)
 
 
 def _checked(result: RulesResult, text: str) -> RulesResult:

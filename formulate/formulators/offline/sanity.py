@@ -48,6 +48,6 @@ def empty_rows(rows: list[Row]) -> list[Row]:
             continue
         forces_zero = (pos and r.op in ("<=", "==")) or (neg and r.op in (">=", "=="))
         bare_bound = len(coefs) == 1 and abs(coefs[0]) == 1
-        if forces_zero and len(coefs) > 1 or not forces_zero and not bare_bound:
+        if forces_zero and (len(coefs) > 1 or not bare_bound) or not forces_zero and not bare_bound:
             out.append(r)
     return out

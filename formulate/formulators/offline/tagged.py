@@ -34,7 +34,16 @@ _MIN = re.compile(r"\b(?:minimi[sz]\w*|min|least|lowest|fewest|smallest|cheapest
 
 
 class Unread(Exception):
-    """The reader could not place something: the message names it."""
+    """The reader could not place something: the message names it.
+
+    ``early`` marks a text the reader could not even begin on (no quantities, no direction): the template
+    reader may try it. A later refusal means the text was read as natural prose and something in it did
+    not fit, so no other reading is trusted either.
+    """
+
+    def __init__(self, message: str, early: bool = False) -> None:
+        super().__init__(message)
+        self.early = early
 
 
 @dataclass
@@ -227,7 +236,7 @@ def _check_count(tx: _Text, nums: list[Number], n: int) -> None:
         nxt = tx.tokens[num.span[1]].lower
         if (nxt in _COUNT_NOUNS or nxt.endswith("s")) and num.value != n:
             raise Unread(f"the text speaks of {_fmt(num.value)} {nxt} but I found {n} quantities "
-                         f"({', '.join(q.name for q in tx.qs)})")
+                         f"({', '.join(q.name for q in tx.qs)})", early=True)
 
 
 def _continues_list(tx: _Text, prev: Number, num: Number) -> bool:
@@ -330,7 +339,7 @@ def _objective_bag(tx: _Text) -> tuple[str, dict[str, float], list[int], str, bo
             if re.match(r"^(?:maximi|minimi)", t.lower):
                 anchor = i
         if anchor is None:
-            raise Unread("could not tell whether to minimise or maximise")
+            raise Unread("could not tell whether to minimise or maximise", early=True)
         sense = "maximize" if tx.tokens[anchor].lower.startswith("maxim") else "minimize"
         del maxs, mins
     s = tx.sentence_of[anchor]
@@ -378,9 +387,9 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
     tx = _Text(text, tagger or default_tagger())
     n = len(tx.qs)
     if n < 2:
-        raise Unread("could not tell what the decision quantities are")
+        raise Unread("could not tell what the decision quantities are", early=True)
     if n > 5:
-        raise Unread(f"found {n} decision quantities, more than this reader handles")
+        raise Unread(f"found {n} decision quantities, more than this reader handles", early=True)
     nums = [m for m in read_numbers(tx.tokens) if tx.mention[m.index] is None]   # "beaker 1" names
     _roles(tx, nums)
     _check_count(tx, nums, n)
