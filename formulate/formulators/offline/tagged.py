@@ -566,6 +566,9 @@ def _of_each(tx: _Text, lim: Number) -> list[int]:
     Returns the quantities listed after ``each`` ([-1] for all of them), or [] when the limit is not such.
     """
     after = [t.lower for t in tx.tokens[lim.span[1]:lim.span[1] + 5]]
+    for stop in (".", ";", "?", "!", ","):
+        if stop in after:
+            after = after[:after.index(stop)]
     if "each" not in after or "per" in after:
         return []
     k = lim.span[1] + after.index("each") + 1
@@ -654,6 +657,10 @@ def _comparisons(tx: _Text, nums: list[Number]) -> list[Row]:
         elif len(right) >= 2:
             (x, _), (y, y_at) = right[0], right[1]
         else:
+            continue
+        between = {tx.tokens[j].lower for j in range(a, y_at)}
+        if not between & {"than", "as", "exceed", "exceeds", "twice", "times", "half", "number", "amount", "that",
+                          "those", "third", "quarter", "double", "triple"} or between & {":", "(", ";"}:
             continue
         k = 1.0
         for m in mults:
