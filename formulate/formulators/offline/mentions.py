@@ -43,6 +43,7 @@ class Quantity:
     cues: set[str] = field(default_factory=set)
     spans: int = 1          # how many tagged spans name it
     head: str = ""          # the last word of the first span
+    first: list[str] = field(default_factory=list)   # the words of the first span
 
 
 def _label(tokens: list[Tok], i: int) -> str:
@@ -92,7 +93,8 @@ def quantities(tokens: list[Tok], tags: list[str]) -> list[Quantity]:
         target = _match(words, groups)
         if target is None:
             surface = [w.lstrip("#").lower() for w in words]
-            groups.append(Quantity(name="_".join(surface), words=list(dict.fromkeys(words)), head=words[-1]))
+            groups.append(Quantity(name="_".join(surface), words=list(dict.fromkeys(words)), head=words[-1],
+                                   first=list(words)))
         else:
             target.spans += 1
             if set(target.words) < set(words):     # "throat" then "throat swab": the longer name
@@ -117,7 +119,7 @@ def _match(words: list[str], groups: list[Quantity]) -> Quantity | None:
 def _assign_cues(groups: list[Quantity]) -> None:
     for g in groups:
         others = {w for h in groups if h is not g for w in h.words}
-        g.cues = {w for w in g.words if w not in others}
+        g.cues = {w for w in (g.first or g.words) if w not in others}
 
 
 def _followed_by_name(tokens: list[Tok], stems: list[str], i: int, q: Quantity) -> bool:

@@ -106,9 +106,9 @@ def formulate_rules(text: str) -> RulesResult:
     bar = THRESHOLD if "early refusal" in tagged.notes or _symbolic(templ) else SURE
     if templ.formulation is not None and templ.confidence >= bar:
         return templ
-    if tagged.formulation is None and "early refusal" not in tagged.notes:
-        return tagged
-    return templ if templ.formulation is not None or tagged.formulation is None else tagged
+    if tagged.formulation is not None or "early refusal" not in tagged.notes:
+        return tagged          # below the threshold, or a refusal naming what did not fit
+    return templ
 
 
 def _symbolic(result: RulesResult) -> bool:

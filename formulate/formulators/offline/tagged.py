@@ -103,6 +103,7 @@ class _Text:
                 clause += 1
             self.clause_of.append(clause)
         self.dirs = self._direction_spans()
+        self.numbers: list[Number] = []
 
     def _joins_quantities(self, i: int) -> bool:
         """``turnips and pumpkins``: a list of quantities, not two clauses."""
@@ -369,12 +370,10 @@ def _objective_bag(tx: _Text) -> tuple[str, dict[str, float], list[int], str, bo
 
 
 def _is_unit_of_a_number(tx: _Text, word: str) -> bool:
-    """True when ``word`` is what some number in the text counts (``three probes``, ``5 letters``)."""
-    for i, t in enumerate(tx.tokens[:-1]):
-        if t.lower[:1].isdigit() or t.lower in ("one", "two", "three", "four", "five", "six", "seven", "eight",
-                                                 "nine", "ten"):
-            if stem(tx.tokens[i + 1].lower) == word:
-                return True
+    """True when ``word`` is what some coefficient counts (``requires three probes``, ``carries 5 letters``)."""
+    for num in tx.numbers:
+        if num.role == "param" and num.span[1] < len(tx.tokens) and stem(tx.tokens[num.span[1]].lower) == word:
+            return True
     return False
 
 
@@ -392,6 +391,7 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
         raise Unread(f"found {n} decision quantities, more than this reader handles", early=True)
     nums = [m for m in read_numbers(tx.tokens) if tx.mention[m.index] is None]   # "beaker 1" names
     _roles(tx, nums)
+    tx.numbers = nums
     _check_count(tx, nums, n)
     for num in nums:
         before = [t.lower for t in tx.tokens[max(0, num.span[0] - 2):num.span[0]]]
