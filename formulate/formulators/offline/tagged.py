@@ -86,6 +86,10 @@ class _Text:
         self.tags = tagger.tag([t.text for t in self.tokens])
         self.qs: list[Quantity] = quantities(self.tokens, self.tags)
         self.mention = mentions(self.tokens, self.qs)
+        chosen = self._either_or()
+        if chosen and len(chosen) < len(self.qs):
+            self.qs = [q for k, q in enumerate(self.qs) if k in chosen]
+            self.mention = mentions(self.tokens, self.qs)
         order = sorted(range(len(self.qs)), key=lambda k: next(
             (i for i, m in enumerate(self.mention) if m == k), len(self.tokens)))
         self.qs = [self.qs[k] for k in order]
@@ -104,6 +108,22 @@ class _Text:
             self.clause_of.append(clause)
         self.dirs = self._direction_spans()
         self.numbers: list[Number] = []
+
+    def _either_or(self) -> set[int]:
+        """``by either tractor or car``: the text names the choice outright."""
+        for i, t in enumerate(self.tokens):
+            if t.lower != "either":
+                continue
+            picked: list[int] = []
+            for j in range(i + 1, min(i + 12, len(self.tokens))):
+                if self.tokens[j].lower in (".", ";", ","):
+                    break
+                m = self.mention[j]
+                if m is not None and m not in picked:
+                    picked.append(m)
+            if len(picked) >= 2 and any(self.tokens[j].lower == "or" for j in range(i + 1, min(i + 12, len(self.tokens)))):
+                return set(picked)
+        return set()
 
     def _joins_quantities(self, i: int) -> bool:
         """``turnips and pumpkins``: a list of quantities, not two clauses."""
