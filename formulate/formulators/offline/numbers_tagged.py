@@ -35,10 +35,12 @@ STOP = {
 }
 _SYNONYMS = {
     "profit": "profit", "profits": "profit", "profitable": "profit", "earn": "profit", "earns": "profit",
-    "earned": "profit", "earning": "profit", "earnings": "profit", "revenue": "profit", "revenues": "profit",
+    "earned": "profit", "earning": "profit", "earnings": "profit", "revenue": "revenue", "revenues": "revenue",
+    "sell": "revenue", "sells": "revenue", "sold": "revenue", "sale": "revenue", "sales": "revenue",
+    "selling": "revenue",
     "gain": "profit", "income": "profit", "return": "profit", "returns": "profit", "net": "profit",
     "cost": "cost", "costs": "cost", "costing": "cost", "spend": "cost", "spending": "cost", "spent": "cost",
-    "expense": "cost", "expenses": "cost", "pay": "cost", "price": "cost", "charge": "cost", "budget": "cost",
+    "expense": "cost", "expenses": "cost", "pay": "cost", "price": "revenue", "paid": "cost", "charge": "cost", "budget": "cost",
     "money": "cost", "hour": "time", "hours": "time", "minute": "time", "minutes": "time", "time": "time", "dollars": "cost", "dollar": "cost", "invest": "cost", "investment": "cost",
 }
 

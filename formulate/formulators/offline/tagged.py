@@ -234,6 +234,13 @@ def _roles(tx: _Text, nums: list[Number]) -> None:
             prev_in_sentence[s] = num
 
 
+#: nouns that gather the quantities themselves: "the total number of vehicles"
+_COLLECTIVE = {"vehicle", "item", "product", "unit", "machine", "worker", "employee", "trip", "ride", "batch",
+               "ad", "advertisement", "car", "truck", "boat", "plane", "container", "bottle", "box", "package",
+               "meal", "serving", "pill", "shift", "staff", "people", "person", "piece", "thing", "type", "factory",
+               "plant", "store", "shop", "lift", "drill", "swab", "test", "jar", "transport", "transportation",
+               "equipment", "device", "desk", "table", "bus", "crate", "bag", "can", "cart", "lamp", "light",
+               "form", "option", "kind"}
 _COUNT_NOUNS = {"types", "kinds", "different", "sorts", "products", "options", "ways", "methods", "machines",
                 "vehicles", "items", "categories", "models", "sizes", "factories", "plants", "stores", "shifts"}
 
@@ -376,15 +383,21 @@ def _objective_bag(tx: _Text) -> tuple[str, dict[str, float], list[int], str, bo
         if low in STOP or not low.isalpha() or tx.mention[j] is not None:
             continue
         bag[canonical(low)] = 1.0
-    if bag.keys() & {"profit", "cost"}:
+    if "profit" in bag:
+        bag["revenue"] = 0.8
+    elif "revenue" in bag:
+        bag["profit"] = 0.8
+    if bag.keys() & {"profit", "cost", "revenue"}:
         bag["money"] = 0.5
     after = [t.lower for t in tx.tokens[anchor:anchor + 8]]
-    count = "number" in after and not bag.keys() & {"profit", "cost", "time"}
+    count = "number" in after and not bag.keys() & {"profit", "cost", "time", "revenue"}
     if count:
         k = anchor + after.index("number")
         noun = next((j for j in range(k + 1, min(k + 4, len(tx.tokens))) if tx.tokens[j].lower not in ("of", "the")),
                     None)
-        if noun is not None and tx.mention[noun] is None and _is_unit_of_a_number(tx, stem(tx.tokens[noun].lower)):
+        word = stem(tx.tokens[noun].lower) if noun is not None else ""
+        if noun is not None and tx.mention[noun] is None and (
+                _is_unit_of_a_number(tx, word) or word not in _COLLECTIVE and all(word not in q.words for q in tx.qs)):
             count = False        # "the number of probes": probes are what each test uses, not the tests
     return sense, bag, vars_in, tx.sentence_text(s), count
 
@@ -395,6 +408,11 @@ def _is_unit_of_a_number(tx: _Text, word: str) -> bool:
         if num.role == "param" and num.span[1] < len(tx.tokens) and stem(tx.tokens[num.span[1]].lower) == word:
             return True
     return False
+
+
+def _says_number(tx: _Text, sentence: str) -> bool:
+    """``maximize the number of patients seen``: with no per-quantity numbers left, each one counts once."""
+    return bool(re.search(r"\b(?:maximi[sz]e|minimi[sz]e)\s+the\s+(?:total\s+)?number\s+of\b", sentence, re.I))
 
 
 def _similarity(a: dict[str, float], b: dict[str, float], idf: dict[str, float]) -> float:
@@ -461,6 +479,7 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
             continue
         slot[p.var] = p
         placed[id(p)] = s_i
+    minus = _costs_off_revenue(params, filled, placed, obj_bag)
     penalty += _by_elimination(tx, params, limits, filled, placed, count)
     for p in params:
         if id(p) not in placed:
@@ -488,7 +507,7 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
         if rows[-1].why == "total":
             penalty += 0.1
     rows.extend(_comparisons(tx, nums))
-    objective = {k: p.value for k, p in filled.get(0, {}).items()}
+    objective = {k: p.value - minus.get(k, 0.0) for k, p in filled.get(0, {}).items()}
     if count and obj_vars:
         objective = {k: 1.0 for k in set(obj_vars)}
     elif count:
@@ -496,8 +515,10 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
     elif not objective:
         if obj_vars:
             objective = {k: 1.0 for k in set(obj_vars)}
-        elif obj_bag.keys() & {"number", "total", "item", "vehicle", "product"} or not obj_bag:
+        elif obj_bag.keys() & {"number", "total", "item", "vehicle", "product"} or not obj_bag or _says_number(
+                tx, obj_sentence):
             objective = {k: 1.0 for k in range(n)}
+            penalty += 0.05
         else:
             raise Unread(f"found no per-quantity numbers for the objective in '{obj_sentence}'")
     elif len(objective) < n:
@@ -507,6 +528,21 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
     integer = _integer(tx)
     return Reading(names=[q.name for q in tx.qs], labels=[" ".join(q.words) for q in tx.qs], sense=sense,
                    objective=objective, rows=rows, integer=integer, penalty=penalty, doubts=doubts, notes=notes)
+
+
+def _costs_off_revenue(params: list[Number], filled: dict[int, dict[int, Number]], placed: dict[int, int],
+                       obj_bag: dict[str, float]) -> dict[int, float]:
+    """``sells for $10 ... costs $4 to make``, maximize profit: the objective is revenue minus cost."""
+    got = filled.get(0, {})
+    if obj_bag.get("profit", 0) < 1.0 or not got or not all(
+            p.bag.get("revenue", 0) > p.bag.get("profit", 0) for p in got.values()):
+        return {}
+    costs = [p for p in params if id(p) not in placed and p.var in got and "cost" in p.bag]
+    if not costs or len({p.var for p in costs}) != len(costs):
+        return {}
+    for p in costs:
+        placed[id(p)] = 0
+    return {p.var: p.value for p in costs if p.var is not None}
 
 
 def _open_sink(tx: _Text, lim: Number) -> bool:
@@ -551,7 +587,8 @@ def _named_after(tx: _Text, num: Number) -> int | None:
     for j in range(num.span[1], min(num.span[1] + 4, len(tx.tokens))):
         if tx.mention[j] is not None:
             return tx.mention[j]
-        if tx.tokens[j].lower in _BOUNDARY or tx.tokens[j].lower in ("per", "each", "for"):
+        low = tx.tokens[j].lower
+        if low in _BOUNDARY or low in ("per", "each", "for", "to", "in", "on", "into", "from", "by", "at"):
             return None
     return None
 
