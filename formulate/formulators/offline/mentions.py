@@ -102,6 +102,8 @@ def quantities(tokens: list[Tok], tags: list[str]) -> list[Quantity]:
     if sum(1 for g in groups if g.spans >= 2) >= 2:
         groups = [g for g in groups if g.spans >= 2]     # named once among quantities named often: a stray tag
     groups = [g for g in groups if not set(g.words) <= NOT_QUANTITIES]
+    if len(groups) == 1:
+        groups += _sibling(tokens, groups[0])
     _assign_cues(groups)
     return [g for g in groups if g.cues]
 
@@ -114,6 +116,33 @@ def _match(words: list[str], groups: list[Quantity]) -> Quantity | None:
     own = [g for g in groups if any(w in g.words[:-1] and all(w not in h.words for h in groups if h is not g)
                                     for w in words[:-1] or words)]
     return own[0] if len(own) == 1 else None
+
+
+def _sibling(tokens: list[Tok], q: Quantity) -> list[Quantity]:
+    """``full-time and part-time agents``: the one quantity tagged has a sibling named just before it."""
+    lows = [t.lower for t in tokens]
+    for i, low in enumerate(lows):
+        if low not in ("and", "or") or i < 1 or i + 1 >= len(tokens):
+            continue
+        after = stem(lows[i + 1])
+        if after not in q.first[:1]:
+            continue
+        j = i - 1
+        mods: list[str] = []
+        while j >= 0 and (lows[j] == "-" or (_WORD.match(lows[j]) and lows[j] not in GENERIC)):
+            if lows[j] != "-":
+                mods.insert(0, stem(lows[j]))
+            if j == 0 or lows[j - 1] != "-" and lows[j] != "-":
+                break              # one word, or a hyphenated chain ("full - time")
+            j -= 1
+        shared = [w for w in q.words if w not in q.first[:1]]
+        if mods and mods[-1] in shared:
+            mods = mods[:-1]
+        if mods and not set(mods) & set(q.words):
+            words = mods + shared
+            return [Quantity(name="_".join(mods + shared), words=words, head=words[-1], first=list(words),
+                             spans=1)]
+    return []
 
 
 def _assign_cues(groups: list[Quantity]) -> None:

@@ -180,13 +180,18 @@ class _Text:
 def _near_direction(tx: _Text, num: Number) -> tuple[str, int] | None:
     """The direction phrase just before a number (``at least $ 500``), or ``available`` just after."""
     start, end = num.span
+    owner = not any(tx.mention[j] is not None for j in tx.clause_tokens(num.index) if j < start)
     for a, b, op in tx.dirs:
+        phrase = " ".join(t.lower for t in tx.tokens[a:b])
+        if not owner and phrase in ("has", "have", "contains", "with", "has available", "have available"):
+            continue               # "each bowl of oatmeal has 5 grams": a coefficient, not a cap
         if b <= start and start - b <= 3 and tx.sentence_of[a] == tx.sentence_of[start]:
             between = [t.lower for t in tx.tokens[b:start]]
             if all(w in ("$", "of", "a", "an", "the", "total", "to", "be", "is", "are", "than", "only") for w in between):
                 return op, a
     before = [t.lower for t in tx.tokens[max(0, start - 3):start]]
-    if before and before[-1] in ("has", "have", "owns", "with") or before[-2:] in (["has", "a"], ["have", "a"]):
+    if owner and (before and before[-1] in ("has", "have", "owns", "with") or before[-2:] in (["has", "a"],
+                                                                                               ["have", "a"])):
         return "<=", start - 1
     after = [t.lower for t in tx.tokens[end:end + 6]]
     for k, w in enumerate(after):
@@ -219,7 +224,7 @@ def _roles(tx: _Text, nums: list[Number]) -> None:
                 num.role, num.op = "limit", prev.op
             elif prev is not None and prev.role == "param" and _continues_list(tx, prev, num):
                 num.role = "param"
-            elif _var_for(tx, num) is not None and tag != "B-LIMIT":
+            elif _var_for(tx, num) is not None and (tag != "B-LIMIT" or _per_item(tx, num)):
                 num.role = "param"
             elif tag == "B-LIMIT":
                 num.role = "limit"
@@ -237,7 +242,7 @@ def _roles(tx: _Text, nums: list[Number]) -> None:
 #: nouns that gather the quantities themselves: "the total number of vehicles"
 _COLLECTIVE = {"vehicle", "item", "product", "unit", "machine", "worker", "employee", "trip", "ride", "batch",
                "ad", "advertisement", "car", "truck", "boat", "plane", "container", "bottle", "box", "package",
-               "meal", "serving", "pill", "shift", "staff", "people", "person", "piece", "thing", "type", "factory",
+               "meal", "serving", "pill", "shift", "staff", "piece", "thing", "type", "factory",
                "plant", "store", "shop", "lift", "drill", "swab", "test", "jar", "transport", "transportation",
                "equipment", "device", "desk", "table", "bus", "crate", "bag", "can", "cart", "lamp", "light",
                "form", "option", "kind"}
@@ -265,6 +270,16 @@ def _check_count(tx: _Text, nums: list[Number], n: int) -> None:
         if (nxt in _COUNT_NOUNS or nxt.endswith("s")) and num.value != n:
             raise Unread(f"the text speaks of {_fmt(num.value)} {nxt} but I found {n} quantities "
                          f"({', '.join(q.name for q in tx.qs)})", early=True)
+
+
+def _per_item(tx: _Text, num: Number) -> bool:
+    """``Each bowl of oatmeal has 5 grams``: the clause speaks of one item of a quantity."""
+    clause = [j for j in tx.clause_tokens(num.index) if j < num.index]
+    for j in clause:
+        if tx.mention[j] is not None:
+            lead = {tx.tokens[k].lower for k in range(max(clause[0], j - 4), j)}
+            return bool(lead & {"each", "every", "per", "a", "an", "one"})
+    return False
 
 
 def _continues_list(tx: _Text, prev: Number, num: Number) -> bool:
