@@ -31,7 +31,8 @@ NAMES = ["x", "y", "z", "c", "d", "k", "P", "Q", "E", "p", "q", "i", "undefined"
          "w[a, n]", "len(P)", "first(I)", "last(P)", "b"]
 NUMBERS = ["0", "1", "2", "-1", "0.5", "1e309", "1.0e+222", "9**9**9", "10.0**400", "0 ** -1", "inf", "1e-320",
            "9" * 40, "9" * 400, "True", "None", "'a'", "'b'", "()", "[]", "(1, 2)", "[1, 'a']"]
-OPS = ["+", "-", "*", "/", "**", "%", "//", "<=", ">=", "==", "<", "!=", " in ", " and ", " or "]
+OPS = ["+", "-", "*", "/", "**", "%", "//", "<=", ">=", "==", "<", "!=", " in ", " not in ", " and ", " or ", "|", "&",
+       "^"]
 CALLS = ["sum", "min", "max", "abs", "exp", "log", "sqrt", "len", "first", "last", "prev", "next", "ord", "range",
          "pwl", "undefined_fn"]
 
@@ -74,7 +75,11 @@ VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=
                                                        st.dictionaries(st.sampled_from(["a", "b", "c", "1"]), inner,
                                                                        max_size=3)), max_leaves=10)
 SET_SPECS = st.one_of(st.lists(SCALARS, max_size=4), st.lists(st.lists(SCALARS, max_size=3), max_size=3),
-                      EXPRESSIONS, SCALARS)
+                      EXPRESSIONS, SCALARS,
+                      st.tuples(st.sampled_from(["P", "E", "[1, 2]", "range(0, 3)", "{(p, p) for p in P}", "['a']"]),
+                                st.sampled_from(["|", "&", "-", "^", "+", "*"]),
+                                st.sampled_from(["P", "E", "['b', 'c']", "range(1, 5)", "{p for p in P if p != 'a'}"]))
+                      .map(" ".join))
 PARAM_SPECS = st.one_of(
     VALUES, EXPRESSIONS,
     st.fixed_dictionaries({"index": st.sampled_from([["P"], ["Q"], ["P", "Q"], ["E"], "P", [], ["missing"]])},

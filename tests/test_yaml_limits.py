@@ -78,6 +78,7 @@ def test_huge_documents_are_refused_before_parsing(tmp_path) -> None:
 
 
 def test_model_replies_are_bounded_too() -> None:
+    started = time.perf_counter()
     reply = "Here is the model:\n```yaml\n" + BOMBS["under meta"] + "```\n"
     with pytest.raises(LimitError, match="aliases"):
         parse_reply(reply)
@@ -85,6 +86,7 @@ def test_model_replies_are_bounded_too() -> None:
         extract_structured("```json\n" + DEEP["json"] + "\n```")
     with pytest.raises(LimitError, match="nests deeper"):
         parse_reply("```yaml\n" + DEEP["flow yaml"] + "```")
+    assert time.perf_counter() - started < 10  # never handed to a parser that is slow on deep flows
 
 
 def test_limits_are_settable_from_the_environment(monkeypatch) -> None:

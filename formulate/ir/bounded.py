@@ -115,7 +115,9 @@ def _scan_events(text: str, source: str) -> None:
         if isinstance(exc, RecursionError):
             raise depth_error(source) from None
         raise
-    except Exception:  # noqa: BLE001 - a syntax error: the loader reports it with its line
+    except Exception as exc:  # noqa: BLE001 - a syntax error: the loader reports it with its line
+        if "nesting depth" in str(exc):  # libyaml's own limit (1000 levels), met before our count
+            raise depth_error(source) from None
         return
 
 
