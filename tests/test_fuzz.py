@@ -224,3 +224,19 @@ def test_known_crashes_are_one_line_errors(text: str) -> None:
             message = "; ".join(str(e) for e in getattr(result, "errors", []))
         assert "Traceback" not in message and all(line.strip() for line in message.splitlines())
         assert text != REPRODUCERS["one-element tuple"] or not message  # [0] is the member 0
+
+
+def test_odd_sources_are_one_line_errors(tmp_path: Path) -> None:
+    """Found while fuzzing the API's inputs: a too-long path (OSError), a FIFO (would block), a multi-line message."""
+    os.mkfifo(tmp_path / "pipe.yaml")
+    for source in ["a" * 2000 + ".yaml", tmp_path / "pipe.yaml", Path("/dev/null"), "\x00", "\ud800", None, 123]:
+        for fn in (formulate.check, formulate.solve):
+            try:
+                report = fn(source)
+            except InternalError as exc:
+                raise AssertionError(f"{fn.__name__}({source!r:.40}) crashed: {exc}") from exc.__cause__
+            except FormulateError as exc:
+                messages = [str(exc)]
+            else:
+                messages = [str(e) for e in report.errors]
+            assert messages and all("\n" not in m for m in messages), (source, messages)

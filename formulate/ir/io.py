@@ -88,7 +88,7 @@ def parse_yaml_text(text: str, source: str = "<text>") -> Any:
                    "e.g. `name:\\n  forall: p in P\\n  expr: x[p] <= 40`")
         raise FormulationError(f"YAML error at line {line_no} `{line}`: {problem}", source, fix) from None
     except YAMLError as exc:
-        raise FormulationError(f"YAML error: {exc}", source, "check the file's syntax") from None
+        raise FormulationError(f"YAML error: {' '.join(str(exc).split())}", source, "check the file's syntax") from None
 
 
 def _split_text(data: dict[str, Any], key: Any) -> str | None:
@@ -231,21 +231,35 @@ def loads(text: str, source: str = "<text>") -> Formulation:
 
 def load(path: str | Path) -> Formulation:
     """Load a formulation file (.yaml, .yml or .json); `file:` tables resolve relative to it."""
-    path = Path(path)
-    if not path.exists():
-        raise FormulationError(f"file `{path}` does not exist", None, "check the path")
-    if path.is_dir():
-        raise FormulationError(f"`{path}` is a directory, not a formulation file", None, "give a .yaml or .json file")
+    import os
+    import stat
+
     from formulate.ir.limits import current
 
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise FormulationError(f"file `{path}` does not exist", None, "check the path") from None
+    except OSError as exc:
+        raise FormulationError(f"cannot open `{str(path)[:200]}` ({os.strerror(exc.errno or 0).lower()})", None,
+                               "check the path") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise FormulationError(f"`{path}` is a directory, not a formulation file", None, "give a .yaml or .json file")
+    if not stat.S_ISREG(info.st_mode):
+        raise FormulationError(f"`{path}` is not a regular file (a pipe or a device)", None,
+                               "give a .yaml or .json file")
     limit = current().max_document_chars
-    if path.is_file() and path.stat().st_size > 4 * limit:  # UTF-8: at most 4 bytes a character
-        raise LimitError(f"`{path}` is {path.stat().st_size:,} bytes, over the limit of {limit:,} characters", None,
+    if info.st_size > 4 * limit:  # UTF-8: at most 4 bytes a character
+        raise LimitError(f"`{path}` is {info.st_size:,} bytes, over the limit of {limit:,} characters", None,
                          "put large tables in a `file:` (CSV or .npy), or raise FORMULATE_MAX_DOCUMENT_CHARS")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise FormulationError(f"`{path}` is not UTF-8 text", None, "give a YAML or JSON formulation") from None
+    except OSError as exc:
+        raise FormulationError(f"cannot read `{path}` ({os.strerror(exc.errno or 0).lower()})", None,
+                               "check the file's permissions") from None
     formulation = loads(text, str(path))
     return with_data_dir(formulation, path.parent)
 
