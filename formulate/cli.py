@@ -105,11 +105,9 @@ def solve(
         formulation = attempt.formulation
     solution = solve_formulation(formulation, solver=solver, time_limit=time_limit, mip_gap=gap)
     if as_json:
-        out = {"solution": solution.to_dict()}
-        if attempt is not None:
-            out["formulation"] = formulation.to_dict()
-            out["formulator"] = attempt.to_dict()
-        typer.echo(json.dumps(out, indent=2, default=str))
+        from formulate.service import solve_json
+
+        typer.echo(json.dumps(solve_json(solution, formulation, attempt), indent=2, default=str))
         return
     if show_model or attempt is not None:
         from formulate.ir.io import to_yaml
@@ -288,6 +286,15 @@ def _mount_eval() -> None:
 
 
 _mount_eval()
+
+
+def _mount_doors() -> None:
+    from formulate.web.cli import doors_app
+
+    app.add_typer(doors_app)
+
+
+_mount_doors()
 
 
 def _configure_logging() -> None:
