@@ -34,7 +34,7 @@ def build_server(model: str | None = None, limits: Limits | None = None) -> Any:
 
     runner = Runner(limits, allow_path=True)
     configured = [m for m in model_choices(model) if m != "rules"]
-    server = MCPServer("formulate", instructions=(
+    server = MCPServer("formulate", log_level="WARNING", instructions=(
         "Optimization modelling with a checked language and real solvers. Write a formulation in YAML "
         f"(read {REFERENCE_URI} and the examples under {EXAMPLES_URI}), then call check, solve, and export; "
         "verify and explain say what is wrong with an infeasible or unbounded model."))

@@ -267,7 +267,8 @@ def explain_solution(solution: Solution) -> dict[str, Any]:
     if status in ("unbounded", "infeasible_or_unbounded"):
         detail = solution.message or f"{status.replace('_', ' ')}: the objective can improve without limit"
         return {"kind": "unbounded" if status == "unbounded" else "infeasible_or_unbounded", "iis": [],
-                "text": f"{detail}; bound the variables named or add the constraint that limits them"}
+                "text": f"{detail}; " + ("bound the variables named or add the constraint that limits them"
+                                         if "run away" in detail else "bound the variables or add the missing limits")}
     if status in ("time_limit", "iteration_limit"):
         return {"kind": "limit", "iis": [], "text": f"stopped at the {status.replace('_', ' ')}"
                 + (f" with objective {solution.objective:.10g}" if solution.has_solution else " with no solution")}

@@ -196,6 +196,33 @@ def test_formulate_streams_rounds_then_the_result(server):
     assert "cakes <= 15" in result["yaml"] and "<math" in result["math"]["html"]
 
 
+def replay_file(tmp_path: Path, problem: str) -> Path:
+    """A recorded model: round 1 misspells a name (check error fed back), round 2 is right."""
+    wrong = FURNITURE.replace("wood_available", "wod_available", 1)
+    record = {"key": None, "problem": problem, "responses": [f"```yaml\n{wrong}```", f"```yaml\n{FURNITURE}```"]}
+    path = tmp_path / "replay.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    return path
+
+
+def test_configured_model_rounds_stream_with_their_findings(tmp_path):
+    problem = "Chairs and tables are made from wood; maximise profit."
+    spec = f"replay:{replay_file(tmp_path, problem)}"
+    with running_server("--model", spec) as base:
+        assert httpx.get(base + "/api/config").json()["models"] == [spec, "rules"]
+        with httpx.stream("POST", base + "/api/formulate/stream", json={"problem": problem, "rounds": 3},
+                          timeout=120) as response:
+            text = "".join(response.iter_text())
+        rounds = [json.loads(line[len("data: "):]) for line in text.splitlines()
+                  if line.startswith("data: ") and '"round"' in line and '"model"' not in line]
+        assert [r["status"] for r in rounds] == ["check_error", "ok"]
+        assert "did you mean `wod_available`?" in rounds[0]["findings"][0]
+        result = json.loads(text.split("event: result\ndata: ")[1].split("\n\n")[0])
+        assert result["model"] == spec and result["solution"]["objective"] == pytest.approx(1400)
+        one_round = post(base, "/api/formulate", {"problem": problem, "rounds": 1}).json()
+        assert one_round["status"] == "failed" and "after 1 round(s)" in one_round["error"]
+
+
 def test_openapi_lists_the_api(server):
     paths = httpx.get(server + "/openapi.json").json()["paths"]
     for path in ("/api/formulate", "/api/solve", "/api/check", "/api/export", "/api/verify"):
