@@ -81,7 +81,7 @@ def build_server(model: str | None = None, limits: Limits | None = None) -> Any:
                              "infeasible model, the variables that run away in an unbounded one.")
     async def explain(formulation: str = "", path: str = "", solver: str = "") -> Any:
         return await run("explain", {"formulation": formulation, "path": path, "solver": solver},
-                         lambda r: r["text"])
+                         lambda r: r["summary"])
 
     @server.resource(REFERENCE_URI, name="language reference", mime_type="text/markdown",
                      description="The formulation language: keys, forms, expressions, functions, pitfalls.")

@@ -44,7 +44,25 @@ def load_text(text: str) -> Formulation:
         if getattr(spec, "file", None):
             raise ServiceError(f"parameter `{name}` reads data from a file; give its values inline "
                                "(the service reads no files named by a formulation text)")
+    if _names_a_file(formulation.meta.get("alternatives")):
+        raise ServiceError("an alternative reading in `meta.alternatives` names a data `file` or `_base_dir`; "
+                           "give its values inline")
     return formulation
+
+
+def _names_a_file(data: Any) -> bool:
+    """Whether nested data (an alternative reading's changes) has a `file` or `_base_dir` key."""
+    return bool(_file_values(data))
+
+
+def _file_values(data: Any) -> list[Any]:
+    """Every value under a `file` or `_base_dir` key in nested data (`_base_dir` itself never passes)."""
+    if isinstance(data, dict):
+        found = [v if k == "file" else "/" for k, v in data.items() if k in ("file", "_base_dir")]
+        return found + [x for v in data.values() for x in _file_values(v)]
+    if isinstance(data, list):
+        return [x for v in data for x in _file_values(v)]
+    return []
 
 
 def load_path(path: str | Path) -> Formulation:
@@ -59,10 +77,12 @@ def load_path(path: str | Path) -> Formulation:
     formulation = load(p)
     folder = p.parent.resolve()
     formulation.meta["_base_dir"] = str(folder)
-    for name, spec in formulation.parameters.items():
-        data = getattr(spec, "file", None)
-        if data and not _inside((folder / data).resolve(), folder):
-            raise ServiceError(f"parameter `{name}` reads `{data}`, outside the formulation's folder; "
+    named = [(f"parameter `{name}`", getattr(spec, "file", None)) for name, spec in formulation.parameters.items()
+             if getattr(spec, "file", None)]
+    named += [("an alternative reading", value) for value in _file_values(formulation.meta.get("alternatives"))]
+    for who, data in named:
+        if not isinstance(data, str) or not _inside((folder / data).resolve(), folder):
+            raise ServiceError(f"{who} reads `{data}`, outside the formulation's folder; "
                                "keep data files beside the formulation")
     return formulation
 
@@ -92,47 +112,53 @@ def model_choices(configured: str | None = None) -> list[str]:
 def formulate(problem_text: str, model: str | None = None, *, mode: str = "ir", rounds: int = 3,
               samples: int = 1, solver: str | None = None, time_limit: float | None = None,
               on_round: RoundCallback | None = None, use_cache: bool = True) -> dict[str, Any]:
-    """Problem text -> formulation (YAML and data), solved and checked, with one record per round.
+    """Problem text -> formulation through the verifier's loop: YAML, math, solution, findings, readings, rounds.
 
-    ``on_round`` receives ``{"round": n, "status": ..., "findings": [...]}`` as each round ends.
+    ``status`` is ``ok``, ``draft`` (a formulation that still fails its checks: YAML and ``error`` given),
+    ``failed`` (no formulation; ``error`` says why) or ``code`` (code mode: a script and its objective).
+
+    ``on_round`` receives each round as it ends (:func:`round_line`: round, sample, stage, status,
+    objective, findings, feedback).
     """
-    from formulate.formulators.dispatch import error_line, formulator_for
+    from formulate.formulators.dispatch import formulator_for
+    from formulate.verify.loop import run_verified
 
     if not isinstance(problem_text, str) or not problem_text.strip():
         raise ServiceError("the problem text is empty; describe the problem in words")
-    rounds = max(1, int(rounds))
-    samples = max(1, int(samples))
     spec = model or OFFLINE_MODEL
-    options: dict[str, Any] = {} if spec == OFFLINE_MODEL or mode == "code" else {"max_repairs": rounds - 1}
-    formulator = formulator_for(spec, mode=mode, use_cache=use_cache, **options)
-    attempt = formulator.formulate(problem_text)
-    records = _round_records(attempt)
-    for record in records:
-        if on_round is not None:
-            on_round(record)
-    out: dict[str, Any] = {"model": spec, "mode": mode, "rounds": records, "samples": samples,
-                           "formulator": attempt.to_dict(), "readings": [], "findings": []}
-    if attempt.formulation is None:
-        if attempt.extra.get("code"):
-            out.update(status="code", code=attempt.extra.get("code"), objective=attempt.extra.get("objective"))
+    formulator = formulator_for(spec, mode=mode, use_cache=use_cache)
+    run = run_verified(problem_text, formulator, rounds=max(1, int(rounds)), samples=max(1, int(samples)),
+                       solver=solver, time_limit=time_limit,
+                       on_round=None if on_round is None else (lambda r: on_round(round_line(r))))
+    data = run.to_dict()
+    out: dict[str, Any] = {"model": spec, "mode": mode, "rounds": [round_line(r) for r in run.rounds],
+                           "vote": data["vote"], "formulator": data["attempt"], "findings": data["findings"],
+                           "readings": data["readings"], "solution": data["solution"]}
+    formulation = run.formulation
+    if formulation is None:
+        best = run.best_round
+        if best is not None and best.code is not None and best.code.ok:
+            out.update(status="code", code=getattr(best.code, "code", None), objective=run.objective)
             return out
-        out.update(status="failed", error=error_line(attempt))
+        errors = [f["for_person"] for f in data["findings"] if f["severity"] == "error"]
+        out.update(status="failed", error=f"no usable formulation after {len(run.rounds)} round(s)"
+                   + (f": {errors[0]}" if errors else ""))
         return out
-    formulation = attempt.formulation
-    verified = verify(formulation, problem_text, solver=solver, time_limit=time_limit)
-    out.update(status="ok", yaml=to_yaml(formulation), formulation=formulation.to_dict(),
-               solution=verified["solution"], findings=verified["findings"], readings=verified["readings"],
-               math=verified["math"], check=verified["check"])
+    report = check(formulation)
+    out.update(status="ok" if report["ok"] else "draft", yaml=to_yaml(formulation), formulation=data["formulation"],
+               check=report, math=render_math(formulation, highlight=list((run.solution and run.solution.iis) or [])))
+    if not report["ok"]:
+        out["error"] = (f"the formulation still has errors after {len(run.rounds)} round(s): {report['errors'][0]}; "
+                        "edit the YAML and re-solve")
     return out
 
 
-def _round_records(attempt: Any) -> list[dict[str, Any]]:
-    """One line per model call: its status and the errors fed back (the rules formulator: one round)."""
-    if not attempt.history:
-        findings = [] if attempt.status == "ok" else list(attempt.warnings[-1:])
-        return [{"round": 1, "status": attempt.status, "findings": findings}]
-    return [{"round": i, "status": r.status, "findings": list(r.errors)}
-            for i, r in enumerate(attempt.history, start=1)]
+def round_line(result: Any) -> dict[str, Any]:
+    """One round of the verifier's loop as plain data for a progress line (the model's reply left out)."""
+    data = result.to_dict()
+    data.pop("reply", None)
+    data.pop("readings", None)
+    return data
 
 
 # ----------------------------------------------------------------------------- check, solve, export
@@ -208,71 +234,36 @@ def export_targets() -> list[str]:
 # --------------------------------------------------------------------------------- verify, explain
 def verify(formulation: Formulation, problem_text: str | None = None, *, solver: str | None = None,
            time_limit: float | None = None) -> dict[str, Any]:
-    """Check, solve and explain: the check report, the solution, findings, readings and the math.
+    """The verifier's report (findings, solution, readings) with the check report and the math, IIS marked."""
+    from formulate.verify import verify as run_verifier
 
-    Findings here are what check and the solver say (errors, warnings, an IIS, unbounded rays).
-    """
     report = check(formulation)
-    findings: list[dict[str, Any]] = [_finding("check", "error", e) for e in report["errors"]]
-    findings += [_finding("check", "warning", w) for w in report["warnings"]]
-    solution: dict[str, Any] | None = None
-    iis: list[str] = []
-    if report["ok"]:
-        solved = _solve(formulation, solver, time_limit)
-        solution = solved.to_dict()
-        iis = list(solved.iis or [])
-        words = explain_solution(solved)
-        if words["kind"] != "optimal":
-            findings.append(_finding(words["kind"], "error" if words["kind"] != "limit" else "warning",
-                                     words["text"]))
-    return {"check": report, "solution": solution, "findings": findings, "readings": [],
-            "math": render_math(formulation, highlight=iis)}
+    verified = run_verifier(formulation, problem_text or None, solver=solver, time_limit=time_limit).to_dict()
+    solution = verified["solution"]
+    return {**verified, "check": report,
+            "math": render_math(formulation, highlight=list((solution or {}).get("iis") or []))}
 
 
-def _finding(kind: str, severity: str, text: str) -> dict[str, Any]:
-    return {"kind": kind, "severity": severity, "where": None, "for_model": text, "for_person": text,
-            "span": None}
+#: the verifier's findings that say why there is no optimum
+EXPLAINED = ("check", "solve", "infeasible", "unbounded", "time_limit", "feasibility")
 
 
 def explain(formulation: Formulation, *, solver: str | None = None, time_limit: float | None = None) -> dict[str, Any]:
-    """Solve and say in words why there is no optimum: the IIS of an infeasible model, the rays of an unbounded one."""
-    report = check(formulation)
-    if not report["ok"]:
-        return {"kind": "check", "status": None, "iis": [], "text": "the formulation does not check: " +
-                "; ".join(report["errors"][:5])}
-    solution = _solve(formulation, solver, time_limit)
-    return {**explain_solution(solution), "status": solution.status}
+    """Why there is no optimum, in the verifier's words: the IIS of an infeasible model, the runaway rays of an
+    unbounded one, a limit hit, or the check errors. ``text`` is the full explanation, ``summary`` one line."""
+    from formulate.verify import verify as run_verifier
 
-
-def explain_solution(solution: Solution) -> dict[str, Any]:
-    """`{"kind", "text", "iis"}`: optimal, infeasible (the IIS in words), unbounded (the rays), limit, error."""
-    status = solution.status
-    iis = list(solution.iis or [])
-    if status == "optimal":
-        return {"kind": "optimal", "iis": [], "text": f"optimal; objective {solution.objective:.10g}"}
-    if status == "infeasible" or (status == "infeasible_or_unbounded" and iis):
-        if iis:
-            groups = [n for n in iis if " " not in n]
-            bounds = [n for n in iis if " " in n]
-            parts = []
-            if groups:
-                parts.append("constraints " + ", ".join(f"`{g}`" for g in groups))
-            if bounds:
-                parts.append("the bounds " + ", ".join(f"`{b}`" for b in bounds))
-            text = ("infeasible: " + " and ".join(parts) + " cannot all hold at once; relax or remove one of them "
-                    "(removing any one makes this set feasible)")
-        else:
-            text = "infeasible: " + (solution.message or "the solver found no point satisfying every constraint")
-        return {"kind": "infeasible", "iis": iis, "text": text}
-    if status in ("unbounded", "infeasible_or_unbounded"):
-        detail = solution.message or f"{status.replace('_', ' ')}: the objective can improve without limit"
-        return {"kind": "unbounded" if status == "unbounded" else "infeasible_or_unbounded", "iis": [],
-                "text": f"{detail}; " + ("bound the variables named or add the constraint that limits them"
-                                         if "run away" in detail else "bound the variables or add the missing limits")}
-    if status in ("time_limit", "iteration_limit"):
-        return {"kind": "limit", "iis": [], "text": f"stopped at the {status.replace('_', ' ')}"
-                + (f" with objective {solution.objective:.10g}" if solution.has_solution else " with no solution")}
-    return {"kind": "error", "iis": [], "text": f"{status}: {solution.message or 'the solver failed'}"}
+    report = run_verifier(formulation, solver=solver, time_limit=time_limit, readings=False)
+    solution = report.solution
+    status = solution.status if solution is not None else None
+    chosen = [f for f in report.findings if f.kind in EXPLAINED and f.severity != "info"]
+    if not chosen:
+        objective = f"; objective {solution.objective:.10g}" if solution is not None and solution.has_solution else ""
+        line = f"{status or 'not solved'}{objective}; nothing to explain"
+        return {"kind": status or "none", "status": status, "iis": [], "text": line, "summary": line, "findings": []}
+    return {"kind": chosen[0].kind, "status": status, "iis": list((solution.iis if solution else None) or []),
+            "text": "\n\n".join(f.for_model for f in chosen), "summary": "; ".join(f.for_person for f in chosen),
+            "findings": [f.to_dict() for f in chosen]}
 
 
 # ------------------------------------------------------------------------------------------- math

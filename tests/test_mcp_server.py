@@ -107,7 +107,7 @@ def test_formulate_tool_appears_when_a_model_is_configured(tmp_path):
         assert "formulate" in {t.name for t in (await client.list_tools()).tools}
         result = await client.call_tool("formulate", {"problem": problem})
         data = result.structured_content
-        assert [r["status"] for r in data["rounds"]] == ["check_error", "ok"]
+        assert [r["stage"] for r in data["rounds"]] == ["check_error", "ok"]
         assert data["solution"]["objective"] == pytest.approx(1400) and "wood_limit" in data["yaml"]
         assert result.content[0].text == "formulated; optimal, objective 1400 (highs); 0 finding(s), 0 reading(s)"
 

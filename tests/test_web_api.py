@@ -35,6 +35,9 @@ constraints:
   minimum_x: x >= 5
   cap_y: y <= 3
 """
+WITH_READINGS = FURNITURE.replace("meta: {", "meta: {alternatives: [{reading: demand is capped at 30 a product, "
+                                  "changes: {constraints: {demand: {forall: p in P, expr: 'x[p] <= 30'}}}}, "
+                                  "wood may be bought], ", 1)
 UNBOUNDED = """\
 name: runaway
 variables:
@@ -123,10 +126,35 @@ def test_verify_marks_the_iis_in_the_math(server):
     assert 'data-name="cap_y">' in html  # not part of the conflict
 
 
+def test_verify_solves_the_other_readings(server):
+    assert "alternatives" in WITH_READINGS
+    data = post(server, "/api/verify", {"formulation": WITH_READINGS}).json()
+    assert data["solution"]["objective"] == pytest.approx(1400)
+    first, second = data["readings"]
+    assert (first["reading"], first["objective"], first["differs"]) == ("demand is capped at 30 a product", 1300, True)
+    assert (second["reading"], second["solved"]) == ("wood may be bought", False)
+
+
+def test_a_reading_may_not_name_a_file(server):
+    text = WITH_READINGS.replace("changes: {constraints:", "changes: {parameters: {profit: {file: /etc/passwd}}, "
+                                 "constraints:", 1)
+    assert "/etc/passwd" in text
+    response = post(server, "/api/verify", {"formulation": text})
+    assert response.status_code == 400 and "names a data `file`" in response.json()["error"]
+
+
+def test_text_the_offline_formulator_cannot_read_fails_with_its_reason(server):
+    data = post(server, "/api/formulate", {"problem": "Plan the best route for my summer holiday."}).json()
+    assert data["status"] == "failed"
+    assert data["error"].startswith("no usable formulation after 1 round(s): ")
+    assert "--model" in data["error"] or "model" in data["error"]
+
+
 def test_explain_names_the_variables_that_run_away(server):
     data = post(server, "/api/explain", {"formulation": UNBOUNDED}).json()
     assert data["kind"] == "unbounded" and data["status"] == "unbounded"
-    assert "y (+)" in data["text"]
+    assert data["summary"] == "unbounded: x, y run away"
+    assert "y (grows without limit)" in data["text"] and "`gap`" in data["text"]
     infeasible = post(server, "/api/explain", {"formulation": INFEASIBLE}).json()
     assert infeasible["kind"] == "infeasible" and "`minimum_x`" in infeasible["text"]
 
@@ -190,7 +218,8 @@ def test_formulate_streams_rounds_then_the_result(server):
               for block in text.split("\n\n") if block.startswith("event: ")]
     kinds = [k for k, _ in events]
     assert kinds[0] == "round" and kinds[-1] == "result"
-    assert events[0][1] == {"round": 1, "status": "ok", "findings": []}
+    first = events[0][1]
+    assert (first["round"], first["stage"], first["status"], first["objective"]) == (1, "ok", "optimal", 150)
     result = events[-1][1]
     assert result["status"] == "ok" and result["solution"]["objective"] == pytest.approx(150)
     assert "cakes <= 15" in result["yaml"] and "<math" in result["math"]["html"]
@@ -215,12 +244,15 @@ def test_configured_model_rounds_stream_with_their_findings(tmp_path):
             text = "".join(response.iter_text())
         rounds = [json.loads(line[len("data: "):]) for line in text.splitlines()
                   if line.startswith("data: ") and '"round"' in line and '"model"' not in line]
-        assert [r["status"] for r in rounds] == ["check_error", "ok"]
-        assert "did you mean `wod_available`?" in rounds[0]["findings"][0]
+        assert [r["stage"] for r in rounds] == ["check_error", "ok"]
+        assert "did you mean `wod_available`?" in rounds[0]["findings"][0]["for_person"]
+        assert "did you mean `wod_available`?" in rounds[0]["feedback"]  # what went back to the model
         result = json.loads(text.split("event: result\ndata: ")[1].split("\n\n")[0])
         assert result["model"] == spec and result["solution"]["objective"] == pytest.approx(1400)
         one_round = post(base, "/api/formulate", {"problem": problem, "rounds": 1}).json()
-        assert one_round["status"] == "failed" and "after 1 round(s)" in one_round["error"]
+        assert one_round["status"] == "draft" and "wod_available" in one_round["yaml"]
+        assert one_round["error"].startswith("the formulation still has errors after 1 round(s): constraint "
+                                             "`wood_limit`: name `wood_available` is not defined")
 
 
 def test_openapi_lists_the_api(server):

@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from tests.test_web_api import BAKERY, INFEASIBLE  # noqa: E402
+from tests.test_web_api import BAKERY, INFEASIBLE, WITH_READINGS  # noqa: E402
 from tests.web_server import running_server  # noqa: E402
 
 SCREENSHOT = os.environ.get("FORMULATE_SCREENSHOT")
@@ -71,7 +71,7 @@ def test_paste_solve_edit_resolve_download(page, tmp_path):
     page.find_element(By.ID, "formulate").click()
     wait(page, lambda d: objective_shown(d) == "objective 150")
     assert page.find_element(By.ID, "status").text == "optimal"
-    assert page.find_element(By.CSS_SELECTOR, "#progress li").text == "round 1: ok"
+    assert page.find_element(By.CSS_SELECTOR, "#progress li").text == "round 1: optimal, objective 150"
     rows = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[1].text
             for r in page.find_elements(By.CSS_SELECTOR, "#values tbody tr")}
     assert rows == {"muffins": "10", "cakes": "15"}
@@ -107,6 +107,17 @@ def test_infeasible_model_highlights_the_iis(page):
     assert marked == {"budget", "minimum_x", "y"}  # y >= 0 is part of the conflict too
     findings = page.find_element(By.ID, "findings").text
     assert "`budget`" in findings and "`minimum_x`" in findings
+
+
+def test_other_readings_side_by_side(page):
+    editor = page.find_element(By.ID, "yaml")
+    page.execute_script("arguments[0].value = arguments[1];", editor, WITH_READINGS)
+    page.find_element(By.ID, "resolve").click()
+    wait(page, lambda d: objective_shown(d) == "objective 1400")
+    cards = [c.text.split("\n") for c in page.find_elements(By.CSS_SELECTOR, "#reading-cards .card")]
+    assert cards[0][:2] == ["as formulated", "1400"]
+    assert cards[1][:3] == ["demand is capped at 30 a product", "1300", "differs from the main answer"]
+    assert cards[2][0] == "wood may be bought"
 
 
 def test_errors_are_shown_as_one_message(page):

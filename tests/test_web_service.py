@@ -42,10 +42,11 @@ def test_a_path_must_name_a_formulation_file():
 
 def test_explain_in_words():
     text = "name: t\nvariables:\n  x: {lower: 0}\n  y: {lower: 0}\nobjective: {sense: minimize, expr: -x}\n"
-    assert explain(load_text(text + "constraints:\n  c: y - x <= 1\n"))["text"] == (
-        "objective is unbounded; these variables run away: x (+); bound the variables named or add the "
-        "constraint that limits them")
-    assert explain(load_text(text))["kind"] == "unbounded"
+    runaway = explain(load_text(text + "constraints:\n  c: y - x <= 1\n"))
+    assert runaway["kind"] == "unbounded" and runaway["summary"] == "unbounded: x run away"
+    assert "x (grows without limit)" in runaway["text"]
+    optimal = explain(load_text(text.replace("expr: -x", "expr: x")))
+    assert optimal["kind"] == "optimal" and optimal["summary"] == "optimal; objective 0; nothing to explain"
 
 
 def test_concurrent_solves_are_capped():

@@ -56,14 +56,15 @@ function renderFindings(findings) {
   list.replaceChildren();
   if (!findings || !findings.length) { list.append(li("none", "muted")); return; }
   for (const f of findings) {
-    const where = f.where ? f.where + ": " : "";
-    list.append(li(where + (f.for_person || f.for_model || f.kind), f.severity || ""));
+    const item = li(f.for_person || f.for_model || f.kind, "sev-" + (f.severity || "info"));
+    if (f.where) item.title = f.where;
+    list.append(item);
   }
 }
 
 function renderMath(math) {
   if (!math) return;
-  if (math.error) { $("math").replaceChildren(li(math.error, "error")); return; }
+  if (math.error) { $("math").replaceChildren(li(math.error, "sev-error")); return; }
   $("math").innerHTML = math.html;  // built server-side from escaped text and latex2mathml output
 }
 
@@ -109,24 +110,33 @@ function renderSolution(solution) {
   }
 }
 
-function renderReadings(readings) {
+function card(title, value, note, cls) {
+  const box = document.createElement("div");
+  box.className = "card" + (cls ? " " + cls : "");
+  const head = document.createElement("b");
+  head.textContent = title;
+  const number = document.createElement("span");
+  number.className = "value";
+  number.textContent = value;
+  const text = document.createElement("div");
+  text.className = "muted";
+  text.textContent = note || "";
+  box.append(head, number, text);
+  return box;
+}
+
+function renderReadings(readings, solution) {
   const cards = $("reading-cards");
   cards.replaceChildren();
   $("readings").hidden = !(readings && readings.length);
-  for (const r of readings || []) {
-    const card = document.createElement("div");
-    card.className = "card";
-    const title = document.createElement("b");
-    title.textContent = r.name || r.label || r.reading || "reading";
-    const value = document.createElement("span");
-    value.className = "value";
-    const objective = r.objective ?? (r.solution && r.solution.objective);
-    value.textContent = objective !== undefined && objective !== null ? fmt(objective) : (r.status || "");
-    const note = document.createElement("div");
-    note.className = "muted";
-    note.textContent = r.description || r.assumption || r.text || "";
-    card.append(title, value, note);
-    cards.append(card);
+  if (!readings || !readings.length) return;
+  const main = solution && solution.has_solution ? fmt(solution.objective) : (solution ? solution.status : "");
+  cards.append(card("as formulated", main, "the reading solved above", "main"));
+  for (const r of readings) {
+    const value = r.objective !== null && r.objective !== undefined ? fmt(r.objective) : (r.status || "not solved");
+    const note = r.error ? r.error : (r.solved ? (r.differs ? "differs from the main answer" : "same answer")
+                                               : "a sentence, not a patch: not solved");
+    cards.append(card(r.reading, value, note, r.differs ? "differs" : ""));
   }
 }
 
@@ -135,13 +145,18 @@ function renderResult(result) {
   renderMath(result.math);
   renderSolution(result.solution);
   renderFindings(result.findings);
-  renderReadings(result.readings);
+  renderReadings(result.readings, result.solution);
 }
 
 function roundLine(event) {
-  const findings = (event.findings || []).map((f) => (typeof f === "string" ? f : (f.for_person || f.kind)));
-  const text = "round " + event.round + ": " + event.status + (findings.length ? " \u2014 " + findings.join("; ") : "");
-  return li(text, event.status === "ok" ? "" : "bad");
+  const findings = (event.findings || []).filter((f) => f.severity !== "info").map((f) => f.for_person || f.kind);
+  const sample = Number($("samples").value) > 1 ? " (sample " + (event.sample + 1) + ")" : "";
+  const state = event.stage === "ok" ? (event.status || "ok") : event.stage.replace("_", " ");
+  const objective = event.objective !== null && event.objective !== undefined ? ", objective " + fmt(event.objective) : "";
+  const text = "round " + event.round + sample + ": " + state + objective +
+    (findings.length ? " \u2014 " + findings.join("; ") : "");
+  const bad = event.stage !== "ok" || (event.findings || []).some((f) => f.severity === "error");
+  return li(text, bad ? "bad" : "");
 }
 
 async function formulate() {
@@ -165,6 +180,7 @@ async function formulate() {
       else if (kind === "error") showError(data.error);
       else if (kind === "result") {
         if (data.status === "failed") { showError(data.error); return; }
+        if (data.status === "draft") { renderResult(data); showError(data.error); return; }
         if (data.status === "code") { showError("the model wrote a script (code mode); no YAML to show"); return; }
         renderResult(data);
       }
