@@ -125,6 +125,7 @@ def _worker(name: str, args: dict[str, Any], conn: Any, allow_path: bool, memory
     """Worker process body: limits first, then the operation; every outcome is one message on ``conn``."""
     import resource
 
+    _few_malloc_arenas()
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
@@ -143,3 +144,16 @@ def _worker(name: str, args: dict[str, Any], conn: Any, allow_path: bool, memory
         conn.send(("crash", f"internal error in {name}: {type(exc).__name__}: {exc}"))
     finally:
         conn.close()
+
+
+def _few_malloc_arenas(count: int = 4) -> None:
+    """glibc reserves 64 MB of address space per malloc arena (up to 8 per core); a solver's threads on a
+    many-core machine would spend the address-space limit on reservations alone, so cap the arenas."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, count)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc: nothing to cap
+        pass
