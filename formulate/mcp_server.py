@@ -11,7 +11,6 @@ check -> solve -> export with no model configured. Every call runs in a containe
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from formulate.errors import FormulateError
@@ -91,30 +90,23 @@ def build_server(model: str | None = None, limits: Limits | None = None) -> Any:
         return language_reference()
 
     @server.resource(EXAMPLES_URI, name="examples", mime_type="application/json",
-                     description="Names of the example formulations; read formulate://examples/NAME.")
+                     description="The example formulations: name -> one-line description; read "
+                                 "formulate://examples/NAME for one.")
     def examples() -> str:
         import json
 
-        return json.dumps(sorted(example_files()))
+        from formulate import examples as shipped
+
+        return json.dumps({name: shipped.description(name) for name in shipped.names()}, indent=1)
 
     @server.resource(EXAMPLES_URI + "/{name}", name="example", mime_type="application/yaml",
                      description="One example formulation (YAML).")
     def example(name: str) -> str:
-        files = example_files()
-        if name not in files:
-            raise FormulateError(f"no example `{name}`; read {EXAMPLES_URI} for the names")
-        return files[name].read_text(encoding="utf-8")
+        from formulate import examples as shipped
+
+        return shipped.path(name).read_text(encoding="utf-8")
 
     return server
-
-
-def example_files() -> dict[str, Path]:
-    """name -> path: the checkout's examples/ folder, else the packaged few-shot library."""
-    root = Path(__file__).resolve().parent
-    folder = root.parent / "examples"
-    if not folder.is_dir():
-        folder = root / "formulators" / "fewshot"
-    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
 def _clean(args: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from mcp.client.stdio import StdioServerParameters  # noqa: E402
 from tests.test_web_api import INFEASIBLE, replay_file  # noqa: E402
 from tests.web_server import ROOT  # noqa: E402
 
-FURNITURE = ROOT / "examples" / "furniture.yaml"
+FURNITURE = ROOT / "formulate" / "examples" / "furniture.yaml"
 
 
 def _params(*args: str) -> StdioServerParameters:
@@ -92,7 +92,7 @@ def test_resources_reference_and_examples():
         reference = await client.read_resource("formulate://reference")
         assert "formulation language" in reference.contents[0].text
         names = json.loads((await client.read_resource("formulate://examples")).contents[0].text)
-        assert "furniture" in names
+        assert names["furniture"].startswith("chairs and tables from wood")
         example = await client.read_resource("formulate://examples/furniture")
         assert example.contents[0].text == FURNITURE.read_text()
 

@@ -18,7 +18,7 @@ import httpx  # noqa: E402
 
 from tests.web_server import ROOT, running_server  # noqa: E402
 
-FURNITURE = (ROOT / "examples" / "furniture.yaml").read_text(encoding="utf-8")
+FURNITURE = (ROOT / "formulate" / "examples" / "furniture.yaml").read_text(encoding="utf-8")
 BAKERY = ("A bakery makes muffins and cakes. Each muffin earns 3 dollars profit and each cake 8 dollars. A muffin "
           "uses 1 hour of oven time and a cake 2 hours; 40 oven hours are available. At most 15 cakes can be sold. "
           "How many of each should be made to maximize profit?")
@@ -90,7 +90,7 @@ def test_solve_yaml_returns_the_json_of_the_cli(server):
     data = response.json()
     assert data["solution"]["objective"] == pytest.approx(1400)
     assert data["solution"]["values"]["x"] == {"chair": 40.0, "table": 4.0}
-    assert _without_times(data) == _without_times(_cli_json("examples/furniture.yaml"))
+    assert _without_times(data) == _without_times(_cli_json("formulate/examples/furniture.yaml"))
 
 
 def test_solve_problem_text_formulates_offline_like_the_cli(server):
@@ -189,7 +189,7 @@ def test_a_formulation_may_not_read_server_files(server):
 
 
 def test_a_path_is_not_read_as_a_formulation(server):
-    response = post(server, "/api/solve", {"formulation": str(ROOT / "examples" / "furniture.yaml")})
+    response = post(server, "/api/solve", {"formulation": str(ROOT / "formulate" / "examples" / "furniture.yaml")})
     assert response.status_code == 400
     assert "formulation must be a mapping" in response.json()["error"]
 

@@ -11,7 +11,7 @@ from formulate.service import explain, load_path, load_text, solve
 from formulate.web.runner import Busy, Limits, Runner, TooSlow
 from tests.web_server import ROOT
 
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "formulate" / "examples"
 
 
 def test_data_files_must_stay_beside_the_formulation(tmp_path):
