@@ -53,7 +53,7 @@ def _need(module: str) -> None:
 @doors_app.command()
 def serve(
     host: HostOpt = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="port (0 = any free port)")] = 8000,
+    port: Annotated[int, typer.Option("--port", "-p", help="port", min=1, max=65535)] = 8000,
     model: ModelOpt = None, token: TokenOpt = None,
     max_concurrent: Annotated[int, typer.Option("--max-concurrent", help="solves at once")] = 2,
     request_seconds: Annotated[float, typer.Option("--request-seconds", help="wall-clock limit of a request")] = 120.0,
@@ -75,6 +75,8 @@ def serve(
     limits = Limits(max_body_bytes=max_body, request_seconds=request_seconds, solve_seconds=solve_seconds,
                     max_concurrent=max_concurrent, memory_mb=memory_mb)
     app = create_app(WebConfig(model=model, token=bearer, limits=limits))
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"formulate: serving http://{shown}:{port}/ (Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=os.environ.get("FORMULATE_LOG", "warning").lower())
 
 
@@ -82,7 +84,7 @@ def serve(
 def mcp_command(
     http: Annotated[bool, typer.Option("--http", help="streamable HTTP instead of stdio")] = False,
     host: HostOpt = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="port for --http")] = 8765,
+    port: Annotated[int, typer.Option("--port", "-p", help="port for --http", min=1, max=65535)] = 8765,
     model: ModelOpt = None, token: TokenOpt = None,
 ) -> None:
     """Serve formulate's tools to an agent over MCP (stdio by default)."""
