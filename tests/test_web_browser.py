@@ -130,3 +130,14 @@ def test_errors_are_shown_as_one_message(page):
     page.find_element(By.ID, "formulate").click()
     wait(page, lambda d: "write the problem" in d.find_element(By.ID, "error").text)
 
+
+
+def test_the_page_sends_the_token_from_its_address(browser):
+    with running_server("--token", "pa55") as base:
+        browser.get(base + "/#token=pa55")
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#downloads button"))
+        assert browser.find_element(By.ID, "error").is_displayed() is False
+        browser.execute_script("sessionStorage.clear();")
+        browser.get(base + "/?fresh")
+        box = wait(browser, ec.visibility_of_element_located((By.ID, "error")))
+        assert "Authorization: Bearer TOKEN" in box.text and box.text.endswith("open this page as /#token=TOKEN")

@@ -1,7 +1,8 @@
 """The FastAPI app: JSON API over formulate.service, server-sent progress, and the page (package data).
 
 Every operation runs in a contained worker (:mod:`formulate.web.runner`). Errors come back as
-``{"error": "one line"}`` with 400 (bad input), 401 (token), 413 (too large), 503 (busy) or 504 (too slow).
+``{"error": "one line"}`` with 400 (bad input), 401 (token), 413 (too large), 422 (malformed request),
+500 (the worker died), 503 (busy) or 504 (too slow).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pydantic import BaseModel, Field
 from formulate.errors import FormulateError
 from formulate.service import export_targets, model_choices
 from formulate.web.guard import Guard
-from formulate.web.runner import Busy, Limits, Runner, TooSlow
+from formulate.web.runner import Busy, Limits, Runner, TooSlow, WorkerFailed
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -89,7 +90,8 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
 
     @app.exception_handler(FormulateError)
     async def _formulate_error(_: Request, exc: FormulateError) -> JSONResponse:
-        status = 503 if isinstance(exc, Busy) else 504 if isinstance(exc, TooSlow) else 400
+        status = 503 if isinstance(exc, Busy) else 504 if isinstance(exc, TooSlow) else \
+            500 if isinstance(exc, WorkerFailed) else 400
         return JSONResponse({"error": str(exc)}, status_code=status)
 
     @app.exception_handler(RequestValidationError)

@@ -33,7 +33,8 @@ async function api(path, body) {
   let data = null;
   try { data = await response.json(); } catch (err) { /* not JSON */ }
   if (!response.ok) {
-    throw new Error((data && data.error) || ("the server answered " + response.status + " " + response.statusText));
+    const hint = response.status === 401 ? "; open this page as " + location.pathname + "#token=TOKEN" : "";
+    throw new Error(((data && data.error) || ("the server answered " + response.status + " " + response.statusText)) + hint);
   }
   return data;
 }
