@@ -169,36 +169,43 @@ def check(formulation: Formulation) -> dict[str, Any]:
     return check_formulation(formulation).to_dict()
 
 
-def solve_json(solution: Solution, formulation: Formulation | None = None, attempt: Any = None) -> dict[str, Any]:
-    """The JSON of `formulate solve --json`: the solution, plus the formulation and formulator when text was given."""
-    out: dict[str, Any] = {"solution": solution.to_dict()}
-    if attempt is not None and formulation is not None:
-        out["formulation"] = formulation.to_dict()
-        out["formulator"] = attempt.to_dict()
-    return out
+def solution_json(solution: Solution, readings: list[Any] | None = None) -> dict[str, Any]:
+    """The JSON of `formulate solve FILE --json`: the solution and the solved alternative readings."""
+    return {"solution": solution.to_dict(), "readings": [r.to_dict() for r in readings or []]}
+
+
+def verified_json(run: Any) -> dict[str, Any]:
+    """The JSON of `formulate solve TEXT --json`: the best solution and formulation, the formulator's attempt
+    and the verifier's whole run (rounds, findings, readings, vote)."""
+    return {"solution": run.solution.to_dict() if run.solution is not None else None,
+            "formulation": run.formulation.to_dict() if run.formulation is not None else None,
+            "formulator": run.best.to_dict(), "verified": run.to_dict()}
 
 
 def solve(formulation: Formulation, *, solver: str | None = None, time_limit: float | None = None,
           mip_gap: float | None = None) -> dict[str, Any]:
-    """Solve a formulation; the same dict as `formulate solve FILE --json`."""
-    return solve_json(_solve(formulation, solver, time_limit, mip_gap))
+    """Solve a formulation and its alternative readings; the same dict as `formulate solve FILE --json`."""
+    from formulate.verify.readings import solve_readings
+
+    solution = _solve(formulation, solver, time_limit, mip_gap)
+    readings = solve_readings(formulation, solution, solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    return solution_json(solution, readings)
 
 
-def solve_problem(problem_text: str, model: str | None = None, *, mode: str = "ir", solver: str | None = None,
-                  time_limit: float | None = None, mip_gap: float | None = None,
-                  use_cache: bool = True) -> dict[str, Any]:
-    """Formulate problem text and solve it; the same dict as `formulate solve TEXT --json`."""
-    from formulate.formulators.dispatch import error_line, formulator_for
+def solve_problem(problem_text: str, model: str | None = None, *, mode: str = "ir", rounds: int = 3,
+                  samples: int = 1, solver: str | None = None, time_limit: float | None = None,
+                  mip_gap: float | None = None, use_cache: bool = True) -> dict[str, Any]:
+    """Formulate problem text through the verifier's loop and solve it; the same dict as
+    `formulate solve TEXT --json` (``solution`` and ``formulation`` are None when no formulation came out)."""
+    from formulate.formulators.dispatch import formulator_for
+    from formulate.verify.loop import run_verified
 
     if not isinstance(problem_text, str) or not problem_text.strip():
         raise ServiceError("the problem text is empty; describe the problem in words")
-    attempt = formulator_for(model or OFFLINE_MODEL, mode=mode, use_cache=use_cache).formulate(problem_text)
-    if attempt.formulation is None:
-        if attempt.formulator == "code" and attempt.status == "ok":
-            return {"formulator": attempt.to_dict()}
-        raise ServiceError(error_line(attempt))
-    solution = _solve(attempt.formulation, solver, time_limit, mip_gap)
-    return solve_json(solution, attempt.formulation, attempt)
+    formulator = formulator_for(model or OFFLINE_MODEL, mode=mode, use_cache=use_cache)
+    run = run_verified(problem_text, formulator, rounds=max(1, int(rounds)), samples=max(1, int(samples)),
+                       solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    return verified_json(run)
 
 
 def _solve(formulation: Formulation, solver: str | None, time_limit: float | None,
@@ -305,7 +312,8 @@ def run_operation(name: str, args: dict[str, Any], *, allow_path: bool = False,
                          time_limit=time_limit, on_round=on_round)
     if name == "solve" and args.get("problem") is not None and args.get("formulation") is None \
             and not args.get("path"):
-        return solve_problem(args["problem"], args.get("model"), mode=args.get("mode") or "ir", solver=solver,
+        return solve_problem(args["problem"], args.get("model"), mode=args.get("mode") or "ir",
+                             rounds=args.get("rounds") or 3, samples=args.get("samples") or 1, solver=solver,
                              time_limit=time_limit, mip_gap=args.get("gap"))
     if name not in OPERATIONS:
         raise ServiceError(f"unknown operation `{name}`; use one of formulate, {', '.join(OPERATIONS)}")

@@ -63,7 +63,7 @@ def post(base: str, path: str, body: dict, **kw) -> httpx.Response:
 
 def _without_times(data):
     if isinstance(data, dict):
-        return {k: _without_times(v) for k, v in data.items() if k not in ("times", "latency_s")}
+        return {k: _without_times(v) for k, v in data.items() if k not in ("times", "latency_s", "seconds")}
     if isinstance(data, list):
         return [_without_times(v) for v in data]
     return data

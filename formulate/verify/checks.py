@@ -10,6 +10,7 @@ from formulate.verify.findings import Finding
 from formulate.verify.infeasible import check_infeasible
 from formulate.verify.integrality import check_integrality
 from formulate.verify.numbers import check_numbers
+from formulate.verify.status import check_status
 from formulate.verify.subject import Subject
 from formulate.verify.time_limit import check_time_limit
 from formulate.verify.trivial import check_trivial
@@ -19,6 +20,7 @@ Check = Callable[[Subject], list[Finding]]
 
 CHECKS: list[Check] = [
     check_code,
+    check_status,
     check_infeasible,
     check_unbounded,
     check_time_limit,

@@ -21,14 +21,52 @@ def split_label(label: str) -> tuple[str, str | None]:
 
 
 def constraint_text(formulation: Formulation, name: str) -> str | None:
-    """``for p in P: `x[p] <= 40``` as the formulation writes constraint ``name`` (None if it has none)."""
+    """```x[p] <= 40` for p in P`` as the formulation writes constraint ``name`` (None if it has none)."""
     if name not in formulation.constraints:
         return None
     c = formulation.constraint(name)
     body = f"`{c.expr}`" if c.expr else ("either " + " or ".join(f"`{e}`" for e in c.either or []))
     if c.when:
         body += f" when `{c.when}`"
-    return f"for {c.forall}: {body}" if c.forall else body
+    return f"{body} for {c.forall}" if c.forall else body
+
+
+_AT_MOST = re.compile(r"\b(?:at most|no more than|not more than|up to|maximum(?: of)?|max\.?|not exceed(?:ing)?|"
+                      r"cannot exceed|can't exceed|limited to|less than|fewer than|under|only)\s+\$?$", re.IGNORECASE)
+_AT_LEAST = re.compile(r"\b(?:at least|no less than|not less than|no fewer than|minimum(?: of)?|min\.?|"
+                       r"more than|greater than|over|exceed(?:ing)?|a total of at least)\s+\$?$", re.IGNORECASE)
+
+
+def direction_hint(span: str | None, bound: float, sense: str) -> str | None:
+    """``The text says "at most 40" but the row reads `>=`.`` when the words before ``bound`` in ``span``
+    contradict the row's direction (``<=`` or ``>=``); None otherwise."""
+    if not span or sense not in ("<=", ">="):
+        return None
+    from formulate.verify.text import close, numbers_in_text
+
+    for number in numbers_in_text(span):
+        if not any(close(bound, v) for v in number.values):
+            continue
+        before = span[max(0, number.start - 40):number.start]
+        if _AT_MOST.search(before) and sense == ">=":
+            phrase = _AT_MOST.search(before).group(0).strip()
+            return f'the text says "{phrase} {number.text}" but the row reads `>=`'
+        if _AT_LEAST.search(before) and sense == "<=":
+            phrase = _AT_LEAST.search(before).group(0).strip()
+            return f'the text says "{phrase} {number.text}" but the row reads `<=`'
+    return None
+
+
+def row_sense(problem: FlatProblem, row: int) -> tuple[str, float | None]:
+    """(``<=``, upper) / (``>=``, lower) / (``==``, value) / (``range``, None) of a linear row."""
+    lo, up = float(problem.row_lower[row]), float(problem.row_upper[row])
+    if np.isfinite(lo) and np.isfinite(up):
+        return ("==", lo) if lo == up else ("range", None)
+    if np.isfinite(up):
+        return "<=", up
+    if np.isfinite(lo):
+        return ">=", lo
+    return "free", None
 
 
 def _fmt(value: float) -> str:

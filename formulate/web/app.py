@@ -51,9 +51,11 @@ class SolveRequest(BaseModel):
     formulation: str | None = Field(None, description="the formulation's YAML (or JSON) text")
     problem: str | None = Field(None, description="problem text, formulated by the model first")
     model: str | None = None
+    rounds: int = Field(3, ge=1, le=10, description="with `problem`: model calls per sample")
+    samples: int = Field(1, ge=1, le=10, description="with `problem`: formulations drawn and voted on")
     solver: str | None = None
     time_limit: float | None = Field(None, gt=0)
-    gap: float | None = Field(None, ge=0)
+    gap: float | None = Field(None, ge=0, le=1)
 
 
 class FormulationRequest(BaseModel):

@@ -123,8 +123,10 @@ def _death(exitcode: int | None, memory_mb: int) -> str:
 
 def _worker(name: str, args: dict[str, Any], conn: Any, allow_path: bool, memory_mb: int, cpu_seconds: int) -> None:
     """Worker process body: limits first, then the operation; every outcome is one message on ``conn``."""
+    import os
     import resource
 
+    os.dup2(2, 1)  # what a library prints goes to stderr: stdout may be the MCP stdio transport
     _few_malloc_arenas()
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
