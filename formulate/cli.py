@@ -106,6 +106,10 @@ RetriesOpt = Annotated[int | None, typer.Option("--max-retries", help="retries o
 UnsafeOpt = Annotated[bool, typer.Option("--unsafe-no-sandbox", help="code mode: run model scripts even where the "
                                          "sandbox is unavailable (uncontained!)")]
 FileOpt = Annotated[Path | None, typer.Option("-f", "--file", help="read the problem text from a file (- = stdin)")]
+RoundsOpt = Annotated[int, typer.Option("--rounds", "-r", help="model calls per sample: repairs and verifier rounds "
+                                        "together")]
+SamplesOpt = Annotated[int, typer.Option("--samples", "-k", help="formulations drawn and voted on (objective "
+                                         "within the scoring tolerance)")]
 
 
 def _check_options(solver: str | None = None, time_limit: float | None = None, gap: float | None = None,
@@ -117,10 +121,6 @@ def _check_options(solver: str | None = None, time_limit: float | None = None, g
     check_time_limit(time_limit)
     check_gap(gap)
     check_base_url(base_url, model or os.environ.get("FORMULATE_MODEL"))
-RoundsOpt = Annotated[int, typer.Option("--rounds", "-r", help="model calls per sample: repairs and verifier rounds "
-                                        "together")]
-SamplesOpt = Annotated[int, typer.Option("--samples", "-k", help="formulations drawn and voted on (objective "
-                                         "within the scoring tolerance)")]
 
 
 @app.command()
@@ -133,8 +133,8 @@ def solve(
     model: ModelOpt = None, mode: ModeOpt = "ir", base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     no_cache: NoCacheOpt = False,
     show_model: Annotated[bool, typer.Option("--show-model", help="print the formulation before the result")] = False,
-    rounds: RoundsOpt = 3, samples: SamplesOpt = 1,
     timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
+    rounds: RoundsOpt = 3, samples: SamplesOpt = 1,
 ) -> None:
     """Solve a formulation file, or formulate problem text with a model, verify it (feeding findings back) and solve it."""
     from formulate.api import solve as solve_formulation
@@ -159,9 +159,7 @@ def solve(
 
             typer.echo(to_yaml(formulation))
         _print_solution(solution)
-        from formulate.verify.show import print_readings
-
-        print_readings(_console(), readings)
+        _print_readings(readings)
         return
     if arg is not None and file is None and _names_a_file(arg):
         if arg.lower().endswith((".yaml", ".yml", ".json")):
@@ -171,20 +169,20 @@ def solve(
     text = _read_text(arg, file, "PROBLEM_OR_FILE")
     _solve_text(text, model=model, mode=mode, base_url=base_url, api_key=api_key, no_cache=no_cache, solver=solver,
                 time_limit=time_limit, gap=gap, rounds=rounds, samples=samples, as_json=as_json,
-                timeout=timeout, max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
+                client={"timeout": timeout, "max_retries": max_retries, "unsafe_no_sandbox": unsafe_no_sandbox})
 
 
 def _solve_text(text: str, *, model: str | None, mode: str, base_url: str | None, api_key: str | None,
                 no_cache: bool, solver: str | None, time_limit: float | None, gap: float | None, rounds: int,
-                samples: int, as_json: bool, **client) -> None:
+                samples: int, as_json: bool, client: dict) -> None:
     """Formulate, verify and feed back (``rounds``, ``samples``), printing each round as it finishes."""
     from rich.console import Console
 
     from formulate.verify.loop import run_verified
-    from formulate.verify.show import print_findings, print_readings, print_round, print_vote
+    from formulate.verify.show import print_findings, print_round, print_vote
 
     formulator = _text_formulator(model, mode, base_url, api_key, no_cache, quiet=as_json, **client)
-    progress = Console(stderr=True) if as_json else _console()
+    progress = Console(stderr=as_json, highlight=False, soft_wrap=True)
     run = run_verified(text, formulator, rounds=rounds, samples=samples, solver=solver, time_limit=time_limit,
                        mip_gap=gap, on_round=lambda r: print_round(progress, r, samples))
     attempt = run.best
@@ -205,20 +203,20 @@ def _solve_text(text: str, *, model: str | None, mode: str, base_url: str | None
 
     typer.echo(to_yaml(run.formulation))
     _print_solution(run.solution)
-    console = _console()
     remaining = [f for f in run.findings if f.severity != "info"]
     if remaining:
-        console.print("findings:", highlight=False)
-        print_findings(console, remaining, indent="  ")
-    print_readings(console, run.readings)
-    print_vote(console, run.vote)
+        typer.echo("findings:")
+        print_findings(progress, remaining, indent="  ")
+    _print_readings(run.readings)
+    print_vote(progress, run.vote)
 
 
-def _console():
-    """A rich console that wraps long lines instead of cutting them (findings and readings)."""
+def _print_readings(readings) -> None:
     from rich.console import Console
 
-    return Console(soft_wrap=True)
+    from formulate.verify.show import print_readings
+
+    print_readings(Console(highlight=False, soft_wrap=True), readings)
 
 
 def _names_a_file(arg: str) -> bool:
@@ -254,8 +252,6 @@ def _print_solution(solution) -> None:
                f"time: {solution.times.get('total', 0):.3f}s")
     if solution.objective is not None and solution.has_solution:
         typer.echo(f"objective: {_fmt(solution.objective)}")
-        for level in solution.objectives or []:
-            typer.echo(f"  priority {level['priority']}: {level['sense']} {level['expr']} = {_fmt(level['value'])}")
     rows = solution.nonzero()
     if rows:
         shown = rows[:200]
@@ -270,6 +266,44 @@ def _print_solution(solution) -> None:
 
 def _fmt(value: float) -> str:
     return f"{value:.10g}"
+
+
+@app.command("verify")
+def verify_cmd(
+    path: Annotated[str, typer.Argument(help="formulation file (.yaml/.yml/.json)")],
+    text: Annotated[Path | None, typer.Option("--text", "-t", help="the problem text (a file; default: the "
+                                              "formulation's `problem`)")] = None,
+    solver: SolverOpt = None, time_limit: TimeOpt = None, gap: GapOpt = None, as_json: JsonOpt = False,
+    for_model: Annotated[bool, typer.Option("--for-model", help="print each finding as the model receives it")
+                         ] = False,
+) -> None:
+    """Verify a formulation without a model: solve it and report findings and the readings (exit 1 on an error)."""
+    from rich.console import Console
+
+    from formulate.verify.report import verify
+    from formulate.verify.show import print_findings, print_readings
+
+    _check_options(solver, time_limit, gap)
+    _require_formulation_file(path)
+    problem = None
+    if text is not None:
+        if not text.is_file():
+            fail(f"file `{text}` does not exist; give a text file with the problem")
+        problem = _read_text(None, text, "--text")
+    report = verify(_load(path), problem, solver=solver, time_limit=time_limit, mip_gap=gap)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        sol = report.solution
+        if sol is not None:
+            objective = f", objective {_fmt(sol.objective)}" if sol.has_solution and sol.objective is not None else ""
+            typer.echo(f"status: {sol.status}{objective}")
+        typer.echo(f"findings: {report.summary()}")
+        print_findings(console, report.findings, indent="  ", for_model=for_model)
+        print_readings(console, report.readings)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -291,42 +325,6 @@ def check(path: Annotated[str, typer.Argument(help="formulation file")], as_json
                        f"constraints, {report.num_nonzeros} nonzeros")
     if not report.ok:
         raise typer.Exit(EXIT_USER_ERROR)
-
-
-@app.command("verify")
-def verify_cmd(
-    path: Annotated[str, typer.Argument(help="formulation file (.yaml/.yml/.json)")],
-    text: Annotated[Path | None, typer.Option("--text", "-t", help="the problem text (a file; default: the "
-                                              "formulation's `problem`)")] = None,
-    solver: SolverOpt = None, time_limit: TimeOpt = None, gap: GapOpt = None, as_json: JsonOpt = False,
-    for_model: Annotated[bool, typer.Option("--for-model", help="print each finding as the model receives it")
-                         ] = False,
-) -> None:
-    """Verify a formulation without a model: solve it and report findings and the readings (exit 1 on an error)."""
-    from formulate.verify.report import verify
-    from formulate.verify.show import print_findings, print_readings
-
-    if not Path(path).is_file():
-        fail(f"file `{path}` does not exist; check the path")
-    problem = None
-    if text is not None:
-        if not text.is_file():
-            fail(f"file `{text}` does not exist; give a text file with the problem")
-        problem = text.read_text(encoding="utf-8")
-    report = verify(_load(path), problem, solver=solver, time_limit=time_limit, mip_gap=gap)
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
-    else:
-        console = _console()
-        sol = report.solution
-        if sol is not None:
-            objective = f", objective {_fmt(sol.objective)}" if sol.has_solution and sol.objective is not None else ""
-            console.print(f"status: {sol.status}{objective}", highlight=False)
-        console.print(f"findings: {report.summary()}", highlight=False)
-        print_findings(console, report.findings, indent="  ", for_model=for_model)
-        print_readings(console, report.readings)
-    if not report.ok:
-        raise typer.Exit(1)
 
 
 @app.command()

@@ -203,3 +203,29 @@ def test_verify_command_reports_and_exits_1_on_an_error(tmp_path):
     assert data["findings"][0]["kind"] == "infeasible" and "`c`" in data["findings"][0]["for_model"]
     missing = CliRunner().invoke(app, ["verify", str(good), "--text", str(tmp_path / "none.txt")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+# -------------------------------------------------------------------------------------------- direction
+
+
+def test_direction_contradicting_the_text_is_flagged_even_when_it_solves():
+    from formulate.verify.describe import direction_hint
+
+    text = "Chairs earn $30 each. Each chair uses 2 boards and 100 boards are in stock. At most 12 chairs sell."
+    formulation = loads("""\
+name: chairs
+variables: {x: {type: integer}}
+objective: {sense: maximize, expr: 30 * x}
+constraints:
+  wood: 2 * x <= 100
+  market: x >= 12
+""")
+    found = [f for f in verify(formulation, text).findings if f.kind == "direction"]
+    assert [f.where for f in found] == ["constraint `market`"]
+    assert 'the text says "At most 12" but the row reads `>=`' in found[0].for_model
+    assert found[0].span == "At most 12 chairs sell."
+    assert direction_hint("The total must not exceed 100 hours.", 100, "<=") is None
+    assert direction_hint("The total must not exceed 100 hours.", 100, ">=") is not None
+    assert direction_hint("Sales should be no less than 300 units.", 300, ">=") is None
+    assert direction_hint("Pediatrics can't have more than 200 units.", 200, "<=") is None
+    assert direction_hint("At most 40 of each, and at least 40 in total.", 40, ">=") is None  # 40 twice: unclear

@@ -66,3 +66,17 @@ def test_eval_logs_rounds_findings_readings_and_the_report_counts_labels_among_r
     summary = summarize(out)
     assert summary.among_readings == 1 and summary.correct == 0
     assert "label among the readings 1/1" in summary.score_line()
+
+
+def test_readme_feedback_exchange_replays(tmp_path):
+    """The exchange the README shows, from the replay file it names."""
+    from pathlib import Path
+
+    replies = Path(__file__).resolve().parent / "replies" / "furniture_flipped.jsonl"
+    result = CliRunner().invoke(app, ["solve", FURNITURE_TEXT, "--model", f"replay:{replies}", "--no-cache", "--json"])
+    assert result.exit_code == 0, result.output
+    verified = json.loads(result.stdout)["verified"]
+    feedback = verified["rounds"][0]["feedback"]
+    assert "`demand`" in feedback and "`wood_limit`" in feedback
+    assert 'Note: the text says "at most 40" but the row reads `>=`.' in feedback
+    assert verified["objective"] == 1400 and verified["readings"][0]["objective"] == 1320

@@ -92,6 +92,8 @@ def eval_command(
     try:
         check_count(workers, "--workers", 1)
         check_count(limit, "--limit", 0)
+        check_count(rounds, "--rounds", 0)
+        check_count(samples, "--samples", 1)
         check_solver(solver, installed=True)
         check_time_limit(time_limit)
         check_gap(gap)

@@ -55,7 +55,7 @@ class Summary:
     correct_ids: set[str] = field(default_factory=set)
     rescored: bool = False
     among_readings: int = 0  # correct, or the label is one of the solved readings' objectives
-    verified: bool = False  # the log records verifier rounds and readings
+    verified: bool = False  # some record lists readings (then "label among the readings" is shown)
 
     @property
     def accuracy(self) -> float:
@@ -112,8 +112,8 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
         summary.correct += ok
         if ok:
             summary.correct_ids.add(sid)
-        if "readings" in record:
-            summary.verified = True
+        if record.get("readings"):
+            summary.verified = True  # some formulation listed readings that change the answer
         summary.among_readings += ok or _label_in_readings(record, chosen)
         summary.stages[stage] += 1
         summary.answered += stage not in _NOT_ANSWERED

@@ -171,9 +171,22 @@ def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
         return Formulation.model_validate(data)
     except ValidationError as exc:
         details = exc.errors()
-    raise_all([FormulationError(f"`{'.'.join(str(p) for p in err['loc'])}`: {err['msg']}", source,
-                                "see `formulate schema` for the allowed shapes") for err in details])
+    raise_all([FormulationError(f"`{'.'.join(str(p) for p in loc)}`: {err['msg']}", source,
+                                "see `formulate schema` for the allowed shapes")
+               for err in details if (loc := _union_loc(err["loc"], data)) is not None])
     raise FormulationError("the formulation does not match the schema", source, "see `formulate schema`")
+
+
+def _union_loc(loc: tuple, data: Any) -> tuple | None:
+    """The error's location without pydantic's union branch name, or None for the branch not written.
+
+    ``objective`` is one objective (a mapping) or a list of them: report only the shape the user wrote.
+    """
+    if len(loc) < 2 or loc[0] != "objective" or loc[1] not in ("Objective", "Objectives"):
+        return loc
+    written = data.get("objective") if isinstance(data, dict) else None
+    branch = "Objectives" if isinstance(written, list) else "Objective"
+    return (loc[0], *loc[2:]) if loc[1] == branch else None
 
 
 def loads(text: str, source: str = "<text>") -> Formulation:

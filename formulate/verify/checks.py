@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from formulate.verify.code import check_code
+from formulate.verify.direction import check_direction
 from formulate.verify.feasibility import check_feasibility
 from formulate.verify.findings import Finding
 from formulate.verify.infeasible import check_infeasible
@@ -26,6 +27,7 @@ CHECKS: list[Check] = [
     check_time_limit,
     check_feasibility,
     check_trivial,
+    check_direction,
     check_integrality,
     check_numbers,
 ]

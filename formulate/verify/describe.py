@@ -37,23 +37,35 @@ _AT_LEAST = re.compile(r"\b(?:at least|no less than|not less than|no fewer than|
                        r"more than|greater than|over|exceed(?:ing)?|a total of at least)\s+\$?$", re.IGNORECASE)
 
 
+_CLAUSE_START = re.compile(r"[.;:\n()]|\s-\s|,\s")
+_NEGATED = re.compile(r"\b(?:not|never|cannot|can't|won't|mustn't|shouldn't|doesn't|don't|no)\s+(?:[a-z]+\s+)?$",
+                      re.IGNORECASE)
+
+
 def direction_hint(span: str | None, bound: float, sense: str) -> str | None:
-    """``The text says "at most 40" but the row reads `>=`.`` when the words before ``bound`` in ``span``
-    contradict the row's direction (``<=`` or ``>=``); None otherwise."""
-    if not span or sense not in ("<=", ">="):
+    """``the text says "at most 40" but the row reads `>=``` when the words right before ``bound`` in ``span``
+    (in the same clause) contradict the row's direction (``<=`` or ``>=``); None otherwise, and None when the
+    number occurs more than once in ``span`` (then it cannot tell which occurrence the row stands for)."""
+    if not span or sense not in ("<=", ">=") or bound in (0.0, 1.0):
         return None
     from formulate.verify.text import close, numbers_in_text
 
-    for number in numbers_in_text(span):
-        if not any(close(bound, v) for v in number.values):
-            continue
-        before = span[max(0, number.start - 40):number.start]
-        if _AT_MOST.search(before) and sense == ">=":
-            phrase = _AT_MOST.search(before).group(0).strip()
-            return f'the text says "{phrase} {number.text}" but the row reads `>=`'
-        if _AT_LEAST.search(before) and sense == "<=":
-            phrase = _AT_LEAST.search(before).group(0).strip()
-            return f'the text says "{phrase} {number.text}" but the row reads `<=`'
+    hits = [n for n in numbers_in_text(span) if n.data and any(close(bound, v) for v in n.values)]
+    if len(hits) != 1:
+        return None
+    number = hits[0]
+    before = _CLAUSE_START.split(span[max(0, number.start - 40):number.start])[-1]
+    at_most, at_least = _AT_MOST.search(before), _AT_LEAST.search(before)
+    if at_most and _NEGATED.search(before[:at_most.start()]):  # "no less than", "not under"
+        at_most, at_least = None, at_most
+    elif at_least and _NEGATED.search(before[:at_least.start()]):  # "must not exceed", "cannot be more than"
+        at_most, at_least = at_least, None
+    if re.search(r"\bby\s+\S+\s+than\s*$", before):  # "exceed Y by more than 4": a difference, unclear
+        return None
+    if at_most and sense == ">=":
+        return f'the text says "{at_most.group(0).strip()} {number.text}" but the row reads `>=`'
+    if at_least and sense == "<=":
+        return f'the text says "{at_least.group(0).strip()} {number.text}" but the row reads `<=`'
     return None
 
 

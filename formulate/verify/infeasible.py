@@ -67,7 +67,7 @@ def check_infeasible(subject: Subject) -> list[Finding]:
             spans.append(span)
             lines.append("    " + quote(span))
             hint = next((h for sense, bound in senses if bound is not None
-                         and (h := direction_hint(span, bound, sense))), None)
+                         and (h := direction_hint(text, bound, sense))), None)
             if hint:
                 lines.append(f"    Note: {hint}.")
     for label in bounds:

@@ -14,7 +14,7 @@ GENERIC = {
     "serving", "servings", "box", "boxes", "bag", "bags", "cup", "cups", "piece", "pieces", "item", "items",
     "product", "products", "model", "models", "method", "methods", "option", "options", "other", "their",
     "his", "her", "its", "this", "that", "these", "those", "per", "and", "or", "to", "in", "for", "with",
-    "new", "style", "version", "acres", "acre", "plot", "plots", "lot", "lots", "s", "'s", "-", "/", "both",
+    "new", "style", "version", "among", "between", "into", "on", "at", "by", "from", "acres", "acre", "plot", "plots", "lot", "lots", "s", "'s", "-", "/", "both",
 }
 #: words that name what is optimised, not a decision
 NOT_QUANTITIES = {"profit", "earn", "revenue", "cost", "return", "income", "total", "money", "time", "budget",
@@ -104,6 +104,7 @@ def quantities(tokens: list[Tok], tags: list[str]) -> list[Quantity]:
     groups = [g for g in groups if not set(g.words) <= NOT_QUANTITIES]
     if len(groups) == 1:
         groups += _sibling(tokens, groups[0])
+    _share_heads(tokens, groups)
     _assign_cues(groups)
     return [g for g in groups if g.cues]
 
@@ -143,6 +144,17 @@ def _sibling(tokens: list[Tok], q: Quantity) -> list[Quantity]:
             return [Quantity(name="_".join(mods + shared), words=words, head=words[-1], first=list(words),
                              spans=1)]
     return []
+
+
+def _share_heads(tokens: list[Tok], groups: list[Quantity]) -> None:
+    """``wheat flour`` and ``rye flour``: a head noun that follows another quantity's word names both."""
+    stems = [stem(t.lower) for t in tokens]
+    for g in groups:
+        for h in groups:
+            if h is g or g.head in h.words:
+                continue
+            if any(stems[i] in h.first and stems[i + 1] == g.head for i in range(len(stems) - 1)):
+                h.words.append(g.head)
 
 
 def _assign_cues(groups: list[Quantity]) -> None:

@@ -6,7 +6,7 @@ import logging
 import re
 
 from formulate.formulators.offline.patterns import Row
-from formulate.formulators.offline.sanity import empty_rows, lp_status
+from formulate.formulators.offline.sanity import empty_rows, integer_infeasible, lp_status
 from formulate.formulators.offline.tagged import Reading, Unread, counted, read_tagged, template_reading
 from formulate.formulators.offline.tagger import Tagger
 from formulate.formulators.offline.templates import (
@@ -71,9 +71,11 @@ def _lp_trouble(objective: dict[int, float], sense: str, rows: list[Row], n: int
     empty = empty_rows(rows)
     if empty:
         return f"'{empty[0].clause}' reads as a row that says nothing or forces zero: a comparison was misread"
-    status = lp_status(objective, sense, rows, n, integer)
+    status = lp_status(objective, sense, rows, n)
     if status != "optimal":
         return f"the model read is {status}: a limit was probably misread"
+    if integer and integer_infeasible(rows, n):
+        return "no whole-number choice meets every limit: a limit was probably misread"
     return ""
 
 
@@ -126,7 +128,8 @@ def _checked(result: RulesResult, text: str) -> RulesResult:
     except ValueError:
         return result
     names = list(f.variables)
-    trouble = _lp_trouble(reading[0], f.objective.sense, reading[1], len(names))
+    trouble = _lp_trouble(reading[0], f.objective.sense, reading[1], len(names),
+                          any(v.type == "integer" for v in f.variables.values()))
     if trouble:
         return RulesResult(f, 0.0, f"too unsure to answer ({trouble}); {_FALLBACK}", result.notes)
     labels = [v.description or k for k, v in f.variables.items()]

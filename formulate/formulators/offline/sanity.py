@@ -5,22 +5,24 @@ from __future__ import annotations
 from formulate.formulators.offline.patterns import Row
 
 
-def lp_status(objective: dict[int, float], sense: str, rows: list[Row], n: int, integer: bool = False) -> str:
-    """``optimal``, ``infeasible`` or ``unbounded`` for the model (x >= 0), solved with HiGHS."""
+def lp_status(objective: dict[int, float], sense: str, rows: list[Row], n: int) -> str:
+    """``optimal``, ``infeasible`` or ``unbounded`` for the LP relaxation (x >= 0), solved with HiGHS.
+
+    (A MIP solve would cost HiGHS's thread start-up, tens of ms; :func:`integer_infeasible` checks the
+    whole-number side by enumeration instead.)
+    """
     import highspy
     import numpy as np
 
     from formulate.solvers.highs import new_highs
 
-    h = new_highs()  # swallows HiGHS's first-construction banner, which would land on stdout (--json)
+    h = new_highs()
     h.setOptionValue("time_limit", 0.5)
     inf = highspy.kHighsInf
     sign = -1.0 if sense == "maximize" else 1.0
     for k in range(n):
         h.addVar(0.0, inf)
         h.changeColCost(k, sign * objective.get(k, 0.0))
-        if integer:
-            h.changeColIntegrality(k, highspy.HighsVarType.kInteger)
     for r in rows:
         idx = np.array(sorted(r.coefs), dtype=np.int32)
         val = np.array([r.coefs[k] for k in sorted(r.coefs)], dtype=np.float64)
@@ -52,3 +54,37 @@ def empty_rows(rows: list[Row]) -> list[Row]:
         if forces_zero and (len(coefs) > 1 or not bare_bound) or not forces_zero and not bare_bound:
             out.append(r)
     return out
+
+
+def integer_infeasible(rows: list[Row], n: int, limit: int = 200_000) -> bool:
+    """True when no whole-number point meets every row (checked by enumeration when the box is small).
+
+    The box comes from rows with non-negative coefficients and ``<=``; a larger or unbounded box is not
+    checked (False).
+    """
+    import itertools
+
+    import numpy as np
+
+    upper = [float("inf")] * n
+    for r in rows:
+        if r.op in ("<=", "==") and all(c >= 0 for c in r.coefs.values()):
+            for k, c in r.coefs.items():
+                if c > 0:
+                    upper[k] = min(upper[k], r.rhs / c)
+    if any(u == float("inf") or u < 0 for u in upper):
+        return False
+    sizes = [int(np.floor(u + 1e-9)) + 1 for u in upper]
+    if np.prod(sizes, dtype=np.float64) > limit:
+        return False
+    grid = np.array(list(itertools.product(*[range(s) for s in sizes])), dtype=np.float64).reshape(-1, n)
+    ok = np.ones(len(grid), dtype=bool)
+    for r in rows:
+        lhs = sum(c * grid[:, k] for k, c in r.coefs.items())
+        if r.op == "<=":
+            ok &= lhs <= r.rhs + 1e-9
+        elif r.op == ">=":
+            ok &= lhs >= r.rhs - 1e-9
+        else:
+            ok &= np.abs(lhs - r.rhs) <= 1e-9
+    return not ok.any()

@@ -224,11 +224,12 @@ def _roles(tx: _Text, nums: list[Number]) -> None:
                 num.role, num.op = "limit", prev.op
             elif prev is not None and prev.role == "param" and _continues_list(tx, prev, num):
                 num.role = "param"
-            elif _var_for(tx, num) is not None and (tag != "B-LIMIT" or _per_item(tx, num)):
+            elif _var_for(tx, num) is not None and (tag != "B-LIMIT" or _per_item(tx, num) or any(
+                    tx.tokens[j].lower == "respectively" for j in tx.sents[s])):
                 num.role = "param"
             elif tag == "B-LIMIT":
                 num.role = "limit"
-                num.op = _sentence_direction(tx, num) or ""
+                num.op = _sentence_direction(tx, num) or _clause_op(tx, num)
             elif _clause_op(tx, num):
                 num.role, num.op = "limit", _clause_op(tx, num)
             elif _var_for(tx, num) is not None:
@@ -252,7 +253,7 @@ _COUNT_NOUNS = {"types", "kinds", "different", "sorts", "products", "options", "
 
 def _counts(tx: _Text, num: Number, low: str, nxt: str) -> bool:
     """A written number that counts the kinds of things (``two types``, ``one unit of``), not data."""
-    if low in ("one", "half") or nxt in ("%", "percent"):
+    if low in ("one", "half", "dozen") or nxt in ("%", "percent"):
         return low == "one"
     j = num.span[1]
     if nxt in _COUNT_NOUNS or (j < len(tx.tokens) and (tx.mention[j] is not None or tx.tags[j].endswith("VAR"))):
@@ -291,7 +292,8 @@ def _continues_list(tx: _Text, prev: Number, num: Number) -> bool:
                    for t in between)
 
 
-_CAP_WORDS = re.compile(r"\b(?:only|available|has|have|budget|capacity|can spend|up to|limit)\b")
+_CAP_WORDS = re.compile(r"\b(?:only|available|has|have|budget|capacity|can spend|up to|limit|investment of|"
+                        r"invest|a total of|among|between|there are|there is)\b")
 
 
 def _clause_op(tx: _Text, num: Number) -> str:
@@ -301,13 +303,18 @@ def _clause_op(tx: _Text, num: Number) -> str:
 
 
 def _sentence_direction(tx: _Text, num: Number) -> str | None:
+    """The nearest direction phrase in the sentence that does not belong to another number."""
     s = tx.sentence_of[num.index]
+    starts = {m.span[0] for m in tx.numbers} | {m.index for m in tx.numbers}
     best = None
-    for a, _b, op in tx.dirs:
-        if tx.sentence_of[a] == s:
-            d = abs(a - num.index)
-            if best is None or d < best[0]:
-                best = (d, op)
+    for a, b, op in tx.dirs:
+        if tx.sentence_of[a] != s:
+            continue
+        if a > num.index and any(j in starts for j in range(b, b + 3)):
+            continue              # "2 units of X and 3 of Y must be at least 10": "at least" is 10's
+        d = abs(a - num.index)
+        if best is None or d < best[0]:
+            best = (d, op)
     return best[1] if best else None
 
 
@@ -342,6 +349,9 @@ def _respectively(tx: _Text, nums: list[Number]) -> None:
         if len(group) == len(order) >= 2 and (resp or not after):
             for num, k in zip(group, order, strict=True):
                 num.var = k
+        elif resp and len(order) >= 2 and len(group) % len(order) == 0:
+            for i, num in enumerate(group):      # "2 and 5 hours of A respectively, and 1 and 2 of B ..."
+                num.var = order[i % len(order)]
         elif resp:
             raise Unread(f"a list I could not match to the quantities: '{tx.sentence_text(s)}'")
 
@@ -443,8 +453,8 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
     if n > 5:
         raise Unread(f"found {n} decision quantities, more than this reader handles", early=True)
     nums = [m for m in read_numbers(tx.tokens) if tx.mention[m.index] is None]   # "beaker 1" names
-    _roles(tx, nums)
     tx.numbers = nums
+    _roles(tx, nums)
     _check_count(tx, nums, n)
     for num in nums:
         before = [t.lower for t in tx.tokens[max(0, num.span[0] - 2):num.span[0]]]
@@ -466,6 +476,10 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
         for k, num in enumerate(group):
             if not set(num.bag) - {"money"} and k and group[k - 1].sentence == num.sentence:
                 num.bag = dict(group[k - 1].bag)
+        for k in range(len(group) - 2, -1, -1):      # "2 and 5 hours of carpentry": the first borrows too
+            num = group[k]
+            if not set(num.bag) - {"money"} and group[k + 1].sentence == num.sentence:
+                num.bag = dict(group[k + 1].bag)
     sense, obj_bag, obj_vars, obj_sentence, count = _objective_bag(tx)
     for lim in limits:
         lim.var = _named_after(tx, lim)
@@ -603,7 +617,8 @@ def _named_after(tx: _Text, num: Number) -> int | None:
         if tx.mention[j] is not None:
             return tx.mention[j]
         low = tx.tokens[j].lower
-        if low in _BOUNDARY or low in ("per", "each", "for", "to", "in", "on", "into", "from", "by", "at"):
+        if low in _BOUNDARY or low in ("per", "each", "for", "to", "in", "on", "into", "from", "by", "at", "among",
+                                       "between", "across"):
             return None
     return None
 

@@ -57,9 +57,17 @@ class Tagger:
     """Viterbi decoding with weights exported from CRFsuite."""
 
     def __init__(self, weights: dict) -> None:
+        import numpy as np
+
         self.labels: list[str] = list(weights["labels"])
-        self.transitions: list[list[float]] = weights["transitions"]
-        self.state: dict[str, list[list[float]]] = weights["state"]
+        k = len(self.labels)
+        self.transitions = np.array(weights["transitions"], dtype=np.float64).reshape(k, k)
+        self.state: dict[str, np.ndarray] = {}
+        for attr, pairs in weights["state"].items():
+            row = np.zeros(k)
+            for label, weight in pairs:
+                row[int(label)] += weight
+            self.state[attr] = row
 
     @classmethod
     def load(cls, path: Path | str = WEIGHTS) -> Tagger:
@@ -67,30 +75,23 @@ class Tagger:
 
     def tag(self, words: list[str]) -> list[str]:
         """The most likely tag sequence for ``words``."""
+        import numpy as np
+
         if not words:
             return []
         k = len(self.labels)
-        emit: list[list[float]] = []
-        for attrs in features(words):
-            row = [0.0] * k
-            for a in attrs:
-                for label, weight in self.state.get(a, ()):
-                    row[int(label)] += weight
-            emit.append(row)
-        score = emit[0][:]
-        back: list[list[int]] = []
-        trans = self.transitions
-        for row in emit[1:]:
-            new, ptr = [0.0] * k, [0] * k
-            for y in range(k):
-                best, arg = max((score[p] + trans[p][y], p) for p in range(k))
-                new[y], ptr[y] = best + row[y], arg
-            score = new
-            back.append(ptr)
-        y = max(range(k), key=score.__getitem__)
+        zero = np.zeros(k)
+        emit = np.array([sum((self.state.get(a, zero) for a in attrs), zero) for attrs in features(words)])
+        score = emit[0].copy()
+        back = np.zeros((len(words), k), dtype=np.int64)
+        for t in range(1, len(words)):
+            total = score[:, None] + self.transitions
+            back[t] = total.argmax(axis=0)
+            score = total[back[t], np.arange(k)] + emit[t]
+        y = int(score.argmax())
         path = [y]
-        for ptr in reversed(back):
-            y = ptr[y]
+        for t in range(len(words) - 1, 0, -1):
+            y = int(back[t, y])
             path.append(y)
         return [self.labels[i] for i in reversed(path)]
 

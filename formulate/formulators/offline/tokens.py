@@ -35,10 +35,10 @@ def tokenize(text: str) -> list[Tok]:
 
 
 def sentences(tokens: list[Tok]) -> list[list[int]]:
-    """Token indices grouped by sentence (cut after ``.``, ``?``, ``!`` and ``;``)."""
+    """Token indices grouped by sentence (cut after ``.``, ``?`` and ``!``; ``;`` only cuts clauses)."""
     out: list[list[int]] = [[]]
     for i, t in enumerate(tokens):
         out[-1].append(i)
-        if t.text in (".", "?", "!", ";"):
+        if t.text in (".", "?", "!"):
             out.append([])
     return [s for s in out if s]
