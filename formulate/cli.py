@@ -155,8 +155,9 @@ def solve(
 
         readings = solve_readings(formulation, solution, solver=solver, time_limit=time_limit, mip_gap=gap)
         if as_json:
-            typer.echo(json.dumps({"solution": solution.to_dict(), "readings": [r.to_dict() for r in readings]},
-                                  indent=2, default=str))
+            from formulate.service import solution_json
+
+            typer.echo(json.dumps(solution_json(solution, readings), indent=2, default=str))
             return
         if show_model:
             from formulate.ir.io import to_yaml
@@ -191,10 +192,9 @@ def _solve_text(text: str, *, model: str | None, mode: str, base_url: str | None
                        mip_gap=gap, on_round=lambda r: print_round(progress, r, samples))
     attempt = run.best
     if as_json:
-        out = {"solution": run.solution.to_dict() if run.solution is not None else None,
-               "formulation": run.formulation.to_dict() if run.formulation is not None else None,
-               "formulator": attempt.to_dict(), "verified": run.to_dict()}
-        typer.echo(json.dumps(out, indent=2, default=str))
+        from formulate.service import verified_json
+
+        typer.echo(json.dumps(verified_json(run), indent=2, default=str))
         if run.formulation is None and not (attempt.formulator == "code" and attempt.status == "ok"):
             raise typer.Exit(1)
         return
@@ -475,6 +475,15 @@ def _mount_eval() -> None:
 
 
 _mount_eval()
+
+
+def _mount_doors() -> None:
+    from formulate.web.cli import doors_app
+
+    app.add_typer(doors_app)
+
+
+_mount_doors()
 
 
 def _configure_logging() -> None:
