@@ -59,6 +59,7 @@ def check(source: FormulationLike) -> CheckReport:
     except FormulationError as exc:
         report.errors.extend(getattr(exc, "errors", [exc]))
         return report
+    report.errors.extend(_alternative_errors(formulation))
     grounder = Grounder(formulation, collect_errors=True)
     try:
         result = grounder.ground()
@@ -73,6 +74,19 @@ def check(source: FormulationLike) -> CheckReport:
     report.num_constraints = p.num_rows + len(p.quadratic_rows) + len(p.nonlinear_rows) + len(p.indicators)
     report.num_nonzeros = p.num_nonzeros
     return report
+
+
+def _alternative_errors(formulation: Formulation) -> list[FormulationError]:
+    """``meta.alternatives`` entries that are neither a sentence nor a well-formed ``{reading, changes}`` patch."""
+    from formulate.verify.readings import alternatives, read_alternative
+
+    errors = []
+    for position, entry in enumerate(alternatives(formulation)):
+        try:
+            read_alternative(entry, position)
+        except FormulationError as exc:
+            errors.append(exc)
+    return errors
 
 
 def ground(source: FormulationLike) -> GroundResult:
@@ -90,6 +104,7 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
     from formulate.ir.bigm import linearize
     from formulate.solvers.registry import get_solver
 
+    problem = _linear_products(problem, solver, warnings)
     if not problem.indicators:
         return problem, solver
     if solver is not None:
@@ -107,6 +122,18 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
                         f"{side} bound; solved with SCIP's native indicator constraints")
         return problem, "scip"
     return linear, None
+
+
+def _linear_products(problem: FlatProblem, solver: str | None, warnings: list[str]) -> FlatProblem:
+    """Products with a binary factor, linearised exactly unless the named solver takes the product itself."""
+    from formulate.ir.products import linearizable, linearize_products
+    from formulate.solvers.registry import get_solver
+
+    if not linearizable(problem):
+        return problem
+    if solver is not None and get_solver(solver).can_solve(problem):
+        return problem  # SCIP (or a Pyomo solver that declares the class) solves the products as written
+    return linearize_products(problem, warnings) or problem
 
 
 def _display_name(solver: str) -> str:
@@ -139,7 +166,15 @@ def solve(source: FormulationLike, solver: str | None = None, time_limit: float 
         times={"load": loaded - started, "ground": grounded.seconds, "solve": finished - solve_start,
                "total": finished - started},
         message=result.message, iis=result.iis, warnings=warnings, problem_class=problem.problem_class,
-        point=point, flat=grounded.problem)
+        point=point, flat=grounded.problem, objectives=_levels(grounded.problem, point))
+
+
+def _levels(problem: FlatProblem, point: Any) -> list[dict[str, Any]] | None:
+    """Several objectives: every level's priority, sense, expression and value at the reported point."""
+    if not problem.objective_levels or point is None:
+        return None
+    return [{"priority": level.priority, "sense": level.sense, "expr": level.text, "value": level.value(point)}
+            for level in problem.objective_levels]
 
 
 def _rounded(problem: FlatProblem, x: Any, objective: float | None, has_solution: bool
