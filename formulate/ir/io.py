@@ -170,10 +170,24 @@ def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
     try:
         return Formulation.model_validate(data)
     except ValidationError as exc:
-        details = exc.errors()
+        details = _one_objective_branch(exc.errors(), data)
     raise_all([FormulationError(f"`{'.'.join(str(p) for p in err['loc'])}`: {err['msg']}", source,
                                 "see `formulate schema` for the allowed shapes") for err in details])
     raise FormulationError("the formulation does not match the schema", source, "see `formulate schema`")
+
+
+def _one_objective_branch(details: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
+    """`objective` is one objective or a list of them: keep the errors of the shape given, named plainly."""
+    given = "Objectives" if isinstance(data, dict) and isinstance(data.get("objective"), list) else "Objective"
+    out = []
+    for err in details:
+        loc = list(err["loc"])
+        if len(loc) > 1 and loc[0] == "objective" and loc[1] in ("Objective", "Objectives"):
+            if loc[1] != given:
+                continue
+            err = {**err, "loc": (loc[0], *loc[2:])}
+        out.append(err)
+    return out or details
 
 
 def loads(text: str, source: str = "<text>") -> Formulation:
