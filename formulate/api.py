@@ -59,6 +59,7 @@ def check(source: FormulationLike) -> CheckReport:
     except FormulationError as exc:
         report.errors.extend(getattr(exc, "errors", [exc]))
         return report
+    report.errors.extend(_alternative_errors(formulation))
     grounder = Grounder(formulation, collect_errors=True)
     try:
         result = grounder.ground()
@@ -73,6 +74,19 @@ def check(source: FormulationLike) -> CheckReport:
     report.num_constraints = p.num_rows + len(p.quadratic_rows) + len(p.nonlinear_rows) + len(p.indicators)
     report.num_nonzeros = p.num_nonzeros
     return report
+
+
+def _alternative_errors(formulation: Formulation) -> list[FormulationError]:
+    """``meta.alternatives`` entries that are neither a sentence nor a well-formed ``{reading, changes}`` patch."""
+    from formulate.verify.readings import alternatives, read_alternative
+
+    errors = []
+    for position, entry in enumerate(alternatives(formulation)):
+        try:
+            read_alternative(entry, position)
+        except FormulationError as exc:
+            errors.append(exc)
+    return errors
 
 
 def ground(source: FormulationLike) -> GroundResult:

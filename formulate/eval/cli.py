@@ -68,6 +68,10 @@ def eval_command(
                                                     "(default 4)")] = None,
     unsafe_no_sandbox: Annotated[bool, typer.Option("--unsafe-no-sandbox", help="code mode: run model scripts even "
                                                     "where the sandbox is unavailable (uncontained!)")] = False,
+    rounds: Annotated[int, typer.Option("--rounds", "-r", help="model calls per sample: repairs and verifier "
+                                        "rounds together (0: formulate and solve once, no verifier)")] = 3,
+    samples: Annotated[int, typer.Option("--samples", "-k", help="formulations drawn per problem and voted on")
+                       ] = 1,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
     from formulate.cli_args import (
@@ -88,6 +92,8 @@ def eval_command(
     try:
         check_count(workers, "--workers", 1)
         check_count(limit, "--limit", 0)
+        check_count(rounds, "--rounds", 0)
+        check_count(samples, "--samples", 1)
         check_solver(solver, installed=True)
         check_time_limit(time_limit)
         check_gap(gap)
@@ -112,7 +118,8 @@ def eval_command(
         formulator = make_formulator(spec, mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
                                      timeout=timeout, max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
         config = EvalConfig(dataset=data.name, model=spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit,
-                            mip_gap=gap, workers=workers, source=data.source)
+                            mip_gap=gap, workers=workers, source=data.source,
+                            rounds=rounds if rounds > 0 else None, samples=max(1, samples))
         try:
             result = run_eval(data.samples, formulator, target, config, resume=resume, progress=progress)
         except KeyboardInterrupt:

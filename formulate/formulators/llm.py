@@ -122,8 +122,14 @@ def _list_schema() -> str:
         "name": {"type": "string"},
         "description": _nullable({"type": "string"}),
         "meta": _obj({"assumptions": {"type": "array", "items": {"type": "string"}},
-                      "alternatives": {"type": "array", "items": {"type": "string"}}},
-                     "assumptions made and alternative readings considered"),
+                      "alternatives": {"type": "array", "items": {"anyOf": [
+                          {"type": "string"},
+                          _obj({"reading": {"type": "string", "description": "the reading, one sentence"},
+                                "changes": _nullable({"type": "string", "description":
+                                                      "a JSON object: the sections that differ, items by name, "
+                                                      "null deletes"})},
+                               "a reading that changes the answer, as a patch of the formulation")]}}},
+                     "assumptions made and alternative readings that change the answer"),
         "sets": {"type": "array", "items": set_item},
         "parameters": {"type": "array", "items": parameter_item},
         "variables": {"type": "array", "items": _item_schema("Variable", VARIABLE_KEYS, "a decision variable")},
@@ -254,13 +260,22 @@ def _entries(values: dict[Any, Any], depth: int, prefix: list[Any]) -> list[dict
     return out
 
 
+def _list_alternative(entry: Any) -> Any:
+    """A patch alternative for the list shape: ``changes`` as a JSON string (strict schemas cannot hold a map)."""
+    if isinstance(entry, dict) and isinstance(entry.get("changes"), dict):
+        return {"reading": entry.get("reading"), "changes": json.dumps(entry["changes"], ensure_ascii=False)}
+    if isinstance(entry, dict):
+        return {"reading": entry.get("reading"), "changes": entry.get("changes")}
+    return entry
+
+
 def to_list_shape(data: dict[str, Any]) -> dict[str, Any]:
     """The map form as the list shape of :func:`list_schema` (every key present, null when unused)."""
     meta = data.get("meta") or {}
     out: dict[str, Any] = {
         "name": data.get("name", "model"), "description": data.get("description"),
         "meta": {"assumptions": list(meta.get("assumptions") or []),
-                 "alternatives": list(meta.get("alternatives") or [])},
+                 "alternatives": [_list_alternative(a) for a in meta.get("alternatives") or []]},
         "sets": [], "parameters": [], "variables": [], "objective": None, "constraints": [],
     }
     for name, spec in (data.get("sets") or {}).items():

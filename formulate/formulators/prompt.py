@@ -22,7 +22,8 @@ MAX_ERRORS_SHOWN = 12
 
 _KEY_NOTES = {
     "problem": "filled in for you from the problem text; leave it out",
-    "meta": "write `assumptions` and `alternatives`, lists of short sentences",
+    "meta": "write `assumptions` (short sentences) and `alternatives` (readings that change the answer, each "
+            "`{reading: ..., changes: {section: {name: item or null}}}`)",
 }
 
 _ITEM_KINDS = {"Parameter": "parameter", "Variable": "variable", "Objective": "objective", "Constraint": "constraint"}
@@ -224,8 +225,12 @@ def reference_example() -> str:
 _TASK_YAML = """\
 You are an operations-research modeller. Turn the optimisation problem the user gives into a formulation
 in the language below. Use every number the text gives, with the text's units, and name things after the
-text. Record in `meta` the assumptions you made and the alternative readings you considered:
-`meta: {assumptions: [...], alternatives: [...]}` (short sentences; empty lists if none).
+text. Record in `meta` the assumptions you made (`assumptions`, short sentences) and, in `alternatives`,
+every other reading of the text that would change the answer, written as a patch that is solved beside your
+main formulation: `{reading: "fixed costs are paid every week", changes: {constraints: {fixed_if_used: null},
+objective: {sense: minimize, expr: "..."}}}`. `changes` holds only the sections that differ (`sets`,
+`parameters`, `variables`, `constraints`, `objective`); an item there replaces or adds the item of that name,
+`null` deletes it. Use empty lists if there is nothing to record.
 
 Answer with ONE YAML document in a single ```yaml fenced block: the complete formulation (keys `name`,
 `meta`, `sets`, `parameters`, `variables`, `objective`, `constraints`). You may write a few lines of
@@ -234,7 +239,10 @@ reasoning before the block; nothing after it."""
 _TASK_JSON = """\
 You are an operations-research modeller. Turn the optimisation problem the user gives into a formulation
 in the language below. Use every number the text gives, with the text's units, and name things after the
-text. Record in `meta` the assumptions you made and the alternative readings you considered.
+text. Record in `meta` the assumptions you made and, in `alternatives`, every other reading of the text
+that would change the answer as `{reading, changes}`: `changes` is a JSON object (as a string) holding only the
+sections that differ, in the plain map form (`{"constraints": {"fixed_if_used": null}, "objective": {...}}`);
+an item there replaces or adds the item of that name, null deletes it.
 
 Answer with ONE JSON object that matches the response schema. It is the language below with every mapping
 of named items written as a list of objects with a `name`: `sets` items have `members` (a list) or

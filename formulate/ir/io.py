@@ -170,24 +170,23 @@ def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
     try:
         return Formulation.model_validate(data)
     except ValidationError as exc:
-        details = _one_objective_branch(exc.errors(), data)
-    raise_all([FormulationError(f"`{'.'.join(str(p) for p in err['loc'])}`: {err['msg']}", source,
-                                "see `formulate schema` for the allowed shapes") for err in details])
+        details = exc.errors()
+    raise_all([FormulationError(f"`{'.'.join(str(p) for p in loc)}`: {err['msg']}", source,
+                                "see `formulate schema` for the allowed shapes")
+               for err in details if (loc := _union_loc(err["loc"], data)) is not None])
     raise FormulationError("the formulation does not match the schema", source, "see `formulate schema`")
 
 
-def _one_objective_branch(details: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
-    """`objective` is one objective or a list of them: keep the errors of the shape given, named plainly."""
-    given = "Objectives" if isinstance(data, dict) and isinstance(data.get("objective"), list) else "Objective"
-    out = []
-    for err in details:
-        loc = list(err["loc"])
-        if len(loc) > 1 and loc[0] == "objective" and loc[1] in ("Objective", "Objectives"):
-            if loc[1] != given:
-                continue
-            err = {**err, "loc": (loc[0], *loc[2:])}
-        out.append(err)
-    return out or details
+def _union_loc(loc: tuple, data: Any) -> tuple | None:
+    """The error's location without pydantic's union branch name, or None for the branch not written.
+
+    ``objective`` is one objective (a mapping) or a list of them: report only the shape the user wrote.
+    """
+    if len(loc) < 2 or loc[0] != "objective" or loc[1] not in ("Objective", "Objectives"):
+        return loc
+    written = data.get("objective") if isinstance(data, dict) else None
+    branch = "Objectives" if isinstance(written, list) else "Objective"
+    return (loc[0], *loc[2:]) if loc[1] == branch else None
 
 
 def loads(text: str, source: str = "<text>") -> Formulation:

@@ -206,7 +206,7 @@ def _single(problem_text: str, formulator: Any, problem_id: str | None, settings
     result.seconds = time.perf_counter() - started
     run = SampleRun(0, [result])
     run.attempt = attempt  # type: ignore[attr-defined]
-    if on_round:
+    if on_round and formulation is not None:
         on_round(result)
     return run
 

@@ -48,7 +48,7 @@ department departments block blocks area areas region district districts batch b
 _MONTHS = frozenset("january february march april may june july august september october november december "
                     "jan feb mar apr jun jul aug sep sept oct nov dec".split())
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•]\s*)?\(?\d{1,2}[.):]\s", re.MULTILINE)
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[A-Z0-9(\"'$-])|\n\s*\n|\n(?=\s*(?:[-*•]|\(?\d{1,2}[.)]\s|\|))")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(\"'$-])|\n\s*\n|\n(?=\s*(?:[-*•]|\(?\d{1,2}[.)]\s|\|))")
 
 
 @dataclass(frozen=True)
