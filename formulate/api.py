@@ -104,6 +104,7 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
     from formulate.ir.bigm import linearize
     from formulate.solvers.registry import get_solver
 
+    problem = _linear_products(problem, solver, warnings)
     if not problem.indicators:
         return problem, solver
     if solver is not None:
@@ -121,6 +122,18 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
                         f"{side} bound; solved with SCIP's native indicator constraints")
         return problem, "scip"
     return linear, None
+
+
+def _linear_products(problem: FlatProblem, solver: str | None, warnings: list[str]) -> FlatProblem:
+    """Products with a binary factor, linearised exactly unless the named solver takes the product itself."""
+    from formulate.ir.products import linearizable, linearize_products
+    from formulate.solvers.registry import get_solver
+
+    if not linearizable(problem):
+        return problem
+    if solver is not None and get_solver(solver).can_solve(problem):
+        return problem  # SCIP (or a Pyomo solver that declares the class) solves the products as written
+    return linearize_products(problem, warnings) or problem
 
 
 def _display_name(solver: str) -> str:
@@ -153,7 +166,15 @@ def solve(source: FormulationLike, solver: str | None = None, time_limit: float 
         times={"load": loaded - started, "ground": grounded.seconds, "solve": finished - solve_start,
                "total": finished - started},
         message=result.message, iis=result.iis, warnings=warnings, problem_class=problem.problem_class,
-        point=point, flat=grounded.problem)
+        point=point, flat=grounded.problem, objectives=_levels(grounded.problem, point))
+
+
+def _levels(problem: FlatProblem, point: Any) -> list[dict[str, Any]] | None:
+    """Several objectives: every level's priority, sense, expression and value at the reported point."""
+    if not problem.objective_levels or point is None:
+        return None
+    return [{"priority": level.priority, "sense": level.sense, "expr": level.text, "value": level.value(point)}
+            for level in problem.objective_levels]
 
 
 def _rounded(problem: FlatProblem, x: Any, objective: float | None, has_solution: bool

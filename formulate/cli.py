@@ -69,6 +69,12 @@ def _formulate_text(text: str, model: str | None, mode: str, base_url: str | Non
 
     ``client``: ``timeout``, ``max_retries`` and ``unsafe_no_sandbox`` (see :func:`formulator_for`).
     """
+    return _text_formulator(model, mode, base_url, api_key, no_cache, quiet, **client).formulate(text)
+
+
+def _text_formulator(model: str | None, mode: str, base_url: str | None, api_key: str | None, no_cache: bool,
+                     quiet: bool = False, **client):
+    """The configured formulator (rules when none is configured), saying so, and warning on an unsafe sandbox."""
     from formulate.formulators.dispatch import formulator_for
 
     spec = model or os.environ.get("FORMULATE_MODEL")
@@ -77,9 +83,8 @@ def _formulate_text(text: str, model: str | None, mode: str, base_url: str | Non
                    "(set --model openai:MODEL or FORMULATE_MODEL for anything beyond short linear problems)", err=True)
     if client.get("unsafe_no_sandbox") and mode == "code":
         typer.echo(UNSAFE_WARNING, err=True)
-    formulator = formulator_for(spec or "rules", mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
-                                **client)
-    return formulator.formulate(text)
+    return formulator_for(spec or "rules", mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
+                          **client)
 
 
 UNSAFE_WARNING = ("warning: --unsafe-no-sandbox: where the sandbox is unavailable, model-written scripts run "
@@ -145,8 +150,9 @@ def solve(
 
         readings = solve_readings(formulation, solution, solver=solver, time_limit=time_limit, mip_gap=gap)
         if as_json:
-            typer.echo(json.dumps({"solution": solution.to_dict(), "readings": [r.to_dict() for r in readings]},
-                                  indent=2, default=str))
+            from formulate.service import solution_json
+
+            typer.echo(json.dumps(solution_json(solution, readings), indent=2, default=str))
             return
         if show_model:
             from formulate.ir.io import to_yaml
@@ -172,27 +178,18 @@ def _solve_text(text: str, *, model: str | None, mode: str, base_url: str | None
     """Formulate, verify and feed back (``rounds``, ``samples``), printing each round as it finishes."""
     from rich.console import Console
 
-    from formulate.formulators.dispatch import formulator_for
     from formulate.verify.loop import run_verified
     from formulate.verify.show import print_findings, print_round, print_vote
 
-    spec = model or os.environ.get("FORMULATE_MODEL")
-    if not spec and not as_json:
-        typer.echo("note: no model configured; using the offline rules formulator "
-                   "(set --model openai:MODEL or FORMULATE_MODEL for anything beyond short linear problems)", err=True)
-    if client.get("unsafe_no_sandbox") and mode == "code":
-        typer.echo(UNSAFE_WARNING, err=True)
-    formulator = formulator_for(spec or "rules", mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
-                                **client)
+    formulator = _text_formulator(model, mode, base_url, api_key, no_cache, quiet=as_json, **client)
     progress = Console(stderr=as_json, highlight=False, soft_wrap=True)
     run = run_verified(text, formulator, rounds=rounds, samples=samples, solver=solver, time_limit=time_limit,
                        mip_gap=gap, on_round=lambda r: print_round(progress, r, samples))
     attempt = run.best
     if as_json:
-        out = {"solution": run.solution.to_dict() if run.solution is not None else None,
-               "formulation": run.formulation.to_dict() if run.formulation is not None else None,
-               "formulator": attempt.to_dict(), "verified": run.to_dict()}
-        typer.echo(json.dumps(out, indent=2, default=str))
+        from formulate.service import verified_json
+
+        typer.echo(json.dumps(verified_json(run), indent=2, default=str))
         if run.formulation is None and not (attempt.formulator == "code" and attempt.status == "ok"):
             raise typer.Exit(1)
         return
@@ -467,6 +464,15 @@ def _mount_eval() -> None:
 
 
 _mount_eval()
+
+
+def _mount_doors() -> None:
+    from formulate.web.cli import doors_app
+
+    app.add_typer(doors_app)
+
+
+_mount_doors()
 
 
 def _configure_logging() -> None:

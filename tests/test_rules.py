@@ -9,7 +9,7 @@ import highspy
 import numpy as np
 import pytest
 
-from formulate.formulators.rules import THRESHOLD, RulesFormulator, RulesResult, formulate_rules
+from formulate.formulators.offline import THRESHOLD, RulesFormulator, RulesResult, formulate_rules
 from formulate.ir.model import Formulation
 
 # --- a small highspy converter for scalar-variable formulations (test helper, ast only, nothing evaluated)
@@ -336,7 +336,7 @@ def test_speed() -> None:
 
 
 def test_only_whole_means_integer():
-    from formulate.formulators.rules import formulate_rules
+    from formulate.formulators.offline import formulate_rules
 
     result = formulate_rules(
         "A bakery makes cakes and pies. Each cake needs 3 cups of flour and each pie needs 2 cups of flour; 125 cups "
