@@ -200,7 +200,8 @@ def mentions(tokens: list[Tok], qs: list[Quantity]) -> list[int | None]:
         if k is None:
             continue
         q = qs[k]
-        if stems[i] != (q.head or q.words[-1]) and not _followed_by_name(tokens, stems, i, q):
+        head = q.head or q.words[-1]
+        if stems[i] != head and head in q.cues and not _followed_by_name(tokens, stems, i, q):
             out[i] = None              # "in the water" is not "water softener"
             continue
         for j in range(i + 1, min(i + 4, len(tokens))):

@@ -422,7 +422,7 @@ def _objective_bag(tx: _Text) -> tuple[str, dict[str, float], list[int], str, bo
                     None)
         word = stem(tx.tokens[noun].lower) if noun is not None else ""
         if noun is not None and tx.mention[noun] is None and (
-                _is_unit_of_a_number(tx, word) or word not in _COLLECTIVE and all(word not in q.words for q in tx.qs)):
+                _is_unit_of_a_number(tx, word) or word not in _COLLECTIVE and all(word not in (q.first or q.words) for q in tx.qs)):
             count = False        # "the number of probes": probes are what each test uses, not the tests
     return sense, bag, vars_in, tx.sentence_text(s), count
 
