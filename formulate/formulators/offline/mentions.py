@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from formulate.formulators.offline.tokens import Tok
 
@@ -22,6 +23,7 @@ NOT_QUANTITIES = {"profit", "earn", "revenue", "cost", "return", "income", "tota
 _WORD = re.compile(r"^[a-z][a-z'-]*$")
 
 
+@lru_cache(maxsize=4096)
 def stem(word: str) -> str:
     """A crude singular/stem so ``batches``, ``batch`` and ``bikes``, ``bike`` meet."""
     w = word.lower()
