@@ -57,8 +57,9 @@ def check(source: FormulationLike) -> CheckReport:
     try:
         formulation = as_formulation(source)
     except FormulationError as exc:
-        report.errors.append(exc)
+        report.errors.extend(getattr(exc, "errors", [exc]))
         return report
+    report.errors.extend(_alternative_errors(formulation))
     grounder = Grounder(formulation, collect_errors=True)
     try:
         result = grounder.ground()
@@ -73,6 +74,19 @@ def check(source: FormulationLike) -> CheckReport:
     report.num_constraints = p.num_rows + len(p.quadratic_rows) + len(p.nonlinear_rows) + len(p.indicators)
     report.num_nonzeros = p.num_nonzeros
     return report
+
+
+def _alternative_errors(formulation: Formulation) -> list[FormulationError]:
+    """``meta.alternatives`` entries that are neither a sentence nor a well-formed ``{reading, changes}`` patch."""
+    from formulate.verify.readings import alternatives, read_alternative
+
+    errors = []
+    for position, entry in enumerate(alternatives(formulation)):
+        try:
+            read_alternative(entry, position)
+        except FormulationError as exc:
+            errors.append(exc)
+    return errors
 
 
 def ground(source: FormulationLike) -> GroundResult:
@@ -90,6 +104,7 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
     from formulate.ir.bigm import linearize
     from formulate.solvers.registry import get_solver
 
+    problem = _linear_products(problem, solver, warnings)
     if not problem.indicators:
         return problem, solver
     if solver is not None:
@@ -107,6 +122,18 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
                         f"{side} bound; solved with SCIP's native indicator constraints")
         return problem, "scip"
     return linear, None
+
+
+def _linear_products(problem: FlatProblem, solver: str | None, warnings: list[str]) -> FlatProblem:
+    """Products with a binary factor, linearised exactly unless the named solver takes the product itself."""
+    from formulate.ir.products import linearizable, linearize_products
+    from formulate.solvers.registry import get_solver
+
+    if not linearizable(problem):
+        return problem
+    if solver is not None and get_solver(solver).can_solve(problem):
+        return problem  # SCIP (or a Pyomo solver that declares the class) solves the products as written
+    return linearize_products(problem, warnings) or problem
 
 
 def _display_name(solver: str) -> str:
@@ -129,15 +156,42 @@ def solve(source: FormulationLike, solver: str | None = None, time_limit: float 
     solve_start = time.perf_counter()
     result = solve_flat(problem, chosen, opts)
     finished = time.perf_counter()
-    values = map_values(problem, result.x) if result.x is not None and result.has_solution else {}
+    point, objective = _rounded(grounded.problem, result.x, result.objective, result.has_solution)
+    values = map_values(problem, point) if point is not None else {}
     if result.message and result.termination.value != "optimal":
         warnings.append(result.message)
     return Solution(
         termination=result.termination, has_solution=result.has_solution, solver=result.solver,
-        objective=result.objective, bound=result.bound, values=values,
+        objective=objective, bound=result.bound, values=values,
         times={"load": loaded - started, "ground": grounded.seconds, "solve": finished - solve_start,
                "total": finished - started},
-        message=result.message, iis=result.iis, warnings=warnings, problem_class=problem.problem_class)
+        message=result.message, iis=result.iis, warnings=warnings, problem_class=problem.problem_class,
+        point=point, flat=grounded.problem, objectives=_levels(grounded.problem, point))
+
+
+def _levels(problem: FlatProblem, point: Any) -> list[dict[str, Any]] | None:
+    """Several objectives: every level's priority, sense, expression and value at the reported point."""
+    if not problem.objective_levels or point is None:
+        return None
+    return [{"priority": level.priority, "sense": level.sense, "expr": level.text, "value": level.value(point)}
+            for level in problem.objective_levels]
+
+
+def _rounded(problem: FlatProblem, x: Any, objective: float | None, has_solution: bool
+             ) -> tuple[Any, float | None]:
+    """The solver's point with integer columns rounded when that stays feasible, and its objective.
+
+    A pure-integer model then reports 7, not 6.9999994: the objective is recomputed from the rounded point.
+    """
+    if x is None or not has_solution:
+        return None, objective
+    from formulate.verify.point import objective_value, round_integral
+
+    x = x[:problem.num_cols] if x.shape[0] > problem.num_cols else x
+    rounded = None if problem.nonlinear_rows else round_integral(problem, x)
+    if rounded is None:
+        return x, objective
+    return rounded, (objective_value(problem, rounded) if objective is not None else None)
 
 
 __all__ = ["CheckReport", "FormulateError", "FormulationError", "Solution", "as_formulation", "check", "ground",

@@ -15,7 +15,7 @@ from formulate.solvers.registry import get_solver
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = sorted((ROOT / "tests" / "problems").glob("*.yaml"))
 SHARED = ROOT.parent / "shared" / "examples"
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+EXAMPLES = sorted((ROOT / "formulate" / "examples").glob("*.yaml"))
 BACKENDS = ["highs", "cbc", "pyomo", "scip"]
 
 
@@ -45,6 +45,9 @@ def run_case(path: Path, solver: str) -> None:
     if status == "optimal":
         assert solution.has_solution
         assert solution.objective == pytest.approx(objective, rel=1e-6, abs=1e-6)
+        levels = formulation.meta.get("expected_objectives")  # several objectives: every level's value
+        if levels is not None:
+            assert [level["value"] for level in solution.objectives] == pytest.approx(levels, rel=1e-6, abs=1e-6)
 
 
 @pytest.mark.parametrize("solver", BACKENDS)

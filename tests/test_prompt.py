@@ -117,7 +117,7 @@ def test_prompt_names_every_function_and_schema_key():
     for key in schema["properties"]:
         assert f"\n  {key}: " in text, key
     for def_name, node in schema["$defs"].items():
-        for key in node["properties"]:
+        for key in node.get("properties", {}):  # `Objectives` is a list of objectives: no keys of its own
             assert f"\n  {key}: " in text, (def_name, key)
     assert "continuous | integer | binary" in text and "minimize | maximize" in text
 
@@ -250,7 +250,7 @@ def test_packaged_library_picks_a_transportation_example():
 
 def test_selection_over_the_repository_examples():
     """The user-facing examples/ folder read as a library: a transport text finds a transportation file."""
-    directory = Path(__file__).resolve().parents[1] / "examples"
+    directory = Path(__file__).resolve().parents[1] / "formulate" / "examples"
     if not any(directory.glob("*.yaml")):
         pytest.skip("examples/ has no formulations")
     examples = load_library(directory)

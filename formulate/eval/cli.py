@@ -62,25 +62,64 @@ def eval_command(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not read or write the response cache")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="progress bar (default: on a "
                                                   "terminal)")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="seconds one model request may take in all "
+                                                  "(default 180)")] = None,
+    max_retries: Annotated[int | None, typer.Option("--max-retries", help="retries of a failed model request "
+                                                    "(default 4)")] = None,
+    unsafe_no_sandbox: Annotated[bool, typer.Option("--unsafe-no-sandbox", help="code mode: run model scripts even "
+                                                    "where the sandbox is unavailable (uncontained!)")] = False,
+    rounds: Annotated[int, typer.Option("--rounds", "-r", help="model calls per sample: repairs and verifier "
+                                        "rounds together (0: formulate and solve once, no verifier)")] = 3,
+    samples: Annotated[int, typer.Option("--samples", "-k", help="formulations drawn per problem and voted on")
+                       ] = 1,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
+    from formulate.cli_args import (
+        check_base_url,
+        check_count,
+        check_gap,
+        check_output_file,
+        check_solver,
+        check_time_limit,
+    )
     from formulate.datasets import load_dataset
     from formulate.eval.attempts import close_formulator, make_formulator
     from formulate.eval.report import summarize
     from formulate.eval.runner import EvalConfig, run_eval
     from formulate.eval.scoring import get_rule
+    from formulate.formulators.dispatch import check_mode
 
+    try:
+        check_count(workers, "--workers", 1)
+        check_count(limit, "--limit", 0)
+        check_count(rounds, "--rounds", 0)
+        check_count(samples, "--samples", 1)
+        check_solver(solver, installed=True)
+        check_time_limit(time_limit)
+        check_gap(gap)
+        check_base_url(base_url, model or os.environ.get("FORMULATE_MODEL"))
+        if out is not None:
+            check_output_file(out, "--out", "run.jsonl")
+    except FormulateError as exc:
+        _fail(str(exc))
     spec = model or os.environ.get("FORMULATE_MODEL")
     if not spec:
         typer.echo("note: no model configured; using the offline rules formulator", err=True)
         spec = "rules"
     try:
+        check_mode(spec, mode)
         get_rule(rule)
         data = load_dataset(dataset, limit=limit)
         target = out or default_out(dataset, spec, mode)
-        formulator = make_formulator(spec, mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache)
+        if unsafe_no_sandbox and mode == "code":
+            from formulate.cli import UNSAFE_WARNING
+
+            typer.echo(UNSAFE_WARNING, err=True)
+        formulator = make_formulator(spec, mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
+                                     timeout=timeout, max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
         config = EvalConfig(dataset=data.name, model=spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit,
-                            mip_gap=gap, workers=workers, source=data.source)
+                            mip_gap=gap, workers=workers, source=data.source,
+                            rounds=rounds if rounds > 0 else None, samples=max(1, samples))
         try:
             result = run_eval(data.samples, formulator, target, config, resume=resume, progress=progress)
         except KeyboardInterrupt:
@@ -107,6 +146,13 @@ def report_command(
     """Summarise one or more run logs: accuracy, answered, executed, failure stages, tokens, times, classes."""
     from formulate.eval.report import summarize, to_html, to_markdown
 
+    if html_out is not None:
+        from formulate.cli_args import check_output_file
+
+        try:
+            check_output_file(html_out, "--html", "report.html")
+        except FormulateError as exc:
+            _fail(str(exc))
     try:
         names = [p.stem for p in runs]
         dup = {n for n in names if names.count(n) > 1}
@@ -116,8 +162,12 @@ def report_command(
         _fail(str(exc))
         return
     if html_out is not None:
-        html_out.parent.mkdir(parents=True, exist_ok=True)
-        html_out.write_text(to_html(summaries), encoding="utf-8")
+        from formulate.cli_args import write_output
+
+        try:
+            write_output(html_out, to_html(summaries), "--html", "report.html")
+        except FormulateError as exc:
+            _fail(str(exc))
     if markdown:
         typer.echo(to_markdown(summaries))
     else:
@@ -138,14 +188,12 @@ def datasets_list(
     if as_json:
         typer.echo(json.dumps([{**s.summary(), "cached": cached_path(s).is_file()} for s in specs], indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from formulate.cli_args import columns
 
-    table = Table("name", "records", "format", "license", "cached", "description")
-    for s in specs:
-        table.add_row(s.name, str(s.records or "?"), s.format, s.license, "yes" if cached_path(s).is_file() else "",
-                      s.description)
-    Console().print(table)
+    rows = [("name", "records", "format", "license", "cached", "description")]
+    rows += [(s.name, str(s.records or "?"), s.format, s.license, "yes" if cached_path(s).is_file() else "no",
+              s.description) for s in specs]
+    typer.echo(columns(rows, indent=""))
 
 
 @datasets_app.command("fetch")

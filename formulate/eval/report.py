@@ -54,6 +54,8 @@ class Summary:
     by_label: dict[str, ClassRow] = field(default_factory=dict)
     correct_ids: set[str] = field(default_factory=set)
     rescored: bool = False
+    among_readings: int = 0  # correct, or the label is one of the solved readings' objectives
+    verified: bool = False  # some record lists readings (then "label among the readings" is shown)
 
     @property
     def accuracy(self) -> float:
@@ -66,7 +68,8 @@ class Summary:
         """``accuracy 12/245 = 4.9% (rule rel1e-4: ...); answered ...; executed ...``."""
         return (f"{self.name}: accuracy {self.correct}/{self.total} = {100 * self.accuracy:.1f}% "
                 f"(rule {self.rule.describe()}); answered {self.pct(self.answered):.1f}%, "
-                f"executed {self.pct(self.executed):.1f}%")
+                f"executed {self.pct(self.executed):.1f}%"
+                + (f"; label among the readings {self.among_readings}/{self.total}" if self.verified else ""))
 
 
 def _correct(record: dict[str, Any], rule: Rule) -> bool:
@@ -75,6 +78,17 @@ def _correct(record: dict[str, Any], rule: Rule) -> bool:
     predicted = record.get("predicted") or {}
     return rule.correct(predicted.get("objective"), predicted.get("status"), expected.get("answer"),
                         expected.get("status"), expected.get("raw"))
+
+
+def _label_in_readings(record: dict[str, Any], rule: Rule) -> bool:
+    """Whether one of the record's solved readings matches the label under ``rule``."""
+    expected = record.get("expected") or {}
+    for reading in record.get("readings") or []:
+        if isinstance(reading, dict) and reading.get("solved") and rule.correct(
+                reading.get("objective"), reading.get("status"), expected.get("answer"), expected.get("status"),
+                expected.get("raw")):
+            return True
+    return False
 
 
 def summarize(path: str | Path, rule: str | None = None, name: str | None = None) -> Summary:
@@ -98,6 +112,9 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
         summary.correct += ok
         if ok:
             summary.correct_ids.add(sid)
+        if record.get("readings"):
+            summary.verified = True  # some formulation listed readings that change the answer
+        summary.among_readings += ok or _label_in_readings(record, chosen)
         summary.stages[stage] += 1
         summary.answered += stage not in _NOT_ANSWERED
         predicted = record.get("predicted") or {}
@@ -131,6 +148,8 @@ def _overview_rows(runs: list[Summary]) -> list[tuple[str, list[str]]]:
         ("mode", [r.mode for r in runs]),
         ("rule", [r.rule.describe() + (" (re-scored)" if r.rescored else "") for r in runs]),
         ("accuracy", [_frac(r.correct, r.total) for r in runs]),
+        *([("label among the readings", [_frac(r.among_readings, r.total) if r.verified else "-" for r in runs])]
+          if any(r.verified for r in runs) else []),
         ("answered", [_frac(r.answered, r.total) for r in runs]),
         ("executed", [_frac(r.executed, r.total) for r in runs]),
         ("tokens prompt / completion", [f"{r.prompt_tokens:,} / {r.completion_tokens:,}" for r in runs]),

@@ -32,7 +32,15 @@ from formulate.ir.model import (
     VARIABLE_KEYS,
     Formulation,
 )
-from formulate.llm.base import ChatModel, ChatRequest, ChatResponse, Message, Usage
+from formulate.llm.base import (
+    ChatModel,
+    ChatRequest,
+    ChatResponse,
+    Message,
+    Usage,
+    raised_max_tokens,
+    truncation_note,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +122,14 @@ def _list_schema() -> str:
         "name": {"type": "string"},
         "description": _nullable({"type": "string"}),
         "meta": _obj({"assumptions": {"type": "array", "items": {"type": "string"}},
-                      "alternatives": {"type": "array", "items": {"type": "string"}}},
-                     "assumptions made and alternative readings considered"),
+                      "alternatives": {"type": "array", "items": {"anyOf": [
+                          {"type": "string"},
+                          _obj({"reading": {"type": "string", "description": "the reading, one sentence"},
+                                "changes": _nullable({"type": "string", "description":
+                                                      "a JSON object: the sections that differ, items by name, "
+                                                      "null deletes"})},
+                               "a reading that changes the answer, as a patch of the formulation")]}}},
+                     "assumptions made and alternative readings that change the answer"),
         "sets": {"type": "array", "items": set_item},
         "parameters": {"type": "array", "items": parameter_item},
         "variables": {"type": "array", "items": _item_schema("Variable", VARIABLE_KEYS, "a decision variable")},
@@ -246,13 +260,22 @@ def _entries(values: dict[Any, Any], depth: int, prefix: list[Any]) -> list[dict
     return out
 
 
+def _list_alternative(entry: Any) -> Any:
+    """A patch alternative for the list shape: ``changes`` as a JSON string (strict schemas cannot hold a map)."""
+    if isinstance(entry, dict) and isinstance(entry.get("changes"), dict):
+        return {"reading": entry.get("reading"), "changes": json.dumps(entry["changes"], ensure_ascii=False)}
+    if isinstance(entry, dict):
+        return {"reading": entry.get("reading"), "changes": entry.get("changes")}
+    return entry
+
+
 def to_list_shape(data: dict[str, Any]) -> dict[str, Any]:
     """The map form as the list shape of :func:`list_schema` (every key present, null when unused)."""
     meta = data.get("meta") or {}
     out: dict[str, Any] = {
         "name": data.get("name", "model"), "description": data.get("description"),
         "meta": {"assumptions": list(meta.get("assumptions") or []),
-                 "alternatives": list(meta.get("alternatives") or [])},
+                 "alternatives": [_list_alternative(a) for a in meta.get("alternatives") or []]},
         "sets": [], "parameters": [], "variables": [], "objective": None, "constraints": [],
     }
     for name, spec in (data.get("sets") or {}).items():
@@ -359,14 +382,19 @@ class _Session:
     attempt: FormulateAttempt
     messages: list[Message]
     done: bool = False
+    max_tokens: int | None = None  # raised after a reply was cut off at the length limit
 
 
 @dataclass
-class _Outcome:
+class ReplyOutcome:
+    """How one reply fared: ``ok`` with a checked formulation, or the stage that failed and its errors."""
+
     status: str
     errors: list[str]
     formulation: Formulation | None = None
     warnings: list[str] | None = None
+
+
 
 
 class LLMFormulator:
@@ -424,6 +452,29 @@ class LLMFormulator:
                 self._absorb(session, response, error)
         return [s.attempt for s in sessions]
 
+    # -- one step at a time (the verifier's loop drives these) ----------------------------------------
+
+    def start_messages(self, problem_text: str) -> tuple[list[Message], list[str]]:
+        """The first-round conversation and the names of the examples in it."""
+        examples = self.examples_for(problem_text)
+        return build_messages(problem_text, examples, self.structured), [e.name for e in examples]
+
+    def request_for(self, messages: list[Message], problem_text: str, problem_id: str | None = None, *,
+                    n: int = 1, temperature: float | None = None, seed: int | None = None) -> ChatRequest:
+        """A chat request for ``messages`` (``n`` completions; the replay backend keys on the problem text)."""
+        return ChatRequest(messages=list(messages), n=n,
+                           temperature=self.temperature if temperature is None else temperature,
+                           max_tokens=self.max_tokens, json_schema=list_schema() if self.structured else None,
+                           seed=seed, problem_id=problem_id, extra={"problem_text": problem_text})
+
+    def read_reply(self, reply: str, problem_text: str) -> ReplyOutcome:
+        """Parse, validate and check one reply (no model call)."""
+        return self._evaluate(reply, problem_text)
+
+    def repair_text(self, outcome: ReplyOutcome, truncated: bool = False) -> str:
+        """The message asking the model to fix a reply that did not parse or check."""
+        return repair_message(outcome.status, outcome.errors, self.structured, truncated=truncated)
+
     # -- rounds ------------------------------------------------------------------------------------
 
     def _start(self, problem_text: str, problem_id: str | None) -> _Session:
@@ -439,7 +490,7 @@ class LLMFormulator:
     def _request(self, session: _Session) -> ChatRequest:
         attempt = session.attempt
         return ChatRequest(messages=list(session.messages), temperature=self.temperature,
-                           max_tokens=self.max_tokens, json_schema=list_schema() if self.structured else None,
+                           max_tokens=session.max_tokens or self.max_tokens, json_schema=list_schema() if self.structured else None,
                            problem_id=attempt.problem_id, extra={"problem_text": attempt.problem_text})
 
     def _chat_many(self, requests: list[ChatRequest]) -> list[tuple[ChatResponse | None, Exception | None]]:
@@ -470,6 +521,10 @@ class LLMFormulator:
         reply = completion.text if completion is not None else ""
         finish = completion.finish_reason if completion is not None else "stop"
         outcome = self._evaluate(reply, attempt.problem_text)
+        if finish == "length" and outcome.status != "ok":  # say so first, and give the next round more room
+            used = session.max_tokens or self.max_tokens
+            outcome.errors = [truncation_note(used), *outcome.errors]
+            session.max_tokens = raised_max_tokens(used, (response.usage or Usage()).completion_tokens)
         attempt.history.append(RoundRecord(reply, outcome.status, outcome.errors, response.usage or Usage(),
                                            float(response.latency_s or 0.0), finish))
         session.messages.append({"role": "assistant", "content": reply})
@@ -487,30 +542,30 @@ class LLMFormulator:
             session.messages.append({"role": "user", "content": repair_message(
                 outcome.status, outcome.errors, self.structured, truncated=finish == "length")})
 
-    def _evaluate(self, reply: str, problem_text: str) -> _Outcome:
+    def _evaluate(self, reply: str, problem_text: str) -> ReplyOutcome:
         """Parse, validate and check one reply."""
         try:
             data = parse_reply(reply)
         except FormulationError as exc:
-            return _Outcome("parse_error", [str(exc)])
+            return ReplyOutcome("parse_error", [str(exc)])
         try:
             formulation = formulation_from_data(from_list_shape(data), "formulation")
         except FormulationError as exc:
-            return _Outcome("schema_error", [str(exc)])
+            return ReplyOutcome("schema_error", [str(exc)])
         self._stamp(formulation, problem_text)
         from formulate.api import check
 
         try:
             report = check(formulation)
         except FormulateError as exc:
-            return _Outcome("check_error", [str(exc)], formulation)
+            return ReplyOutcome("check_error", [str(exc)], formulation)
         except Exception as exc:  # a crash in the checker is not the model's fault, but the round cannot pass
             log.exception("check crashed on a model's formulation")
-            return _Outcome("check_error", [f"internal error while checking: {type(exc).__name__}: {exc}"],
+            return ReplyOutcome("check_error", [f"internal error while checking: {type(exc).__name__}: {exc}"],
                             formulation)
         if report.errors:
-            return _Outcome("check_error", [str(e) for e in report.errors], formulation, report.warnings)
-        return _Outcome("ok", [], formulation, report.warnings)
+            return ReplyOutcome("check_error", [str(e) for e in report.errors], formulation, report.warnings)
+        return ReplyOutcome("ok", [], formulation, report.warnings)
 
     def _stamp(self, formulation: Formulation, problem_text: str) -> None:
         """Keep the source text and say who wrote the formulation; a claimed answer is not an expected one."""

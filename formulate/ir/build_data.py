@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,65 @@ def set_members_from_list(values: list, where: str) -> list:
 
 
 def evaluate_set_expression(ev: Evaluator, text: str, where: str) -> list:
-    """Members of a set written as `range(a, b)`, a comprehension, or a list expression."""
-    tree = parse_expression(text, where)
+    """Members of a set written as `range(a, b)`, a comprehension, a list, or sets combined with `|`, `&`, `-`."""
+    return _set_members(ev, parse_expression(text, where), text, where)
+
+
+_SET_OPS = (ast.BitOr, ast.BitAnd, ast.Sub)
+
+
+def _set_members(ev: Evaluator, tree: ast.expr, text: str, where: str) -> list:
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, _SET_OPS) and _is_set_operand(ev, tree.left) \
+            and _is_set_operand(ev, tree.right):
+        left = _set_members(ev, tree.left, ast.unparse(tree.left), where)
+        right = _set_members(ev, tree.right, ast.unparse(tree.right), where)
+        arities = {len(m) if isinstance(m, tuple) else 1 for m in left[:1] + right[:1]}
+        if len(arities) > 1:
+            raise FormulationError(f"`{ast.unparse(tree)}` combines sets whose members have different numbers of "
+                                   "parts", where, "combine sets of the same kind of member")
+        if isinstance(tree.op, ast.BitOr):
+            return list(dict.fromkeys(left + right))
+        other = set(right)
+        if isinstance(tree.op, ast.BitAnd):
+            return [m for m in left if m in other]
+        return [m for m in left if m not in other]
+    return _set_leaf(ev, tree, text, where)
+
+
+def _literal_member(ev: Evaluator, node: ast.expr, where: str) -> Any:
+    """A member written in a list expression: a constant, a bare word (`d` as in YAML lists) or a tuple."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        return -node.operand.value
+    if isinstance(node, ast.Name) and ev.ctx.get_param(node.id) is None and ev.ctx.get_set(node.id) is None:
+        return node.id
+    if isinstance(node, ast.Tuple | ast.List):
+        return [_literal_member(ev, e, where) for e in node.elts]
+    raise FormulationError(f"`{ast.unparse(node)}` is not a member", where,
+                           "write members as numbers or quoted strings, e.g. ['a', 'b']")
+
+
+def _is_set_operand(ev: Evaluator, node: ast.expr) -> bool:
+    """A set name, a literal list, a comprehension, range(...) or a combination of them."""
+    if isinstance(node, ast.Name):
+        return ev.ctx.get_set(node.id) is not None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _SET_OPS):
+        return _is_set_operand(ev, node.left) and _is_set_operand(ev, node.right)
+    if isinstance(node, ast.Call):
+        return getattr(node.func, "id", "") == "range"
+    return isinstance(node, ast.List | ast.SetComp | ast.ListComp | ast.GeneratorExp)
+
+
+def _set_leaf(ev: Evaluator, tree: ast.expr, text: str, where: str) -> list:
     one = Table(1)
     if isinstance(tree, ast.Call) and getattr(tree.func, "id", "") == "range":
         s, _, codes, _ = ev.iterable(tree, one)
         return ev.codec.decode_many(codes)
+    if isinstance(tree, ast.DictComp):
+        raise FormulationError(f"`{_comprehension_text(tree)}` builds a keyed table (a parameter); move it under "
+                               "`parameters:`", where, "a set comprehension `{(d, t) for d in D for t in T if ...}` is "
+                               "what builds a set")
     if isinstance(tree, ast.SetComp | ast.ListComp | ast.GeneratorExp):
         expanded, _ = ev.expand(tree.generators, one)
         value = ev.eval(tree.elt, expanded)
@@ -59,7 +113,7 @@ def evaluate_set_expression(ev: Evaluator, text: str, where: str) -> list:
             members = list(zip(*columns, strict=True))
         return list(dict.fromkeys(members))
     if isinstance(tree, ast.List | ast.Tuple):
-        return set_members_from_list([ast.literal_eval(e) for e in tree.elts], where)
+        return set_members_from_list([_literal_member(ev, e, where) for e in tree.elts], where)
     if isinstance(tree, ast.Name) and ev.ctx.get_set(tree.id) is not None:
         return list(ev.ctx.get_set(tree.id).members)  # type: ignore[union-attr]
     raise FormulationError(f"cannot build a set from `{text}`", where,
@@ -141,6 +195,9 @@ class TableBuilder:
         elif isinstance(values, dict):
             items = []
             for key, v in values.items():
+                if s.arity > 1 and isinstance(v, dict) and self._tuple_position(s, (key,)) is None:
+                    items.extend(self._nested_tuple_items(s, (key,), v))
+                    continue
                 pos = self._position(s, key)
                 items.append((pos, v))
         else:
@@ -152,6 +209,46 @@ class TableBuilder:
                 self.put(child, v)
             elif v is not None:
                 self._fill_level(v, level + 1, child, path + [pos])
+
+    def _nested_tuple_items(self, s: SetData, prefix: tuple, values: dict) -> list[tuple[int, Any]]:
+        """Nested mappings over a k-tuple set, one level per component: ``{1: {1: 9, 2: 8}}`` -> (1, 1), (1, 2)."""
+        items: list[tuple[int, Any]] = []
+        for key, v in values.items():
+            path = prefix + (key,)
+            if len(path) < s.arity:
+                if not isinstance(v, dict):
+                    raise FormulationError(f"key {_path_text(path)} has {len(path)} of the {s.arity} parts of a "
+                                           f"member of `{s.name}`", self.where,
+                                           f"nest one mapping level per part of {s.name}'s members {s.preview()}")
+                items.extend(self._nested_tuple_items(s, path, v))
+                continue
+            pos = self._tuple_position(s, path)
+            if pos is None:
+                raise FormulationError(f"key {_path_text(path)} is not a member of set `{s.name}` {s.preview()}",
+                                       self.where, "use the set's members as keys")
+            items.append((pos, v))
+        return items
+
+    @staticmethod
+    def _tuple_position(s: SetData, parts: tuple) -> int | None:
+        """Position of the member whose components are ``parts`` (keys may be numbers written as text)."""
+        if len(parts) != s.arity:
+            return None
+        options = []
+        for part in parts:
+            candidates = [part]
+            if isinstance(part, str):
+                number = _number(part)
+                if number is not None and float(number).is_integer():
+                    candidates.append(int(number))
+            elif isinstance(part, int) and not isinstance(part, bool):
+                candidates.append(str(part))
+            options.append(candidates)
+        for combo in itertools.product(*options):
+            pos = s.position_of(tuple(combo))
+            if pos is not None:
+                return pos
+        return None
 
     def _position(self, s: SetData, key: Any) -> int:
         if isinstance(key, bool):
@@ -250,6 +347,19 @@ class TableBuilder:
         return ParamData(self.name, self.domain, self.values, self.present, False, default)
 
 
+def _comprehension_text(tree: ast.expr) -> str:
+    """`{(d, t) for ...}`: a comprehension shortened to its element and its first clause keyword."""
+    if isinstance(tree, ast.DictComp):
+        return f"{{{ast.unparse(tree.key)}: ... for ...}}"
+    if isinstance(tree, ast.SetComp | ast.ListComp | ast.GeneratorExp):
+        return f"{{{ast.unparse(tree.elt)} for ...}}"
+    return ast.unparse(tree)
+
+
+def _path_text(path: tuple) -> str:
+    return "(" + ", ".join(str(p) for p in path) + ")"
+
+
 def _csv_member(text: str) -> Any:
     text = text.strip()
     try:
@@ -324,27 +434,57 @@ def build_parameter(ev: Evaluator, name: str, spec: Any, sets: dict[str, SetData
     return builder.result(spec.default)
 
 
+def _key_sets(ev: Evaluator, tree: ast.DictComp, expanded: Table) -> list[SetData]:
+    """The index sets of a dict comprehension's key: each name bound to a plain set gives that set, and the
+    names of a tuple target `for (i, j) in Arcs`, in order, give the tuple set `Arcs`."""
+    key = tree.key
+    elts = key.elts if isinstance(key, ast.Tuple) else [key]
+    if not all(isinstance(e, ast.Name) for e in elts):
+        return []
+    names = [e.id for e in elts]  # type: ignore[attr-defined]
+    tuple_targets: dict[str, tuple[list[str], SetData]] = {}
+    for gen in tree.generators:
+        if isinstance(gen.target, ast.Tuple) and isinstance(gen.iter, ast.Name) and \
+                all(isinstance(e, ast.Name) for e in gen.target.elts):
+            s = ev.ctx.get_set(gen.iter.id)
+            parts = [e.id for e in gen.target.elts]  # type: ignore[attr-defined]
+            if s is not None and s.arity == len(parts):
+                tuple_targets[parts[0]] = (parts, s)
+    sets: list[SetData] = []
+    k = 0
+    while k < len(names):
+        target = tuple_targets.get(names[k])
+        if target is not None and names[k:k + len(target[0])] == target[0]:
+            sets.append(target[1])
+            k += len(target[0])
+            continue
+        bound = expanded.binds.get(names[k])
+        if bound is None or bound.set is None:
+            return []
+        sets.append(bound.set)
+        k += 1
+    return sets
+
+
 def derived_parameter(ev: Evaluator, name: str, text: str) -> ParamData:
     """A quoted data expression: a scalar, or a dict comprehension over sets."""
     where = f"parameter `{name}`"
     tree = parse_expression(text, where)
     one = Table(1)
+    if isinstance(tree, ast.SetComp | ast.ListComp | ast.GeneratorExp) or \
+            (isinstance(tree, ast.Call) and getattr(tree.func, "id", "") == "range"):
+        shown = _comprehension_text(tree)
+        raise FormulationError(f"`{shown}` builds a set; move it under `sets:`", where,
+                               "a keyed comprehension `{p: ... for p in P}` is what builds a parameter")
     if isinstance(tree, ast.DictComp):
         expanded, _ = ev.expand(tree.generators, one)
         key = ev.eval(tree.key, expanded)
         mem = key if isinstance(key, Mem) else ev.to_codes(key, tree.key, expanded)
-        key_names = [e.id for e in tree.key.elts] if isinstance(tree.key, ast.Tuple) else \
-            [tree.key.id] if isinstance(tree.key, ast.Name) else []
-        sets = []
-        for k in key_names:
-            bound = expanded.binds.get(k)
-            if bound is None or bound.set is None:
-                sets = []
-                break
-            sets.append(bound.set)
+        sets = _key_sets(ev, tree, expanded)
         if not sets:
             raise FormulationError(f"cannot tell the index sets of `{text}`", where,
-                                   "write keys as loop names bound to sets, e.g. `{p: ... for p in P}`")
+                                   "write keys as loop names bound to sets, e.g. `{p: ... for p in P}` or "
+                                   "`{(i, j): ... for (i, j) in Arcs}`")
         domain = Domain(sets)
         value = ev.eval(tree.value, expanded)
         flat = domain.flat_positions(mem.components(), [])

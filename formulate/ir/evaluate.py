@@ -89,6 +89,8 @@ class Evaluator:
         self.where = where
         self.codec = ctx.codec
         self._aux_count = 0
+        #: index name -> (its tuple target, the set it iterates), for the error of ord/prev/next on a component
+        self.tuple_targets: dict[str, tuple[list[str], str]] = {}
 
     # ----------------------------------------------------------------- errors
     def binding_text(self, table: Table, row: int) -> str:
@@ -144,7 +146,7 @@ class Evaluator:
             if not np.all(np.isfinite(v)) or not np.all(v == np.round(v)):
                 bad = int(np.argmax(~np.isfinite(v) | (v != np.round(v))))
                 raise self.error(f"subscript `{_unparse(node)}` is {v[bad]}, not a member", table, bad,
-                                 "subscripts are members: integers or strings")
+                                 "subscripts are members (integers or strings); index arithmetic moves by whole steps")
             return Mem(v.astype(np.int64) * 2)
         raise VariableInData(_first_variable(node, self.ctx) or _unparse(node))
 
@@ -341,8 +343,9 @@ class Evaluator:
             left = self.eval(node.left, table, sign)
             if isinstance(left, Mem) and isinstance(op, ast.Add | ast.Sub):
                 right = self.eval(node.right, table)
-                if isinstance(right, Data):
+                if isinstance(right, Data) and np.all(right.v == np.round(right.v)):
                     return self.shift_member(left, right, -1 if isinstance(op, ast.Sub) else 1, node, table)
+                # a fractional offset is plain arithmetic on the member's value (data, never a subscript)
             else:
                 right = self.eval(node.right, table, -sign if isinstance(op, ast.Sub) else sign)
             if isinstance(op, ast.Sub):
@@ -364,6 +367,11 @@ class Evaluator:
             return self.scale(left, 1.0 / d, node.left, table)
         if isinstance(op, ast.Pow):
             return self.power(node, table, sign)
+        if isinstance(op, ast.BitOr | ast.BitAnd):
+            symbol = "|" if isinstance(op, ast.BitOr) else "&"
+            raise self.error(f"`{_unparse(node)}`: `{symbol}` combines sets in a set definition "
+                             "(`Nodes: \"Depots | Stores\"`)", table, 0,
+                             "in a condition write `or` / `and`")
         if isinstance(op, ast.Mod | ast.FloorDiv):
             a = self.eval_data(node.left, table).v
             b = self.eval_data(node.right, table).v
@@ -378,8 +386,6 @@ class Evaluator:
             raise self.error(f"`{_unparse(node)}`: index arithmetic needs integer members", table, row,
                              "on string members use prev(i) / next(i)")
         d = delta.v
-        if not np.all(d == np.round(d)):
-            raise self.error(f"`{_unparse(node)}`: members move by whole steps", table, 0)
         codes = mem.codes + 2 * direction * d.astype(np.int64)
         return Mem(codes, mem.set)
 
@@ -625,6 +631,7 @@ class Evaluator:
                                  f"the target names {len(names)}", table, 0)
             for c, name in enumerate(names):
                 new.binds[name] = Mem(codes[:, c], None)
+                self.tuple_targets[name] = (names, _unparse(gen.iter))
         return new, rows
 
     def generator_parts(self, node: ast.Call) -> tuple[ast.expr, list[ast.comprehension]] | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from formulate.errors import FormulationError, did_you_mean
+from formulate.errors import FormulationError, did_you_mean, raise_all
 from formulate.ir.model import (
     CONSTRAINT_KEYS,
     OBJECTIVE_KEYS,
@@ -46,7 +47,19 @@ def parse_yaml_text(text: str, source: str = "<text>") -> Any:
         line = lines[line_no - 1].strip() if 0 < line_no <= len(lines) else ""
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         fix = "check the indentation and quoting of that line"
-        if "{" in line and ("[" in line or "," in line.split("{", 1)[1]):
+        text_key = _plain_text_key(line, mark.column if mark is not None else -1)
+        quoted = _QUOTE_OPENED.match(line)
+        if quoted is not None and quoted.group(3).strip() and not quoted.group(3).lstrip().startswith(("#", ",", "]", "}")):
+            head, quote, rest = quoted.group(1), quoted.group(2), quoted.group(3)
+            body = line[len(head):]
+            other = "'" if quote == '"' else '"'
+            fix = (f"a value that opens with a quote must be quoted whole: YAML ends the text at the closing "
+                   f"{quote} and cannot read `{rest.strip()}`; write `{head}{other}{body}{other}` (or reword it so "
+                   "it does not start with a quote)")
+        elif text_key is not None:
+            fix = (f"inside a flow mapping {{...}}, `[`, `]` and `,` are YAML syntax and split the plain text of "
+                   f"`{text_key}`; quote the text (`{text_key}: \"...\"`) or write the item in block style")
+        elif "{" in line and ("[" in line or "," in line.split("{", 1)[1]):
             fix = (f"an expression inside a flow mapping {{...}} breaks YAML ([ and , are syntax there); {_FLOW_FIX}, "
                    "e.g. `name:\\n  forall: p in P\\n  expr: x[p] <= 40`")
         raise FormulationError(f"YAML error at line {line_no} `{line}`: {problem}", source, fix) from None
@@ -54,24 +67,74 @@ def parse_yaml_text(text: str, source: str = "<text>") -> Any:
         raise FormulationError(f"YAML error: {exc}", source, "check the file's syntax") from None
 
 
-def _check_keys(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+def _split_text(data: dict[str, Any], key: Any) -> str | None:
+    """`description: 10,000 yuan` as written, when a comma in a flow mapping's plain text made `key` a key."""
+    text = str(key)
+    if data.get(key) is not None or not (" " in text.strip() or text[:1].isdigit()):
+        return None
+    keys = list(data)
+    at = keys.index(key)
+    if at == 0:
+        return None
+    before = keys[at - 1]
+    value = data[before]
+    if isinstance(value, dict | list) or value is None:
+        return None
+    return f"{before}: {value},{key}"
+
+
+_TEXT_KEYS = ("description", "name", "problem", "reading")
+#: `- "x" means y` / `key: 'x' and y`: a scalar that opens with a quote and goes on after the closing one
+_QUOTE_OPENED = re.compile(r"""^(\s*(?:-\s+)?(?:[\w.-]+:\s+)?)(["'])(?:(?!\2).)*\2(.*)$""")
+
+
+def _plain_text_key(line: str, column: int) -> str | None:
+    """The text key (`description`) whose unquoted value in a flow mapping holds the character YAML choked on."""
+    if "{" not in line or column < 0:
+        return None
+    before = line[:column] if column <= len(line) else line
+    found = None
+    for word in _TEXT_KEYS:
+        at = before.rfind(f"{word}:")
+        if at >= 0 and (found is None or at > found[1]):
+            found = (word, at)
+    if found is None:
+        return None
+    value = before[found[1] + len(found[0]) + 1:].lstrip()
+    if value.startswith(("'", '"')):
+        return None
+    later_key = any(f"{k}:" in value for k in ("expr", "forall", "when", "index", "values", "lower", "upper"))
+    return None if later_key else found[0]
+
+
+def _key_errors(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> list[FormulationError]:
+    """One error per unknown key of ``data`` (with a did-you-mean), in file order."""
+    errors = []
     for key in data:
-        if key not in allowed and any(ch in str(key) for ch in "()[]<>=+*/"):
-            raise FormulationError(f"unknown key `{key}`: a comma inside an expression in a flow mapping {{...}} "
-                                   "split it", where, _FLOW_FIX)
-        if key not in allowed:
-            hint = did_you_mean(str(key), allowed)
-            fix = f"{hint} " if hint else ""
-            raise FormulationError(f"unknown key `{key}`", where, f"{fix}allowed: {', '.join(allowed)}".strip())
+        if key in allowed:
+            continue
+        split = _split_text(data, key)
+        if split is not None and not any(ch in str(key) for ch in "()[]<>=+*/"):
+            errors.append(FormulationError(f"a comma inside `{{...}}` split `{split}` into keys", where,
+                                           "quote the text (`\"...\"`) or write the item in block style"))
+            continue
+        if any(ch in str(key) for ch in "()[]<>=+*/"):
+            errors.append(FormulationError(f"unknown key `{key}`: a comma inside an expression in a flow mapping "
+                                           "{...} split it", where, _FLOW_FIX))
+            continue
+        hint = did_you_mean(str(key), allowed)
+        fix = f"{hint} " if hint else ""
+        errors.append(FormulationError(f"unknown key `{key}`", where, f"{fix}allowed: {', '.join(allowed)}".strip()))
+    return errors
 
 
-def check_structure(data: Any, source: str = "<text>") -> None:
-    """Reject unknown keys at any level with a did-you-mean (before pydantic sees the data)."""
+def structure_errors(data: Any, source: str = "<text>") -> list[FormulationError]:
+    """Every unknown key and misshapen section at any level, all at once (before pydantic sees the data)."""
     if not isinstance(data, dict):
-        raise FormulationError(
+        return [FormulationError(
             f"a formulation must be a mapping with keys {', '.join(TOP_LEVEL_KEYS)}; got {type(data).__name__}",
-            source, "start the file with `name:`, `sets:`, `parameters:`, `variables:`, `objective:`, `constraints:`")
-    _check_keys(data, TOP_LEVEL_KEYS, source)
+            source, "start the file with `name:`, `sets:`, `parameters:`, `variables:`, `objective:`, `constraints:`")]
+    errors = _key_errors(data, TOP_LEVEL_KEYS, source)
     sections = {"parameters": ("parameter", PARAMETER_KEYS), "variables": ("variable", VARIABLE_KEYS),
                 "constraints": ("constraint", CONSTRAINT_KEYS)}
     for section, (kind, allowed) in sections.items():
@@ -79,26 +142,51 @@ def check_structure(data: Any, source: str = "<text>") -> None:
         if items is None:
             continue
         if not isinstance(items, dict):
-            raise FormulationError(f"`{section}` must be a mapping of names to items, got {type(items).__name__}",
-                                   source, f"write `{section}:` followed by `name: ...` lines")
+            errors.append(FormulationError(f"`{section}` must be a mapping of names to items, got "
+                                           f"{type(items).__name__}", source,
+                                           f"write `{section}:` followed by `name: ...` lines"))
+            continue
         for name, item in items.items():
             if isinstance(item, dict):
-                _check_keys(item, allowed, f"{kind} `{name}`")
+                errors.extend(_key_errors(item, allowed, f"{kind} `{name}`"))
     objective = data.get("objective")
     if isinstance(objective, dict):
-        _check_keys(objective, OBJECTIVE_KEYS, "objective")
+        errors.extend(_key_errors(objective, OBJECTIVE_KEYS, "objective"))
+    elif isinstance(objective, list):
+        for k, item in enumerate(objective):
+            if isinstance(item, dict):
+                errors.extend(_key_errors(item, OBJECTIVE_KEYS, f"objective {k + 1}"))
+    return errors
+
+
+def check_structure(data: Any, source: str = "<text>") -> None:
+    """Raise every structural error of ``data`` at once (one FormulationError, or FormulationErrors)."""
+    raise_all(structure_errors(data, source))
 
 
 def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
-    """Validate plain data into a Formulation; schema errors become one clear line."""
+    """Validate plain data into a Formulation; every schema error is reported, each on one line."""
     check_structure(data, source)
     try:
         return Formulation.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise FormulationError(f"`{loc}`: {err['msg']}", source,
-                               "see `formulate schema` for the allowed shapes") from None
+        details = exc.errors()
+    raise_all([FormulationError(f"`{'.'.join(str(p) for p in loc)}`: {err['msg']}", source,
+                                "see `formulate schema` for the allowed shapes")
+               for err in details if (loc := _union_loc(err["loc"], data)) is not None])
+    raise FormulationError("the formulation does not match the schema", source, "see `formulate schema`")
+
+
+def _union_loc(loc: tuple, data: Any) -> tuple | None:
+    """The error's location without pydantic's union branch name, or None for the branch not written.
+
+    ``objective`` is one objective (a mapping) or a list of them: report only the shape the user wrote.
+    """
+    if len(loc) < 2 or loc[0] != "objective" or loc[1] not in ("Objective", "Objectives"):
+        return loc
+    written = data.get("objective") if isinstance(data, dict) else None
+    branch = "Objectives" if isinstance(written, list) else "Objective"
+    return (loc[0], *loc[2:]) if loc[1] == branch else None
 
 
 def loads(text: str, source: str = "<text>") -> Formulation:

@@ -14,8 +14,9 @@ def lp_status(objective: dict[int, float], sense: str, rows: list[Row], n: int) 
     import highspy
     import numpy as np
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    from formulate.solvers.highs import new_highs
+
+    h = new_highs()
     h.setOptionValue("time_limit", 0.5)
     inf = highspy.kHighsInf
     sign = -1.0 if sense == "maximize" else 1.0
