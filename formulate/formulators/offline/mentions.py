@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from formulate.formulators.offline.tokens import Tok
 
@@ -22,6 +23,7 @@ NOT_QUANTITIES = {"profit", "earn", "revenue", "cost", "return", "income", "tota
 _WORD = re.compile(r"^[a-z][a-z'-]*$")
 
 
+@lru_cache(maxsize=4096)
 def stem(word: str) -> str:
     """A crude singular/stem so ``batches``, ``batch`` and ``bikes``, ``bike`` meet."""
     w = word.lower()
@@ -200,7 +202,8 @@ def mentions(tokens: list[Tok], qs: list[Quantity]) -> list[int | None]:
         if k is None:
             continue
         q = qs[k]
-        if stems[i] != (q.head or q.words[-1]) and not _followed_by_name(tokens, stems, i, q):
+        head = q.head or q.words[-1]
+        if stems[i] != head and head in q.cues and not _followed_by_name(tokens, stems, i, q):
             out[i] = None              # "in the water" is not "water softener"
             continue
         for j in range(i + 1, min(i + 4, len(tokens))):

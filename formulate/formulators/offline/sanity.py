@@ -56,14 +56,12 @@ def empty_rows(rows: list[Row]) -> list[Row]:
     return out
 
 
-def integer_infeasible(rows: list[Row], n: int, limit: int = 200_000) -> bool:
+def integer_infeasible(rows: list[Row], n: int, limit: int = 50_000) -> bool:
     """True when no whole-number point meets every row (checked by enumeration when the box is small).
 
     The box comes from rows with non-negative coefficients and ``<=``; a larger or unbounded box is not
     checked (False).
     """
-    import itertools
-
     import numpy as np
 
     upper = [float("inf")] * n
@@ -77,7 +75,7 @@ def integer_infeasible(rows: list[Row], n: int, limit: int = 200_000) -> bool:
     sizes = [int(np.floor(u + 1e-9)) + 1 for u in upper]
     if np.prod(sizes, dtype=np.float64) > limit:
         return False
-    grid = np.array(list(itertools.product(*[range(s) for s in sizes])), dtype=np.float64).reshape(-1, n)
+    grid = np.indices(sizes, dtype=np.float64).reshape(n, -1).T
     ok = np.ones(len(grid), dtype=bool)
     for r in rows:
         lhs = sum(c * grid[:, k] for k, c in r.coefs.items())

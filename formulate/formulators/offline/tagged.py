@@ -422,7 +422,7 @@ def _objective_bag(tx: _Text) -> tuple[str, dict[str, float], list[int], str, bo
                     None)
         word = stem(tx.tokens[noun].lower) if noun is not None else ""
         if noun is not None and tx.mention[noun] is None and (
-                _is_unit_of_a_number(tx, word) or word not in _COLLECTIVE and all(word not in q.words for q in tx.qs)):
+                _is_unit_of_a_number(tx, word) or word not in _COLLECTIVE and all(word not in (q.first or q.words) for q in tx.qs)):
             count = False        # "the number of probes": probes are what each test uses, not the tests
     return sense, bag, vars_in, tx.sentence_text(s), count
 
@@ -525,7 +525,8 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
             if len(slot) < n:
                 penalty += 0.25
                 doubts.append(f"'{clause_text}' involves only some of the quantities")
-            rows.append(Row(coefs=coefs, op=lim.op, rhs=lim.value, nids=set(), why="limit", clause=clause_text))
+            rows.append(Row(coefs=coefs, op=lim.op, rhs=lim.value, nids=set(), why=_limit_name(lim),
+                            clause=clause_text))
             continue
         each = _of_each(tx, lim)
         if each:
@@ -555,7 +556,7 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
     if not rows:
         raise Unread("found no constraints")
     integer = _integer(tx)
-    return Reading(names=[q.name for q in tx.qs], labels=[" ".join(q.words) for q in tx.qs], sense=sense,
+    return Reading(names=[q.name for q in tx.qs], labels=[q.name.replace("_", " ") for q in tx.qs], sense=sense,
                    objective=objective, rows=rows, integer=integer, penalty=penalty, doubts=doubts, notes=notes)
 
 
@@ -645,6 +646,17 @@ def _more_than(tx: _Text, lim: Number) -> dict[int, float] | None:
     if len(ks) != 2 or not saw_than:
         return None
     return {ks[0]: sign, ks[1]: -sign}
+
+
+_UNIT_NAMES = {"money", "time", "cost", "profit", "revenue", "cup", "gram", "kg", "mg", "ml", "pound", "ton",
+               "tonne", "liter", "litre", "gallon", "ounce", "foot", "feet", "square", "meter", "acre", "unit",
+               "dollar", "piece", "batch", "box", "bag", "company", "store", "shop", "factory", "farmer"}
+
+
+def _limit_name(lim: Number) -> str:
+    """``flour limit`` for a limit whose words say flour (the constraint is named after it)."""
+    words = [w for w in lim.bag if w.isalpha() and w not in _UNIT_NAMES]
+    return f"{max(words, key=lim.bag.__getitem__)} limit" if words else "limit"
 
 
 def _of_each(tx: _Text, lim: Number) -> list[int]:

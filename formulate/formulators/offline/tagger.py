@@ -62,12 +62,13 @@ class Tagger:
         self.labels: list[str] = list(weights["labels"])
         k = len(self.labels)
         self.transitions = np.array(weights["transitions"], dtype=np.float64).reshape(k, k)
-        self.state: dict[str, np.ndarray] = {}
-        for attr, pairs in weights["state"].items():
-            row = np.zeros(k)
-            for label, weight in pairs:
-                row[int(label)] += weight
-            self.state[attr] = row
+        state = weights["state"]
+        self.row: dict[str, int] = {attr: i + 1 for i, attr in enumerate(state)}   # row 0: unknown, zeros
+        flat = [(r, int(label), weight) for attr, r in self.row.items() for label, weight in state[attr]]
+        rows, cols, values = zip(*flat, strict=True) if flat else ((), (), ())
+        self.weights = np.zeros((len(state) + 1, k))
+        np.add.at(self.weights, (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)),
+                  np.array(values, dtype=np.float64))
 
     @classmethod
     def load(cls, path: Path | str = WEIGHTS) -> Tagger:
@@ -80,14 +81,18 @@ class Tagger:
         if not words:
             return []
         k = len(self.labels)
-        zero = np.zeros(k)
-        emit = np.array([sum((self.state.get(a, zero) for a in attrs), zero) for attrs in features(words)])
+        rows, starts = [], []
+        for attrs in features(words):
+            starts.append(len(rows))
+            rows.extend(self.row.get(a, 0) for a in attrs)
+        emit = np.add.reduceat(self.weights[rows], starts, axis=0)
         score = emit[0].copy()
         back = np.zeros((len(words), k), dtype=np.int64)
+        cols = np.arange(k)
         for t in range(1, len(words)):
             total = score[:, None] + self.transitions
             back[t] = total.argmax(axis=0)
-            score = total[back[t], np.arange(k)] + emit[t]
+            score = total[back[t], cols] + emit[t]
         y = int(score.argmax())
         path = [y]
         for t in range(len(words) - 1, 0, -1):

@@ -37,21 +37,25 @@ def read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
     return docs
 
 
-def train(docs: list[tuple[list[str], list[str]]], params: dict | None = None) -> dict:
-    """Train a CRF on ``docs`` and return its weights in ``tagger.json``'s shape."""
+def train_model(docs: list[tuple[list[str], list[str]]], path: Path, params: dict | None = None) -> None:
+    """Train a CRFsuite model on ``docs`` into ``path``."""
     import pycrfsuite
 
     trainer = pycrfsuite.Trainer(verbose=False)
     for words, tags in docs:
         trainer.append(features(words), tags)
     trainer.set_params(dict(PARAMS, **(params or {})))
-    with tempfile.TemporaryDirectory() as tmp:
-        model = str(Path(tmp) / "m.crfsuite")
-        trainer.train(model)
-        tagger = pycrfsuite.Tagger()
-        tagger.open(model)
-        info = tagger.info()
-        tagger.close()
+    trainer.train(str(path))
+
+
+def export(path: Path) -> dict:
+    """The weights of a CRFsuite model in ``tagger.json``'s shape (rounded, sorted)."""
+    import pycrfsuite
+
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(path))
+    info = tagger.info()
+    tagger.close()
     labels = sorted({label for _, label in info.state_features} | {a for a, _ in info.transitions}
                     | {b for _, b in info.transitions})
     index = {label: i for i, label in enumerate(labels)}
@@ -63,6 +67,14 @@ def train(docs: list[tuple[list[str], list[str]]], params: dict | None = None) -
         if round(w, 5) != 0:
             state.setdefault(attr, []).append([index[label], round(w, 5)])
     return {"labels": labels, "transitions": transitions, "state": state}
+
+
+def train(docs: list[tuple[list[str], list[str]]], params: dict | None = None) -> dict:
+    """Train a CRF on ``docs`` and return its weights in ``tagger.json``'s shape."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model = Path(tmp) / "m.crfsuite"
+        train_model(docs, model, params)
+        return export(model)
 
 
 def write(weights: dict, path: Path) -> None:
