@@ -201,8 +201,10 @@ def test_request_size_limit(server):
 
 
 def test_memory_limit_stops_the_worker_not_the_server(server):
-    huge = ("name: huge\nsets:\n  I: range(1, 400000000)\nvariables:\n  x: {index: [I], lower: 0}\n"
-            "objective:\n  sense: minimize\n  expr: sum(x[i] for i in I)\n")
+    # under the element limit (20M) in every construct, so it is the worker's memory limit that stops it
+    huge = ("name: huge\nsets:\n  I: range(1, 15000000)\nvariables:\n  x: {index: [I], lower: 0}\n"
+            "objective:\n  sense: minimize\n  expr: sum(x[i] for i in I)\n"
+            "constraints:\n  a: {forall: i in I, expr: 'x[i] <= 5'}\n  b: {forall: i in I, expr: 'x[i] >= 1'}\n")
     response = post(server, "/api/solve", {"formulation": huge})
     assert response.status_code == 400
     assert "memory limit" in response.json()["error"]
