@@ -33,6 +33,8 @@ def stem(word: str) -> str:
                          ("xes", "x"), ("oes", "o"), ("s", "")):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
             return w[: -len(suffix)] + repl
+    if len(w) == 3 and w.endswith("s") and w[1] not in "aeiou":
+        return w[:2]                   # "ads" -> "ad" (but "gas", "bus" stay)
     return w
 
 
