@@ -7,27 +7,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formulate.errors import FormulateError, FormulationError
+from formulate.errors import FormulateError, FormulationError, guard_internal
 from formulate.ir.flat import FlatProblem
 from formulate.ir.ground import Grounder, GroundResult
 from formulate.ir.io import load as load_file
-from formulate.ir.io import loads
+from formulate.ir.io import loads, with_data_dir
 from formulate.ir.model import Formulation
 from formulate.solution import Solution, map_values
 
 FormulationLike = Formulation | str | Path
 
 
-def as_formulation(source: FormulationLike) -> Formulation:
-    """A Formulation from itself, a path to a .yaml/.yml/.json file, or YAML/JSON text."""
+def as_formulation(source: FormulationLike, data_dir: str | Path | None = None) -> Formulation:
+    """A Formulation from itself, a path to a .yaml/.yml/.json file, or YAML/JSON text.
+
+    `file:` tables may be read from a file's own folder only; text (a model's reply) may read none
+    unless ``data_dir`` names the folder they may come from.
+    """
     if isinstance(source, Formulation):
-        return source
-    if isinstance(source, Path):
-        return load_file(source)
-    text = str(source)
-    if "\n" not in text and text.strip().endswith((".yaml", ".yml", ".json")):
-        return load_file(text.strip())
-    return loads(text)
+        formulation = source if data_dir is None else source.model_copy()
+    elif isinstance(source, Path):
+        formulation = load_file(source)
+    else:
+        text = str(source)
+        if "\n" not in text and text.strip().endswith((".yaml", ".yml", ".json")):
+            formulation = load_file(text.strip())
+        else:
+            formulation = loads(text)
+    return with_data_dir(formulation, data_dir) if data_dir is not None else formulation
 
 
 @dataclass
@@ -51,11 +58,12 @@ class CheckReport:
                 "constraints": self.num_constraints, "nonzeros": self.num_nonzeros}
 
 
-def check(source: FormulationLike) -> CheckReport:
+@guard_internal("checking")
+def check(source: FormulationLike, data_dir: str | Path | None = None) -> CheckReport:
     """Load (if needed) and check a formulation; collect one error per set, parameter and constraint."""
     report = CheckReport()
     try:
-        formulation = as_formulation(source)
+        formulation = as_formulation(source, data_dir)
     except FormulationError as exc:
         report.errors.extend(getattr(exc, "errors", [exc]))
         return report
@@ -63,8 +71,8 @@ def check(source: FormulationLike) -> CheckReport:
     grounder = Grounder(formulation, collect_errors=True)
     try:
         result = grounder.ground()
-    except FormulationError:
-        report.errors.extend(grounder.errors or [])
+    except FormulationError as exc:
+        report.errors.extend(grounder.errors or getattr(exc, "errors", [exc]))
         report.warnings.extend(grounder.warnings)
         return report
     p = result.problem
@@ -89,9 +97,10 @@ def _alternative_errors(formulation: Formulation) -> list[FormulationError]:
     return errors
 
 
-def ground(source: FormulationLike) -> GroundResult:
+@guard_internal("grounding")
+def ground(source: FormulationLike, data_dir: str | Path | None = None) -> GroundResult:
     """Ground a formulation to a FlatProblem (raises FormulationError)."""
-    formulation = as_formulation(source)
+    formulation = as_formulation(source, data_dir)
     return Grounder(formulation).ground()
 
 
@@ -140,14 +149,19 @@ def _display_name(solver: str) -> str:
     return {"highs": "HiGHS", "cbc": "CBC", "pyomo": "Pyomo"}.get(solver.split(":")[0], solver)
 
 
+@guard_internal("solving")
 def solve(source: FormulationLike, solver: str | None = None, time_limit: float | None = None,
-          mip_gap: float | None = None, verbose: bool = False, **options: Any) -> Solution:
-    """Load, ground and solve; the Solution maps values back to indexed names (``sol["x"]["chair"]``)."""
+          mip_gap: float | None = None, verbose: bool = False, data_dir: str | Path | None = None,
+          **options: Any) -> Solution:
+    """Load, ground and solve; the Solution maps values back to indexed names (``sol["x"]["chair"]``).
+
+    ``data_dir``: the folder `file:` tables may come from when ``source`` is not a file (see as_formulation).
+    """
     from formulate.solvers.base import SolveOptions
     from formulate.solvers.registry import solve_flat
 
     started = time.perf_counter()
-    formulation = as_formulation(source)
+    formulation = as_formulation(source, data_dir)
     loaded = time.perf_counter()
     grounded = Grounder(formulation).ground()
     warnings = list(grounded.warnings)

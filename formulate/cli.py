@@ -12,6 +12,7 @@ import typer
 
 from formulate.cli_args import columns
 from formulate.errors import FormulateError
+from formulate.ir.datafiles import data_dir_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Natural language -> checked formulation -> solver -> standalone scripts.")
@@ -40,10 +41,11 @@ def _require_formulation_file(path: str) -> None:
         fail(f"file `{path}` {what}; give a formulation file (.yaml, .yml or .json)")
 
 
-def _load(path: str):
-    from formulate.ir.io import load
+def _load(path: str, data_dir: Path | None = None):
+    from formulate.ir.io import load, with_data_dir
 
-    return load(path)
+    formulation = load(path)
+    return with_data_dir(formulation, data_dir) if data_dir is not None else formulation
 
 
 def _read_text(text: str | None, file: Path | None, argument: str = "PROBLEM") -> str:
@@ -100,6 +102,8 @@ SolverOpt = Annotated[str | None, typer.Option("--solver", "-s", help="highs | c
 TimeOpt = Annotated[float | None, typer.Option("--time-limit", help="seconds")]
 GapOpt = Annotated[float | None, typer.Option("--gap", help="relative MIP gap")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="folder `file:` tables may be read from (a model's "
+                                                 "formulation may read none without it)")]
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="seconds one model request may take in all "
                                                   "(default 180)")]
 RetriesOpt = Annotated[int | None, typer.Option("--max-retries", help="retries of a failed model request (default 4)")]
@@ -124,6 +128,7 @@ def _check_options(solver: str | None = None, time_limit: float | None = None, g
 
 
 @app.command()
+@data_dir_command
 def solve(
     problem_or_file: Annotated[str | None, typer.Argument(
         metavar="PROBLEM_OR_FILE", help="a formulation file (.yaml/.yml/.json), the problem text, or a text file "
@@ -134,7 +139,7 @@ def solve(
     no_cache: NoCacheOpt = False,
     show_model: Annotated[bool, typer.Option("--show-model", help="print the formulation before the result")] = False,
     timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
-    rounds: RoundsOpt = 3, samples: SamplesOpt = 1,
+    rounds: RoundsOpt = 3, samples: SamplesOpt = 1, data_dir: DataDirOpt = None,
 ) -> None:
     """Solve a formulation file, or formulate problem text with a model, verify it (feeding findings back) and solve it."""
     from formulate.api import solve as solve_formulation
@@ -144,7 +149,7 @@ def solve(
         fail("--rounds and --samples must be at least 1")
     arg = problem_or_file
     if arg is not None and file is None and is_formulation_path(arg):
-        formulation = _load(arg)
+        formulation = _load(arg, data_dir)
         solution = solve_formulation(formulation, solver=solver, time_limit=time_limit, mip_gap=gap)
         from formulate.verify.readings import solve_readings
 
@@ -307,12 +312,14 @@ def verify_cmd(
 
 
 @app.command()
-def check(path: Annotated[str, typer.Argument(help="formulation file")], as_json: JsonOpt = False) -> None:
+@data_dir_command
+def check(path: Annotated[str, typer.Argument(help="formulation file")], as_json: JsonOpt = False,
+          data_dir: DataDirOpt = None) -> None:
     """Check a formulation: names, indices, data, classification; every error found."""
     from formulate.api import check as check_formulation
 
     _require_formulation_file(path)
-    report = check_formulation(Path(path))
+    report = check_formulation(Path(path), data_dir=data_dir)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -341,10 +348,12 @@ def show(
 
 
 @app.command()
+@data_dir_command
 def export(
     path: Annotated[str, typer.Argument(help="formulation file")],
     to: Annotated[str, typer.Option("--to", "-t", help="pyomo | pulp | highspy | gurobipy | lp | mps")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Export a standalone solver script (or an LP/MPS file)."""
     from formulate.codegen import EXPORT_TARGETS, export_to_file
@@ -359,7 +368,7 @@ def export(
         from formulate.cli_args import check_output_file
 
         check_output_file(output, "-o", f"model.{to}" if to in ("lp", "mps") else "model.py")
-    formulation = _load(path)
+    formulation = _load(path, data_dir)
     if output is not None:
         try:
             export_to_file(formulation, to, output)
@@ -379,12 +388,14 @@ def export(
 
 
 @app.command("formulate")
+@data_dir_command
 def formulate_cmd(
     text: Annotated[str | None, typer.Argument(metavar="PROBLEM", help="problem text", show_default=False)] = None,
     file: FileOpt = None,
     model: ModelOpt = None, mode: ModeOpt = "ir", base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     no_cache: NoCacheOpt = False, as_json: JsonOpt = False,
     timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Turn problem text into a formulation (printed as YAML)."""
     _check_options(base_url=base_url, model=model)

@@ -93,6 +93,7 @@ def test_unused_parameter_is_reported():
     yaml_text = SHIFTS.replace("{value}", "8").replace("{rate}", "30").replace("need: 120}", "need: 120, leave: 9}")
     found = numbers_findings(yaml_text, text)
     assert [f.where for f in found] == ["parameter `leave`"] and "never used" in found[0].for_model
+    assert "Parameter `leave` is declared" in found[0].for_model
 
 
 # ------------------------------------------------------------------------------ integrality, trivial

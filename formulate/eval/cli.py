@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from formulate.errors import FormulateError
+from formulate.ir.datafiles import data_dir_command
 
 eval_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                        help="Benchmark evaluation: eval, report, datasets.")
@@ -40,6 +41,7 @@ def default_out(dataset: str, model: str, mode: str) -> Path:
 
 
 @eval_app.command("eval")
+@data_dir_command
 def eval_command(
     dataset: Annotated[str, typer.Argument(help="registered name (`formulate datasets list`) or a .jsonl/.json file")],
     model: Annotated[str | None, typer.Option("--model", "-m", help="rules | openai:MODEL | hf:PATH | replay:FILE "
@@ -72,6 +74,8 @@ def eval_command(
                                         "rounds together (0: formulate and solve once, no verifier)")] = 3,
     samples: Annotated[int, typer.Option("--samples", "-k", help="formulations drawn per problem and voted on")
                        ] = 1,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="folder the models' `file:` tables may be read "
+                                                  "from (none without it)")] = None,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
     from formulate.cli_args import (

@@ -25,7 +25,7 @@ from formulate.formulators.attempt import FormulateAttempt, RoundRecord
 from formulate.formulators.extract import code_blocks, extract_structured, repair_json, strip_reasoning
 from formulate.formulators.fewshot import Example, select_examples
 from formulate.formulators.prompt import build_messages, repair_message
-from formulate.ir.io import formulation_from_data, parse_yaml_text
+from formulate.ir.io import formulation_from_data, parse_yaml_text, with_data_dir
 from formulate.ir.model import (
     CONSTRAINT_KEYS,
     OBJECTIVE_KEYS,
@@ -340,8 +340,12 @@ def _diagnose(text: str) -> FormulationError:
                                 "your reply", fix)
     stripped = candidate.strip()
     if stripped.startswith("{"):
+        from formulate.ir.bounded import json_loads
+
         try:
-            data = json.loads(repair_json(stripped))
+            data = json_loads(repair_json(stripped), "your reply")
+        except FormulationError as exc:
+            return exc
         except json.JSONDecodeError as exc:
             line = stripped.splitlines()[exc.lineno - 1].strip() if exc.lineno <= len(stripped.splitlines()) else ""
             return FormulationError(f"JSON error at line {exc.lineno} `{line}`: {exc.msg}", "your reply",
@@ -404,8 +408,9 @@ class LLMFormulator:
 
     def __init__(self, model: ChatModel, *, k_examples: int = 3, max_repairs: int = 2, temperature: float = 0.0,
                  structured: bool = False, max_tokens: int | None = None,
-                 library: str | Path | Sequence[Example] | None = None) -> None:
+                 library: str | Path | Sequence[Example] | None = None, data_dir: str | Path | None = None) -> None:
         self.model = model
+        self.data_dir = data_dir  # the folder the model's `file:` tables may come from (none when None)
         self.k_examples = k_examples
         self.max_repairs = max(0, max_repairs)
         self.temperature = temperature
@@ -570,6 +575,8 @@ class LLMFormulator:
     def _stamp(self, formulation: Formulation, problem_text: str) -> None:
         """Keep the source text and say who wrote the formulation; a claimed answer is not an expected one."""
         formulation.problem = problem_text
+        if self.data_dir is not None:
+            with_data_dir(formulation, self.data_dir)
         meta = formulation.meta
         if "expected_objective" in meta:
             meta["claimed_objective"] = meta.pop("expected_objective")

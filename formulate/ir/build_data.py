@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import ast
 import csv
+import io
 import itertools
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from formulate.errors import FormulationError
+from formulate.errors import DataFileError, FormulationError, NumberError
 from formulate.ir.data import Domain, ParamData, SetData
+from formulate.ir.datafiles import read_data_file, resolve_data_file
 from formulate.ir.evaluate import Evaluator, Table
 from formulate.ir.expr import parse_expression
+from formulate.ir.limits import check_elements
+from formulate.ir.members import MAX_MEMBER
 from formulate.ir.model import Parameter
 from formulate.ir.values import Data, Mem
 
@@ -23,11 +27,22 @@ def _member(value: Any, where: str) -> Any:
         raise FormulationError(f"`{value}` is a boolean, not a member", where,
                                "quote it (YAML 1.2 reads true/false as booleans) or use another name")
     if isinstance(value, float):
-        if value.is_integer():
+        if value.is_integer() and abs(value) <= MAX_MEMBER:
             return int(value)
-        raise FormulationError(f"`{value}` is not an integer or a string", where, "members are integers or strings")
+        raise FormulationError(f"`{value}` is not an integer of at most 18 digits or a string", where,
+                               "members are integers or strings")
+    if isinstance(value, int) and abs(value) > MAX_MEMBER:
+        raise FormulationError(f"the integer member `{str(value)[:20]}...` is too large", where,
+                               "integer members have at most 18 digits; quote it to make it a string")
     if isinstance(value, list | tuple):
-        return tuple(_member(v, where) for v in value)
+        if not value:
+            raise FormulationError("an empty list `[]` is not a member", where,
+                                   "members are integers, strings or lists of them ([a, 1] for a pair)")
+        if any(isinstance(v, list | tuple | dict) for v in value):
+            raise FormulationError(f"`{value!r}` nests lists inside a member", where,
+                                   "a tuple member is a flat list such as [a, 1]")
+        parts = tuple(_member(v, where) for v in value)
+        return parts[0] if len(parts) == 1 else parts
     if isinstance(value, int | str):
         return value
     raise FormulationError(f"`{value!r}` is not a member", where, "members are integers, strings or lists of them")
@@ -72,7 +87,8 @@ def _literal_member(ev: Evaluator, node: ast.expr, where: str) -> Any:
     """A member written in a list expression: a constant, a bare word (`d` as in YAML lists) or a tuple."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str) and not isinstance(node.value, bool):
         return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+            and isinstance(node.operand.value, int | float) and not isinstance(node.operand.value, bool):
         return -node.operand.value
     if isinstance(node, ast.Name) and ev.ctx.get_param(node.id) is None and ev.ctx.get_set(node.id) is None:
         return node.id
@@ -120,6 +136,17 @@ def _set_leaf(ev: Evaluator, tree: ast.expr, text: str, where: str) -> list:
                            "write a list, `range(a, b)` or a quoted comprehension `{(i, j) for i in I for j in J if ...}`")
 
 
+def _has_bool(values: list) -> bool:
+    """Whether nested lists hold a boolean anywhere (numpy would read it as 1)."""
+    stack = [values]
+    while stack:
+        items = stack.pop()
+        if any(type(v) is bool for v in items):
+            return True
+        stack.extend(v for v in items if isinstance(v, list))
+    return False
+
+
 class TableBuilder:
     """Fills a dense parameter table from mappings, nested lists or CSV rows."""
 
@@ -128,6 +155,7 @@ class TableBuilder:
         self.domain = domain
         self.codec = codec
         self.where = f"parameter `{name}`"
+        check_elements(domain.size, f"the table over [{domain.names()}]", self.where)
         self.values = np.zeros(domain.size, dtype=float)
         self.codes = np.zeros(domain.size, dtype=np.int64)
         self.present = np.zeros(domain.size, dtype=bool)
@@ -139,12 +167,12 @@ class TableBuilder:
         if isinstance(value, bool):
             raise FormulationError(f"value `{value}` is a boolean", self.where, "write 1 or 0")
         if isinstance(value, int | float):
-            self.values[flat] = float(value)
+            self.values[flat] = data_number(value, self.where)
             self.kinds.add("number")
         elif isinstance(value, str):
             number = _number(value)
             if number is not None:
-                self.values[flat] = number
+                self.values[flat] = data_number(number, self.where)
                 self.kinds.add("number")
             else:
                 self.codes[flat] = self.codec.encode(value)
@@ -168,9 +196,11 @@ class TableBuilder:
     def _fill_dense(self, values: list) -> bool:
         """Fast path: nested lists of numbers with exactly the domain's shape."""
         shape = tuple(len(s) for s in self.domain.sets)
+        if _has_bool(values):
+            return False  # the slow path names the boolean
         try:
             array = np.asarray(values, dtype=float)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             return False
         if array.shape != shape:
             return False
@@ -272,40 +302,70 @@ class TableBuilder:
         raise FormulationError(f"key `{key}` is not a member of set `{s.name}` {s.preview()}", self.where,
                                "use the set's members as keys")
 
-    def fill_npy(self, path: Path) -> None:
-        """A dense NumPy array in the shape of the index sets (the fast path for large tables)."""
+    def fill_npy(self, data: bytes, shown: str) -> None:
+        """A dense NumPy array in the shape of the index sets (the fast path for large tables).
+
+        The header is read first: a claimed shape larger than the file or the element limit is refused
+        before anything is allocated.
+        """
+        fp = io.BytesIO(data)
+        bad = DataFileError(f"`{shown}` is not a valid .npy file", self.where, "write it with numpy.save")
         try:
-            array = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise FormulationError(f"file `{path}` does not exist", self.where,
-                                   "give a path relative to the formulation file") from None
-        except ValueError as exc:
-            raise FormulationError(f"cannot read `{path.name}`: {exc}", self.where, "write it with numpy.save") from None
-        shape = tuple(len(s) for s in self.domain.sets)
-        if array.shape != shape:
-            raise FormulationError(f"`{path.name}` has shape {array.shape}, but [{self.domain.names()}] is {shape}",
-                                   self.where, "save an array with one axis per index set, in set order")
-        self.values[:] = np.asarray(array, dtype=float).reshape(-1)
+            version = np.lib.format.read_magic(fp)
+            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = reader(fp)
+        except Exception:  # noqa: BLE001 - numpy's messages quote the header; ours do not
+            raise bad from None
+        if dtype.kind not in "biuf" or dtype.hasobject:
+            raise DataFileError(f"`{shown}` holds {dtype.kind!r}-kind values, not numbers", self.where,
+                                "save a numeric array")
+        count = 1
+        for extent in shape:
+            count *= int(extent)
+        check_elements(count, f"`{shown}` (shape {tuple(shape)})", self.where)
+        offset = fp.tell()
+        if count * dtype.itemsize != len(data) - offset:
+            raise DataFileError(f"`{shown}` claims shape {tuple(shape)}, but its size does not match", self.where,
+                                "write it with numpy.save")
+        want = tuple(len(s) for s in self.domain.sets)
+        if tuple(shape) != want:
+            raise DataFileError(f"`{shown}` has shape {tuple(shape)}, but [{self.domain.names()}] is {want}",
+                                self.where, "save an array with one axis per index set, in set order")
+        array = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+        array = array.reshape(shape, order="F" if fortran else "C")
+        values = np.asarray(array, dtype=float).reshape(-1)
+        self.values[:] = values
         self.present[:] = ~np.isnan(self.values)
         self.kinds.add("number")
 
-    def fill_csv(self, path: Path) -> None:
+    def fill_csv(self, data: bytes, shown: str) -> None:
+        """Rows `set..., value` with a header; nothing of the file's content is quoted in an error."""
         sets = self.domain.sets
         try:
-            with path.open(newline="", encoding="utf-8") as handle:
-                reader = csv.reader(handle)
-                header = [h.strip() for h in next(reader)]
-                rows = list(reader)
-        except FileNotFoundError:
-            raise FormulationError(f"file `{path}` does not exist", self.where,
-                                   "give a path relative to the formulation file") from None
-        except StopIteration:
-            raise FormulationError(f"file `{path}` is empty", self.where, "write a header row") from None
-        expected = [s.name for s in sets] + ["value"]
-        if [h.lower() if h.lower() == "value" else h for h in header] != expected:
-            raise FormulationError(f"`{path.name}` has columns {header}, expected {expected}", self.where,
-                                   "name one column per index set, as the set, and a `value` column")
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DataFileError(f"`{shown}` is not UTF-8 text", self.where, "give a CSV file (or a .npy array)") from None
         k = len(sets)
+        expected = [s.name for s in sets] + ["value"]
+        try:
+            reader = csv.reader(io.StringIO(text, newline=""))
+            header = [h.strip() for h in next(reader, [])]
+            rows = list(reader)
+        except csv.Error:
+            raise DataFileError(f"`{shown}` is not a valid CSV file", self.where,
+                                "write one header row and one row per entry, comma separated") from None
+        if not header:
+            raise DataFileError(f"`{shown}` is empty", self.where, f"write a header row {','.join(expected)}")
+        if [h.lower() if h.lower() == "value" else h for h in header] != expected:
+            raise DataFileError(f"`{shown}`: the header row has {len(header)} columns but not the expected names",
+                                self.where, f"the header must be `{','.join(expected)}`: one column per index set, "
+                                "named as the set, and a `value` column")
+        rows = [r for r in rows if r]
+        check_elements(len(rows), f"`{shown}`", self.where)
+        for number, row in enumerate(rows, start=2):
+            if len(row) != k + 1:
+                raise DataFileError(f"`{shown}` row {number} has {len(row)} fields, expected {k + 1}", self.where,
+                                    "give one field per index set and a value")
         columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(k + 1)]
         codes = []
         for c, s in enumerate(sets):
@@ -313,24 +373,37 @@ class TableBuilder:
             kinds = {type(m) for m in s.members[:1]}
             if int in kinds:
                 try:
-                    codes.append(np.asarray(raw, dtype=np.int64) * 2)
-                    continue
-                except ValueError:
+                    ints = np.asarray(raw, dtype=np.int64)
+                    if not len(ints) or np.abs(ints).max() < 2**61:
+                        codes.append(ints * 2)
+                        continue
+                except (ValueError, OverflowError):
                     pass
-            codes.append(np.fromiter((self.codec.encode(_csv_member(v)) for v in raw), dtype=np.int64,
-                                     count=len(raw)))
+            codes.append(np.fromiter((self._csv_code(v) for v in raw), dtype=np.int64, count=len(raw)))
         flat = self.domain.flat_positions(codes, [])
         if (flat < 0).any():
             bad = int(np.argmax(flat < 0))
-            raise FormulationError(f"`{path.name}` row {bad + 2}: key {[columns[c][bad] for c in range(k)]} is not in "
-                                   f"[{self.domain.names()}]", self.where, "fix the key or the set")
+            raise DataFileError(f"`{shown}` row {bad + 2}: its key is not a member of [{self.domain.names()}]",
+                                self.where, "fix the key or the set")
         try:
-            self.values[flat] = np.asarray(columns[k], dtype=float)
-            self.kinds.add("number")
-        except ValueError:
+            values = np.asarray(columns[k], dtype=float)
+        except (ValueError, OverflowError):
             for f, v in zip(flat.tolist(), columns[k], strict=True):
                 self.put(f, v)
+        else:
+            if np.isnan(values).any():
+                row = int(np.argmax(np.isnan(values)))
+                raise NumberError(f"`{shown}` row {row + 2}: the value is NaN (not a number)", self.where,
+                                  "give a number, or leave the row out and declare `default:`")
+            self.values[flat] = values
+            self.kinds.add("number")
         self.present[flat] = True
+
+    def _csv_code(self, text: str) -> int:
+        member = _csv_member(text)
+        if isinstance(member, int) and abs(member) >= 2**61:
+            return -1  # no set holds it: reported as a key outside the sets
+        return self.codec.encode(member)
 
     def result(self, default: Any) -> ParamData:
         if len(self.kinds) > 1:
@@ -344,7 +417,27 @@ class TableBuilder:
             if number is None:
                 raise FormulationError(f"default `{default}` is not a number", self.where, "give a number")
             default = number
+        if default is not None:
+            default = data_number(default, self.where + " default")
         return ParamData(self.name, self.domain, self.values, self.present, False, default)
+
+
+def data_number(value: Any, where: str) -> float:
+    """A number of the data as a float: NaN, booleans and integers too large for a float are errors.
+
+    An infinity is allowed (`.inf` for an uncapacitated arc); overflowing literals are refused at load.
+    """
+    if isinstance(value, bool):
+        raise NumberError(f"value `{value}` is a boolean, not a number", where, "write 1 or 0")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise NumberError(f"an integer of {len(str(abs(int(value))))} digits is too large for a number", where,
+                          "write a smaller number") from None
+    if number != number:
+        raise NumberError("a value is NaN (not a number)", where,
+                          "give a number (or leave the entry out and declare `default:`)")
+    return number
 
 
 def _comprehension_text(tree: ast.expr) -> str:
@@ -391,11 +484,11 @@ def build_parameter(ev: Evaluator, name: str, spec: Any, sets: dict[str, SetData
     if isinstance(spec, bool):
         raise FormulationError(f"value `{spec}` is a boolean", where, "write 1 or 0")
     if isinstance(spec, int | float):
-        return ParamData(name, Domain([]), np.array([float(spec)]), np.array([True]))
+        return ParamData(name, Domain([]), np.array([data_number(spec, where)]), np.array([True]))
     if isinstance(spec, str):
         number = _number(spec)
         if number is not None:
-            return ParamData(name, Domain([]), np.array([number]), np.array([True]))
+            return ParamData(name, Domain([]), np.array([data_number(number, where)]), np.array([True]))
         return derived_parameter(ev, name, spec)
     assert isinstance(spec, Parameter)
     index = spec.index or []
@@ -416,13 +509,12 @@ def build_parameter(ev: Evaluator, name: str, spec: Any, sets: dict[str, SetData
     if spec.file is not None:
         if spec.values is not None:
             raise FormulationError("gives both `values` and `file`", where, "keep one")
-        path = Path(spec.file)
-        if not path.is_absolute():
-            path = (base_dir or Path.cwd()) / path
+        path = resolve_data_file(str(spec.file), base_dir, where)
+        data = read_data_file(path, str(spec.file), where)
         if path.suffix.lower() == ".npy":
-            builder.fill_npy(path)
+            builder.fill_npy(data, str(spec.file))
         else:
-            builder.fill_csv(path)
+            builder.fill_csv(data, str(spec.file))
     elif not index:
         if spec.values is None:
             raise FormulationError("has no `values`", where, "give `values:` or a number")
@@ -486,6 +578,7 @@ def derived_parameter(ev: Evaluator, name: str, text: str) -> ParamData:
                                    "write keys as loop names bound to sets, e.g. `{p: ... for p in P}` or "
                                    "`{(i, j): ... for (i, j) in Arcs}`")
         domain = Domain(sets)
+        check_elements(domain.size, f"the table over [{domain.names()}]", where)
         value = ev.eval(tree.value, expanded)
         flat = domain.flat_positions(mem.components(), [])
         present = np.zeros(domain.size, dtype=bool)

@@ -92,6 +92,11 @@ def call_min(ev: Evaluator, node: ast.Call, table: Table, sign: int) -> Value:
 
 def _extremum(ev: Evaluator, node: ast.Call, table: Table, sign: int, is_max: bool) -> Value:
     values, expanded, parent = _args(ev, node, table, sign)
+    if parent is not None and table.n:
+        empty = np.bincount(parent, minlength=table.n) == 0
+        if empty.any():
+            raise ev.error(f"`{ast.unparse(node)}` is {'max' if is_max else 'min'} over nothing: the generator is empty",
+                           table, int(np.argmax(empty)), "add a filter so that it has members, or use sum(...)")
     if all(isinstance(v, Data | Mem) for v in values):
         if parent is None:
             arrays = [ev.to_data(v, node, table).v for v in values]
@@ -99,8 +104,6 @@ def _extremum(ev: Evaluator, node: ast.Call, table: Table, sign: int, is_max: bo
         d = ev.to_data(values[0], node, expanded).v
         out = np.full(table.n, -INF if is_max else INF)
         (np.maximum if is_max else np.minimum).at(out, parent, d)
-        if np.isinf(out).any() and len(d) < table.n:
-            raise ev.error(f"`{ast.unparse(node)}` is empty", table, int(np.argmax(np.isinf(out))))
         return Data(out)
     if any(isinstance(v, NL) for v in values):
         raise ev.error(f"`{ast.unparse(node)}`: min/max of nonlinear terms is not supported", table, 0,
@@ -185,7 +188,8 @@ def _unary_math(ev: Evaluator, node: ast.Call, table: Table, name: str) -> Value
             raise ev.error(f"`{ast.unparse(node)}`: log of a non-positive number", table, int(np.argmax(d <= 0)))
         if name == "sqrt" and np.any(d < 0):
             raise ev.error(f"`{ast.unparse(node)}`: sqrt of a negative number", table, int(np.argmax(d < 0)))
-        return Data({"exp": np.exp, "log": np.log, "sqrt": np.sqrt}[name](d))
+        with np.errstate(all="ignore"):
+            return ev.finite({"exp": np.exp, "log": np.log, "sqrt": np.sqrt}[name](d), (d,), node, table)
     return NL([(name, t) for t in as_nl(value).trees])
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from formulate.errors import FormulationError, did_you_mean
 from formulate.ir.build_data import (
     build_parameter,
+    data_number,
     evaluate_set_expression,
     set_members_from_list,
 )
@@ -27,6 +28,7 @@ from formulate.ir.evaluate import Evaluator, Table, VarData, VariableInData
 from formulate.ir.expr import ConstraintForm, normalise_constraint, parse_expression
 from formulate.ir.flat import Block, FlatProblem, Indicator, NonlinearRow, ObjectiveLevel, QuadraticRow
 from formulate.ir.functions import columns_lin
+from formulate.ir.limits import check_elements
 from formulate.ir.members import MemberCodec
 from formulate.ir.model import Formulation, Parameter
 from formulate.ir.values import NL, Data, Lin, Mem, as_nl
@@ -72,8 +74,9 @@ class Grounder:
     def __init__(self, formulation: Formulation, base_dir: str | Path | None = None, collect_errors: bool = False):
         self.f = formulation
         self.codec = MemberCodec()
-        base = base_dir or formulation.meta.get("_base_dir")
-        self.base_dir = Path(base) if base else None
+        from formulate.ir.io import data_dir_of
+
+        self.base_dir = Path(base_dir) if base_dir is not None else data_dir_of(formulation)
         self.sets: dict[str, SetData] = {}
         self.params: dict[str, ParamData] = {}
         self.vars: dict[str, VarData] = {}
@@ -257,6 +260,8 @@ class Grounder:
                 sets.append(s)
             domain = Domain(sets)
             n = domain.size
+            check_elements(n, f"the variable over [{domain.names()}]", where)
+            check_elements(self.ncols + n, "the model's variables together", where)
             offset = self.ncols
             lower = self._bound(name, var.lower, domain, 0.0 if var.type != "binary" else 0.0, "lower")
             default_upper = 1.0 if var.type == "binary" else INF
@@ -285,7 +290,7 @@ class Grounder:
         if isinstance(spec, bool):
             raise FormulationError(f"`{side}: {spec}` is a boolean", where, "give a number or a parameter name")
         if isinstance(spec, int | float):
-            return np.full(n, float(spec))
+            return np.full(n, data_number(spec, f"{where} {side} bound"))
         text = str(spec).strip()
         if text.lower() in ("inf", "+inf", ".inf", "infinity", "none"):
             return np.full(n, INF)

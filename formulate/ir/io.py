@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from formulate.errors import FormulationError, did_you_mean, raise_all
+from formulate.errors import FormulationError, LimitError, did_you_mean, raise_all
 from formulate.ir.model import (
     CONSTRAINT_KEYS,
     OBJECTIVE_KEYS,
@@ -26,20 +28,42 @@ _FLOW_FIX = "write the constraint in block style or quote the expression"
 def _yaml():
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=True)
+    from formulate.ir.yaml12 import ruamel_constructor
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = ruamel_constructor()
+    return yaml
+
+
+def load_yaml_bounded(text: str, source: str = "<text>") -> Any:
+    """YAML 1.2 text to plain data, within the limits of :mod:`formulate.ir.bounded`.
+
+    Raises FormulationError for a limit or a bad number (naming ``source`` and the line), and
+    ruamel's YAMLError for a syntax error.
+    """
+    from formulate.ir.bounded import check_text, depth_error
+    from formulate.ir.yaml12 import fast_load
+
+    try:
+        check_text(text, source)
+        done, data = fast_load(text, source)
+        if done:
+            return data
+        return _yaml().load(text)
+    except RecursionError:
+        raise depth_error(source) from None
+    except FormulationError as exc:
+        if exc.where and source and not exc.where.startswith(source):
+            raise type(exc)(exc.what, f"{source} {exc.where}", exc.fix) from None
+        raise exc.at(source) from None
 
 
 def parse_yaml_text(text: str, source: str = "<text>") -> Any:
     """Parse YAML 1.2 text; a syntax error becomes one FormulationError naming the line."""
-    from formulate.ir.yaml12 import fast_load
-
-    done, data = fast_load(text)
-    if done:
-        return data
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return _yaml().load(text)
+        return load_yaml_bounded(text, source)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line_no = mark.line + 1 if mark is not None else 0
@@ -64,7 +88,7 @@ def parse_yaml_text(text: str, source: str = "<text>") -> Any:
                    "e.g. `name:\\n  forall: p in P\\n  expr: x[p] <= 40`")
         raise FormulationError(f"YAML error at line {line_no} `{line}`: {problem}", source, fix) from None
     except YAMLError as exc:
-        raise FormulationError(f"YAML error: {exc}", source, "check the file's syntax") from None
+        raise FormulationError(f"YAML error: {' '.join(str(exc).split())}", source, "check the file's syntax") from None
 
 
 def _split_text(data: dict[str, Any], key: Any) -> str | None:
@@ -171,9 +195,10 @@ def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
         return Formulation.model_validate(data)
     except ValidationError as exc:
         details = exc.errors()
-    raise_all([FormulationError(f"`{'.'.join(str(p) for p in loc)}`: {err['msg']}", source,
-                                "see `formulate schema` for the allowed shapes")
-               for err in details if (loc := _union_loc(err["loc"], data)) is not None])
+    own = [e for e in details if e.get("type") == "value_error"]  # our validators' messages say it best
+    raise_all([FormulationError(f"`{'.'.join(str(p) for p in loc)}`: {str(err['msg']).removeprefix('Value error, ')}",
+                                source, "see `formulate schema` for the allowed shapes")
+               for err in own or details if (loc := _union_loc(err["loc"], data)) is not None])
     raise FormulationError("the formulation does not match the schema", source, "see `formulate schema`")
 
 
@@ -191,10 +216,12 @@ def _union_loc(loc: tuple, data: Any) -> tuple | None:
 
 def loads(text: str, source: str = "<text>") -> Formulation:
     """Parse a formulation from YAML or JSON text."""
+    from formulate.ir.bounded import json_loads
+
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(text)
+            data = json_loads(text, source)
         except json.JSONDecodeError:
             data = parse_yaml_text(text, source)
     else:
@@ -204,18 +231,69 @@ def loads(text: str, source: str = "<text>") -> Formulation:
 
 def load(path: str | Path) -> Formulation:
     """Load a formulation file (.yaml, .yml or .json); `file:` tables resolve relative to it."""
+    import os
+    import stat
+
+    from formulate.ir.limits import current
+
     path = Path(path)
-    if not path.exists():
-        raise FormulationError(f"file `{path}` does not exist", None, "check the path")
-    if path.is_dir():
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise FormulationError(f"file `{path}` does not exist", None, "check the path") from None
+    except OSError as exc:
+        raise FormulationError(f"cannot open `{str(path)[:200]}` ({os.strerror(exc.errno or 0).lower()})", None,
+                               "check the path") from None
+    if stat.S_ISDIR(info.st_mode):
         raise FormulationError(f"`{path}` is a directory, not a formulation file", None, "give a .yaml or .json file")
+    if not stat.S_ISREG(info.st_mode):
+        raise FormulationError(f"`{path}` is not a regular file (a pipe or a device)", None,
+                               "give a .yaml or .json file")
+    limit = current().max_document_chars
+    if info.st_size > 4 * limit:  # UTF-8: at most 4 bytes a character
+        raise LimitError(f"`{path}` is {info.st_size:,} bytes, over the limit of {limit:,} characters", None,
+                         "put large tables in a `file:` (CSV or .npy), or raise FORMULATE_MAX_DOCUMENT_CHARS")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise FormulationError(f"`{path}` is not UTF-8 text", None, "give a YAML or JSON formulation") from None
+    except OSError as exc:
+        raise FormulationError(f"cannot read `{path}` ({os.strerror(exc.errno or 0).lower()})", None,
+                               "check the file's permissions") from None
     formulation = loads(text, str(path))
-    formulation.meta.setdefault("_base_dir", str(path.parent.resolve()))
+    return with_data_dir(formulation, path.parent)
+
+
+def with_data_dir(formulation: Formulation, folder: str | Path | None) -> Formulation:
+    """Allow `file:` tables from ``folder`` (and only there); None forbids them. Returns ``formulation``."""
+    formulation._data_dir = str(Path(folder).resolve()) if folder is not None else None
     return formulation
+
+
+def data_dir_of(formulation: Formulation) -> Path | None:
+    """The folder `file:` tables of ``formulation`` may come from: its own, else the session's --data-dir."""
+    own = formulation._data_dir
+    if own is not None:
+        return Path(own)
+    return Path(_session_data_dir) if _session_data_dir is not None else None
+
+
+_session_data_dir: str | None = None
+
+
+@contextmanager
+def data_dir_scope(folder: str | Path | None) -> Iterator[None]:
+    """Inside the block, formulations not read from a file (a model's) may read `file:` tables from ``folder``.
+
+    The CLI's ``--data-dir``; it holds for every thread (the eval runner's workers too).
+    """
+    global _session_data_dir
+    previous = _session_data_dir
+    _session_data_dir = str(Path(folder).resolve()) if folder is not None else None
+    try:
+        yield
+    finally:
+        _session_data_dir = previous
 
 
 def _inline(value: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, field_validator
 
 Number = int | float
 Bound = Number | str | None
@@ -24,6 +24,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants")
 
 
+def _no_bool(value: Any) -> Any:
+    """A boolean where a number belongs is an error (pydantic would read `true` as 1)."""
+    if isinstance(value, bool):
+        raise ValueError(f"`{str(value).lower()}` is a boolean, not a number; write 1 or 0")
+    return value
+
+
 class Parameter(_Strict):
     """An indexed (or file-backed) table of data."""
 
@@ -37,6 +44,11 @@ class Parameter(_Strict):
     @classmethod
     def _one_index(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _default_not_bool(cls, value: Any) -> Any:
+        return _no_bool(value)
 
 
 class Variable(_Strict):
@@ -52,6 +64,11 @@ class Variable(_Strict):
     @classmethod
     def _one_index(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("lower", "upper", mode="before")
+    @classmethod
+    def _bound_not_bool(cls, value: Any) -> Any:
+        return _no_bool(value)
 
     @field_validator("type", mode="before")
     @classmethod
@@ -145,11 +162,23 @@ class Formulation(_Strict):
     objective: Objective | Objectives | None = Field(
         None, description="one objective, or a list of them with `priority` (lexicographic) and `weight`")
     constraints: dict[str, str | Constraint] = Field(default_factory=dict)
+    #: the folder `file:` tables may be read from (set by load() and data_dir=, never by the document)
+    _data_dir: str | None = PrivateAttr(None)
 
     @field_validator("sets", "parameters", "variables", "constraints", mode="before")
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
         return {} if value is None else value
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _parameters_not_bool(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                if isinstance(item, bool):
+                    raise ValueError(f"parameter `{name}` is `{str(item).lower()}`, a boolean, not a number; "
+                                     "write 1 or 0")
+        return value
 
     def objectives(self) -> list[Objective]:
         """Every objective, in the order written (one for a single objective, none without one)."""

@@ -43,15 +43,16 @@ def check_numbers(subject: Subject) -> list[Finding]:
         invented = invented_values(f, text_numbers)
         if invented:
             out.append(_invented_finding(invented))
-    for warning in subject.warnings:
-        m = re.match(r"parameter `(\w+)` is never used", warning)
-        if m:
-            name = m.group(1)
-            out.append(Finding("numbers", "warning", f"parameter `{name}`",
-                               f"Parameter `{name}` is declared but never used in the objective or any constraint: "
-                               "a term or a constraint of the text that needs it may be missing. Use it where the "
-                               "text says, or remove it if it is not data of this problem.",
-                               f"parameter `{name}` is never used"))
+    unused = [m.group(1) for w in subject.warnings if (m := re.match(r"parameter `(\w+)` is never used", w))]
+    if unused:
+        names = ", ".join(f"`{n}`" for n in unused)
+        one = len(unused) == 1
+        out.append(Finding("numbers", "warning", f"parameter{'' if one else 's'} {names}",
+                           f"Parameter{'' if one else 's'} {names} {'is' if one else 'are'} declared but never used in "
+                           "the objective or any constraint: a term or a constraint of the text that needs "
+                           f"{'it' if one else 'them'} may be missing. Use {'it' if one else 'them'} where the text "
+                           "says, or remove what is not data of this problem.",
+                           f"never used: {names}"))
     return out
 
 
