@@ -91,7 +91,8 @@ def test_registry_has_every_source_with_pinned_urls():
     expected = {"nl4opt_orig", "nl4opt_sirl", "mamo_easylp_orig", "mamo_easylp_sirl_fixed", "mamo_complexlp_orig",
                 "mamo_complexlp_sirl_fixed", "industryor_sirl_fixedv2", "nlp4lp_llmopt", "complexor_llmopt",
                 "optibench_orig", "optmath_bench", "optmath_bench193", "nl4opt_resocratic_e", "industryor_llmopt",
-                "logior", "nlp4lp_orthought", "complexor_orthought", "industryor_orthought"}
+                "logior", "nlp4lp_orthought", "complexor_orthought", "industryor_orthought", "c3_canonical",
+                "c3_linguistic", "c3_objective", "c3_constraint"}
     assert set(dataset_names()) == expected
     spec = get_spec("nl4opt_orig")
     assert spec.url() == ("https://raw.githubusercontent.com/optsuite/OptMATH/"
@@ -101,6 +102,7 @@ def test_registry_has_every_source_with_pinned_urls():
     for s in registry().values():
         assert len(s.commit) == 40 and s.license
         assert s.format == "dir" or len(s.sha256 or "") == 64
+        assert s.benchmark and s.label_version  # every entry names its label version
     assert get_spec("logior").folders[0] == "prob_001" and len(get_spec("logior").folders) == 92
     assert len(get_spec("industryor_orthought").folders) == 83
     assert get_spec("industryor").name == "industryor_sirl_fixedv2"

@@ -176,6 +176,29 @@ def make_formulator(spec: str, mode: str = "ir", **opts: Any) -> Formulator:
     return LLMFormulator(model)
 
 
+@dataclass(frozen=True)
+class FormulatorSpec:
+    """How to build a formulator (``make_formulator`` arguments): sent to Ray workers, built once in each."""
+
+    model: str
+    mode: str = "ir"
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, model: str, mode: str = "ir", **options: Any) -> FormulatorSpec:
+        """A spec with the options that are set (None values dropped)."""
+        return cls(model, mode, tuple(sorted((k, v) for k, v in options.items() if v is not None)))
+
+    @property
+    def endpoint(self) -> str:
+        """Where model calls go (a server URL, or the spec): one cluster-wide rate limiter each."""
+        return str(dict(self.options).get("base_url") or self.model)
+
+    def build(self) -> Formulator:
+        """The formulator (validates the model spec and mode)."""
+        return make_formulator(self.model, mode=self.mode, **dict(self.options))
+
+
 def as_callable(formulator: Formulator | FormulateFn) -> FormulateFn:
     """``formulator.formulate`` when it has one, else the callable itself."""
     method = getattr(formulator, "formulate", None)
@@ -195,5 +218,5 @@ def close_formulator(formulator: Any) -> None:
             return
 
 
-__all__ = ["AttemptView", "FormulateFn", "Formulator", "as_callable", "close_formulator", "make_formulator",
+__all__ = ["AttemptView", "FormulateFn", "Formulator", "FormulatorSpec", "as_callable", "close_formulator", "make_formulator",
            "view_attempt"]

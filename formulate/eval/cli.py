@@ -62,12 +62,20 @@ def eval_command(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not read or write the response cache")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="progress bar (default: on a "
                                                   "terminal)")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="thread (this machine) or ray (Ray tasks; local Ray "
+                                         "unless --address)")] = "thread",
+    address: Annotated[str | None, typer.Option("--address", help="ray: an existing cluster (auto, HOST:PORT or "
+                                                "ray://HOST:PORT)")] = None,
+    model_calls: Annotated[int, typer.Option("--model-calls", help="ray: model calls in flight per endpoint, "
+                                             "across the cluster")] = 16,
+    rpm: Annotated[float | None, typer.Option("--rpm", help="ray: model calls started per minute per endpoint")
+                   ] = None,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
     from formulate.datasets import load_dataset
-    from formulate.eval.attempts import close_formulator, make_formulator
+    from formulate.eval.attempts import FormulatorSpec
     from formulate.eval.report import summarize
-    from formulate.eval.runner import EvalConfig, run_eval
+    from formulate.eval.runner import BACKENDS, config_for, run_eval
     from formulate.eval.scoring import get_rule
 
     spec = model or os.environ.get("FORMULATE_MODEL")
@@ -76,18 +84,22 @@ def eval_command(
         spec = "rules"
     try:
         get_rule(rule)
+        if backend not in BACKENDS:
+            raise FormulateError(f"unknown backend `{backend}`; use {' or '.join(BACKENDS)}")
+        if address and backend != "ray":
+            raise FormulateError("--address names a Ray cluster; add --backend ray")
         data = load_dataset(dataset, limit=limit)
         target = out or default_out(dataset, spec, mode)
-        formulator = make_formulator(spec, mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache)
-        config = EvalConfig(dataset=data.name, model=spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit,
-                            mip_gap=gap, workers=workers, source=data.source)
+        formulator = FormulatorSpec.of(spec, mode, base_url=base_url, api_key=api_key,
+                                       use_cache=None if not no_cache else False)
+        config = config_for(data, spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit, mip_gap=gap,
+                            workers=workers, backend=backend, address=address, model_calls=model_calls,
+                            calls_per_minute=rpm)
         try:
             result = run_eval(data.samples, formulator, target, config, resume=resume, progress=progress)
         except KeyboardInterrupt:
             typer.echo(f"interrupted; every finished sample is in {target}; rerun with --resume to continue", err=True)
             raise typer.Exit(130) from None
-        finally:
-            close_formulator(formulator)
         if result.skipped:
             typer.echo(f"resumed: {result.skipped} samples already in {target}", err=True)
         summary = summarize(target, rule=rule)
