@@ -143,21 +143,39 @@ def report_command(
 def datasets_list(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Every registered dataset, with its size, format, license and whether it is cached."""
+    """Every registered dataset: size, label version, format, license, whether it is cached (names are never cut)."""
     from formulate.datasets import cached_path, registry
 
     specs = list(registry().values())
     if as_json:
         typer.echo(json.dumps([{**s.summary(), "cached": cached_path(s).is_file()} for s in specs], indent=2))
         return
+    rows = [(s.name, str(s.records or "?"), s.label_version, s.format, s.license,
+             "yes" if cached_path(s).is_file() else "", s.description) for s in specs]
+    print_table(("name", "records", "label version", "format", "license", "cached", "description"), rows)
+
+
+def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A rich table whose first column (names the user types) is never cut or wrapped; the others wrap.
+
+    On a terminal (or pipe) too narrow for the names plus a few characters of every other column,
+    the table is printed wider than the terminal rather than cutting a name.
+    """
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("name", "records", "format", "license", "cached", "description")
-    for s in specs:
-        table.add_row(s.name, str(s.records or "?"), s.format, s.license, "yes" if cached_path(s).is_file() else "",
-                      s.description)
-    Console().print(table)
+    name_width = max(len(headers[0]), *(len(r[0]) for r in rows)) if rows else len(headers[0])
+    console = Console()
+    needed = name_width + 8 * (len(headers) - 1) + 3 * len(headers) + 1
+    if console.width < needed:
+        console = Console(width=needed)
+    table = Table(*headers[:0])
+    table.add_column(headers[0], no_wrap=True, min_width=name_width, overflow="ignore")
+    for header in headers[1:]:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 @datasets_app.command("fetch")
@@ -184,16 +202,29 @@ def datasets_show(
     name: Annotated[str, typer.Argument(help="a registered name or a local file")],
     samples: Annotated[int, typer.Option("--samples", "-n", help="also print the first N samples (downloads)")] = 0,
 ) -> None:
-    """Where a dataset comes from, its fields and license; with -n, its first samples."""
+    """Where a dataset comes from (source, commit, path, sha256), its license, label version and known label issues."""
     from formulate.datasets import cached_path, get_spec, load_dataset
     from formulate.datasets.loaders import looks_like_path
 
     try:
         if not looks_like_path(name):
             spec = get_spec(name)
-            info = {**spec.summary(), "cache": str(cached_path(spec)), "cached": cached_path(spec).is_file()}
-            for key, value in info.items():
-                typer.echo(f"{key:13} {value}")
+            info = {**spec.summary(), "commit": spec.commit, "cache": str(cached_path(spec)),
+                    "cached": cached_path(spec).is_file()}
+            info["source"] = spec.repo
+            issues = info.pop("label_issues") or ["none known"]
+            order = ["name", "benchmark", "label_version", "source", "commit", "path", "sha256", "url", "license",
+                     "records", "format", "question_key", "answer_key", "id_key", "group_keys", "rule",
+                     "description", "cache", "cached"]
+            for key in order:
+                value = info.get(key)
+                if key == "rule":
+                    value = value or "rel1e-4 (the project default)"
+                if key == "group_keys" and not value:
+                    continue
+                typer.echo(f"{key:14} {', '.join(value) if isinstance(value, list) else value}")
+            for i, issue in enumerate(issues):
+                typer.echo(f"{'label issues' if i == 0 else '':14} - {issue}")
         if samples or looks_like_path(name):
             data = load_dataset(name, limit=samples or 3)
             for s in data.samples:
@@ -203,5 +234,13 @@ def datasets_show(
     except FormulateError as exc:
         _fail(str(exc))
 
+def _mount_sweep() -> None:
+    from formulate.eval.sweep_cli import sweep_command
 
-__all__ = ["datasets_app", "default_out", "eval_app"]
+    eval_app.command("sweep")(sweep_command)
+
+
+_mount_sweep()
+
+
+__all__ = ["datasets_app", "default_out", "eval_app", "print_table"]
