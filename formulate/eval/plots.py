@@ -145,7 +145,7 @@ def class_size_figure(runs: Sequence[Summary]) -> str | None:
         ax.set_ylabel("accuracy %")
         ax.set_ylim(-5, 105)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=2)
+        ax.legend(fontsize=7, ncol=2, loc="best")
     for k in range(len(shown), rows * cols):
         axes[k // cols][k % cols].set_visible(False)
     fig.tight_layout()
