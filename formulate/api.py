@@ -129,15 +129,34 @@ def solve(source: FormulationLike, solver: str | None = None, time_limit: float 
     solve_start = time.perf_counter()
     result = solve_flat(problem, chosen, opts)
     finished = time.perf_counter()
-    values = map_values(problem, result.x) if result.x is not None and result.has_solution else {}
+    point, objective = _rounded(grounded.problem, result.x, result.objective, result.has_solution)
+    values = map_values(problem, point) if point is not None else {}
     if result.message and result.termination.value != "optimal":
         warnings.append(result.message)
     return Solution(
         termination=result.termination, has_solution=result.has_solution, solver=result.solver,
-        objective=result.objective, bound=result.bound, values=values,
+        objective=objective, bound=result.bound, values=values,
         times={"load": loaded - started, "ground": grounded.seconds, "solve": finished - solve_start,
                "total": finished - started},
-        message=result.message, iis=result.iis, warnings=warnings, problem_class=problem.problem_class)
+        message=result.message, iis=result.iis, warnings=warnings, problem_class=problem.problem_class,
+        point=point, flat=grounded.problem)
+
+
+def _rounded(problem: FlatProblem, x: Any, objective: float | None, has_solution: bool
+             ) -> tuple[Any, float | None]:
+    """The solver's point with integer columns rounded when that stays feasible, and its objective.
+
+    A pure-integer model then reports 7, not 6.9999994: the objective is recomputed from the rounded point.
+    """
+    if x is None or not has_solution:
+        return None, objective
+    from formulate.verify.point import objective_value, round_integral
+
+    x = x[:problem.num_cols] if x.shape[0] > problem.num_cols else x
+    rounded = None if problem.nonlinear_rows else round_integral(problem, x)
+    if rounded is None:
+        return x, objective
+    return rounded, (objective_value(problem, rounded) if objective is not None else None)
 
 
 __all__ = ["CheckReport", "FormulateError", "FormulationError", "Solution", "as_formulation", "check", "ground",

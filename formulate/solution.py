@@ -26,6 +26,10 @@ class Solution:
     iis: list[str] | None = None
     warnings: list[str] = field(default_factory=list)
     problem_class: str = ""
+    #: the column vector as solved (integer columns rounded when still feasible) and the problem as
+    #: grounded (before big-M); the verifier re-checks one against the other; not part of ``to_dict``
+    point: np.ndarray | None = field(default=None, repr=False, compare=False)
+    flat: FlatProblem | None = field(default=None, repr=False, compare=False)
 
     @property
     def status(self) -> str:

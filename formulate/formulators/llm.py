@@ -362,11 +362,15 @@ class _Session:
 
 
 @dataclass
-class _Outcome:
+class ReplyOutcome:
+    """How one reply fared: ``ok`` with a checked formulation, or the stage that failed and its errors."""
+
     status: str
     errors: list[str]
     formulation: Formulation | None = None
     warnings: list[str] | None = None
+
+
 
 
 class LLMFormulator:
@@ -423,6 +427,29 @@ class LLMFormulator:
             for session, (response, error) in zip(active, results, strict=True):
                 self._absorb(session, response, error)
         return [s.attempt for s in sessions]
+
+    # -- one step at a time (the verifier's loop drives these) ----------------------------------------
+
+    def start_messages(self, problem_text: str) -> tuple[list[Message], list[str]]:
+        """The first-round conversation and the names of the examples in it."""
+        examples = self.examples_for(problem_text)
+        return build_messages(problem_text, examples, self.structured), [e.name for e in examples]
+
+    def request_for(self, messages: list[Message], problem_text: str, problem_id: str | None = None, *,
+                    n: int = 1, temperature: float | None = None, seed: int | None = None) -> ChatRequest:
+        """A chat request for ``messages`` (``n`` completions; the replay backend keys on the problem text)."""
+        return ChatRequest(messages=list(messages), n=n,
+                           temperature=self.temperature if temperature is None else temperature,
+                           max_tokens=self.max_tokens, json_schema=list_schema() if self.structured else None,
+                           seed=seed, problem_id=problem_id, extra={"problem_text": problem_text})
+
+    def read_reply(self, reply: str, problem_text: str) -> ReplyOutcome:
+        """Parse, validate and check one reply (no model call)."""
+        return self._evaluate(reply, problem_text)
+
+    def repair_text(self, outcome: ReplyOutcome, truncated: bool = False) -> str:
+        """The message asking the model to fix a reply that did not parse or check."""
+        return repair_message(outcome.status, outcome.errors, self.structured, truncated=truncated)
 
     # -- rounds ------------------------------------------------------------------------------------
 
@@ -487,30 +514,30 @@ class LLMFormulator:
             session.messages.append({"role": "user", "content": repair_message(
                 outcome.status, outcome.errors, self.structured, truncated=finish == "length")})
 
-    def _evaluate(self, reply: str, problem_text: str) -> _Outcome:
+    def _evaluate(self, reply: str, problem_text: str) -> ReplyOutcome:
         """Parse, validate and check one reply."""
         try:
             data = parse_reply(reply)
         except FormulationError as exc:
-            return _Outcome("parse_error", [str(exc)])
+            return ReplyOutcome("parse_error", [str(exc)])
         try:
             formulation = formulation_from_data(from_list_shape(data), "formulation")
         except FormulationError as exc:
-            return _Outcome("schema_error", [str(exc)])
+            return ReplyOutcome("schema_error", [str(exc)])
         self._stamp(formulation, problem_text)
         from formulate.api import check
 
         try:
             report = check(formulation)
         except FormulateError as exc:
-            return _Outcome("check_error", [str(exc)], formulation)
+            return ReplyOutcome("check_error", [str(exc)], formulation)
         except Exception as exc:  # a crash in the checker is not the model's fault, but the round cannot pass
             log.exception("check crashed on a model's formulation")
-            return _Outcome("check_error", [f"internal error while checking: {type(exc).__name__}: {exc}"],
+            return ReplyOutcome("check_error", [f"internal error while checking: {type(exc).__name__}: {exc}"],
                             formulation)
         if report.errors:
-            return _Outcome("check_error", [str(e) for e in report.errors], formulation, report.warnings)
-        return _Outcome("ok", [], formulation, report.warnings)
+            return ReplyOutcome("check_error", [str(e) for e in report.errors], formulation, report.warnings)
+        return ReplyOutcome("ok", [], formulation, report.warnings)
 
     def _stamp(self, formulation: Formulation, problem_text: str) -> None:
         """Keep the source text and say who wrote the formulation; a claimed answer is not an expected one."""
