@@ -64,6 +64,8 @@ def test_sweep_runs_every_cell_then_skips_complete_ones(sweep_dir):
     assert "## toy / unversioned (local file)" in md and "## extra / unversioned (local file)" in md
     assert "published tables built on another label version" in md
     assert "<svg" in (sweep_dir / "results" / "report.html").read_text()
+    assert sorted(p.name for p in (sweep_dir / "results" / "figures").iterdir()) == [
+        "accuracy-by-dataset-and-run.svg", "time-and-tokens-per-sample.svg", "where-samples-end.svg"]
     before = [p.read_text() for p in logs]
     again = _sweep(str(sweep_dir / "sweep.yaml"))
     assert again.exit_code == 0 and again.output.count("skipped") == 8
@@ -110,3 +112,5 @@ def test_dry_run_lists_cells_and_a_failing_cell_does_not_stop_the_others(sweep_d
     assert result.exit_code == 1
     assert "failed   missing.rules: dataset file" in result.output and "ran      toy.rules (2 new of 2" in result.output
     assert (sweep_dir / "runs" / "sweep" / "report.md").is_file()
+    elsewhere = _sweep(str(sweep_dir / "sweep.yaml"), "--out", str(sweep_dir / "other"))
+    assert elsewhere.exit_code == 1 and (sweep_dir / "other" / "cells" / "toy.rules.jsonl").is_file()

@@ -276,8 +276,11 @@ def _html_table(runs: list[Summary], rows: list[tuple[str, list[str]]]) -> str:
     return f"<table>{head}{body}</table>"
 
 
-def to_html(runs: list[Summary]) -> str:
-    """A self-contained HTML page: figures drawn by matplotlib (inline SVG), then the tables per label version."""
+def to_html(runs: list[Summary], drawn: list[tuple[str, str]] | None = None) -> str:
+    """A self-contained HTML page: figures drawn by matplotlib (inline SVG), then the tables per label version.
+
+    ``drawn`` is :func:`formulate.eval.plots.figures` of ``runs`` when the caller has it already.
+    """
     from formulate.eval.plots import figures
 
     body = [f"<h1>Evaluation report</h1><p><em>{html.escape(DEFINITIONS)}</em></p>",
@@ -285,7 +288,7 @@ def to_html(runs: list[Summary]) -> str:
             "<tr><th>benchmark / label version</th><th>runs</th></tr>"
             + "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for a, b in _version_rows(runs))
             + "</table>"]
-    for title, svg in figures(runs):
+    for title, svg in figures(runs) if drawn is None else drawn:
         body.append(f"<h2>{html.escape(title)}</h2><figure>{svg}</figure>")
     for label, group in by_version(runs).items():
         body.append(f"<h2>{html.escape(label)}</h2>")

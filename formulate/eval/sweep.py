@@ -68,6 +68,12 @@ class Sweep:
     base_url: str | None = None
     cells: list[Cell] = field(default_factory=list)
 
+    def relocate(self, out: Path) -> None:
+        """Write into ``out`` instead (cell logs move with it)."""
+        self.out = out
+        for cell in self.cells:
+            cell.log = out / "cells" / cell.log.name
+
 
 @dataclass
 class CellOutcome:
@@ -234,7 +240,8 @@ def run_sweep(sweep: Sweep, progress: bool | None = None,
 
 
 def write_report(sweep: Sweep) -> tuple[Path, Path] | None:
-    """``report.md`` and ``report.html`` over every cell log present; None when no cell has a log."""
+    """``report.md``, ``report.html`` and ``figures/*.svg`` over every cell log present (None: no log yet)."""
+    from formulate.eval.plots import figures
     from formulate.eval.report import summarize, to_html, to_markdown
 
     logs = [c for c in sweep.cells if c.log.is_file()]
@@ -244,10 +251,15 @@ def write_report(sweep: Sweep) -> tuple[Path, Path] | None:
     md, page = sweep.out / "report.md", sweep.out / "report.html"
     md.write_text(to_markdown(summaries), encoding="utf-8")
     try:
-        page.write_text(to_html(summaries), encoding="utf-8")
+        drawn = figures(summaries)
     except FormulateError as exc:  # no matplotlib: the Markdown report still stands
         log.warning("no HTML report: %s", exc)
         return md, md
+    page.write_text(to_html(summaries, drawn), encoding="utf-8")
+    folder = sweep.out / "figures"
+    folder.mkdir(exist_ok=True)
+    for title, svg in drawn:
+        (folder / f"{_slug(title.split(' (')[0].lower())}.svg").write_text(svg, encoding="utf-8")
     return md, page
 
 

@@ -18,6 +18,8 @@ def sweep_command(
                                                 "thread)")] = None,
     address: Annotated[str | None, typer.Option("--address", help="ray: an existing cluster (auto, HOST:PORT)")
                        ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="the sweep folder (default: the file's `out`, "
+                                             "else runs/<file stem>)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list the cells and their logs; run nothing")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="progress bar per cell "
                                                   "(default: on a terminal)")] = None,
@@ -32,6 +34,8 @@ def sweep_command(
             if backend not in BACKENDS:
                 raise FormulateError(f"unknown backend `{backend}`; use {' or '.join(BACKENDS)}")
             sweep.backend = backend
+        if out is not None:
+            sweep.relocate(out)
         if address is not None:
             if sweep.backend != "ray":
                 raise FormulateError("--address names a Ray cluster; add --backend ray")
