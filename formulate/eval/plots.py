@@ -86,7 +86,7 @@ def accuracy_figure(runs: Sequence[Summary]) -> str | None:
     ax.invert_yaxis()
     ax.set_xlim(0, 112)
     ax.set_xlabel("% of samples")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(metrics), frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(metrics), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
@@ -111,8 +111,7 @@ def stages_figure(runs: Sequence[Summary]) -> str | None:
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of samples")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if len(runs) < 4 else -0.12), ncol=min(7, len(stages)),
-              frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(7, len(stages)), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 

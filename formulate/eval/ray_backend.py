@@ -53,7 +53,7 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
     if ray.is_initialized():
         return
     path = os.pathsep.join(p for p in (package_root(), os.environ.get("PYTHONPATH", "")) if p)
-    kwargs: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False,
+    kwargs: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False, "logging_level": logging.WARNING,
                               "runtime_env": {"env_vars": {"PYTHONPATH": path}}}
     try:
         if address:

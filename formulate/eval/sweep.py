@@ -90,17 +90,23 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "-", text).strip("-")[:60] or "x"
 
 
-def _resolve(value: str, base: Path) -> str:
-    """A dataset or ``replay:`` path relative to the sweep file; registered names stay as they are."""
-    from formulate.datasets.loaders import looks_like_path
-
+def _resolve_model(value: str, base: Path) -> str:
+    """A ``replay:`` file relative to the sweep file; other model specs stay as they are."""
     if value.startswith("replay:"):
         path = Path(value[len("replay:"):]).expanduser()
         return "replay:" + str(path if path.is_absolute() else (base / path))
-    path = Path(value).expanduser()
-    if looks_like_path(value) or (base / value).exists():
-        return str(path if path.is_absolute() else (base / path))
     return value
+
+
+def _resolve_dataset(value: str, base: Path) -> str:
+    """A dataset file relative to the sweep file; registered names stay as they are."""
+    from formulate.datasets import registry
+    from formulate.datasets.registry import ALIASES
+
+    if value in registry() or value in ALIASES:
+        return value
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path))
 
 
 def _as_list(key: str, value: Any) -> list[Any]:
@@ -174,8 +180,8 @@ def load_sweep(path: str | Path) -> Sweep:
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise FormulateError(f"sweep file {p}: `limit` must be a positive whole number, not {limit!r}")
     sweep = Sweep(path=p, out=out if out.is_absolute() else base / out,
-                  models=[_resolve(str(m), base) for m in _as_list("models", data["models"])],
-                  datasets=[_resolve(str(d), base) for d in _as_list("datasets", data["datasets"])],
+                  models=[_resolve_model(str(m), base) for m in _as_list("models", data["models"])],
+                  datasets=[_resolve_dataset(str(d), base) for d in _as_list("datasets", data["datasets"])],
                   settings=grid, limit=limit, workers=int(data.get("workers") or 4), backend=backend,
                   address=data.get("address"), model_calls=int(data.get("model_calls") or 16),
                   rpm=data.get("rpm"), base_url=data.get("base_url"))
