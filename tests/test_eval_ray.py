@@ -162,3 +162,26 @@ def test_kill_9_of_the_driver_then_resume_loses_and_duplicates_nothing(local_ray
     ids = [r["id"] for r in _records(out)]
     assert sorted(ids) == sorted(s.id for s in samples) and len(ids) == len(set(ids))
     assert all(r["correct"] for r in _records(out))
+
+
+def test_sweep_on_ray_matches_the_thread_sweep(local_ray, tmp_path):
+    from tests.test_sweep import EXTRA
+
+    for name, problems in (("toy", PROBLEMS), ("extra", EXTRA)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps({"id": pid, "question": text, "answer": label})
+                                                        + "\n" for pid, text, label, _, _ in problems))
+        for pid, text, _, replies, _ in problems:
+            record_replay(tmp_path / "replies.jsonl", text, pid, replies)
+    (tmp_path / "sweep.yaml").write_text("models: [rules, 'replay:replies.jsonl']\ndatasets: [toy.jsonl, extra.jsonl]\n")
+    runner = CliRunner()
+    for backend in ("thread", "ray"):
+        result = runner.invoke(eval_app, ["sweep", str(tmp_path / "sweep.yaml"), "--backend", backend, "--out",
+                                          str(tmp_path / backend), "--no-progress"])
+        assert result.exit_code == 0, result.output
+    thread_logs = sorted((tmp_path / "thread" / "cells").glob("*.jsonl"))
+    assert len(thread_logs) == 4
+    for log in thread_logs:
+        ray_log = tmp_path / "ray" / "cells" / log.name
+        assert {r["id"]: _without_times(r) for r in _records(ray_log)} == \
+            {r["id"]: _without_times(r) for r in _records(log)}, log.name
+    assert (tmp_path / "ray" / "report.html").is_file()

@@ -143,16 +143,16 @@ def report_command(
 def datasets_list(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Every registered dataset: size, label version, format, license, whether it is cached (names are never cut)."""
+    """Every registered dataset: size, label version, license, whether it is cached (names are never cut)."""
     from formulate.datasets import cached_path, registry
 
     specs = list(registry().values())
     if as_json:
         typer.echo(json.dumps([{**s.summary(), "cached": cached_path(s).is_file()} for s in specs], indent=2))
         return
-    rows = [(s.name, str(s.records or "?"), s.label_version, s.format, s.license,
-             "yes" if cached_path(s).is_file() else "", s.description) for s in specs]
-    print_table(("name", "records", "label version", "format", "license", "cached", "description"), rows)
+    rows = [(s.name, str(s.records or "?"), s.label_version, s.license, "yes" if cached_path(s).is_file() else "",
+             s.description) for s in specs]
+    print_table(("name", "records", "label version", "license", "cached", "description"), rows)
 
 
 def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
@@ -161,18 +161,19 @@ def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     On a terminal (or pipe) too narrow for the names plus a few characters of every other column,
     the table is printed wider than the terminal rather than cutting a name.
     """
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     name_width = max(len(headers[0]), *(len(r[0]) for r in rows)) if rows else len(headers[0])
     console = Console()
-    needed = name_width + 8 * (len(headers) - 1) + 3 * len(headers) + 1
+    needed = name_width + 10 * (len(headers) - 1) + 2 * len(headers)
     if console.width < needed:
         console = Console(width=needed)
-    table = Table(*headers[:0])
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column(headers[0], no_wrap=True, min_width=name_width, overflow="ignore")
-    for header in headers[1:]:
-        table.add_column(header, overflow="fold")
+    for i, header in enumerate(headers[1:], 1):  # the last column takes what is left, and wraps at words
+        table.add_column(header, overflow="fold", ratio=1 if i == len(headers) - 1 else None)
     for row in rows:
         table.add_row(*row)
     console.print(table)
