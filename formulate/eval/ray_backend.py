@@ -168,7 +168,11 @@ _WORKER_EVALUATORS: dict[tuple[int, str], Any] = {}
 
 
 def _worker_evaluator(formulator: Any, config: Any, key: str, limiter: Any) -> Any:
-    """The SampleEvaluator of this worker process for one run (built on the run's first task here)."""
+    """The SampleEvaluator of this worker process for one run (built on the run's first task here).
+
+    The formulator is built afresh for every run, as the thread backend does: models count repeated
+    requests (replay order, cache slots), so a formulator reused across runs would answer differently.
+    """
     from formulate.eval.runner import SampleEvaluator
 
     cache_key = (os.getpid(), key)

@@ -154,7 +154,7 @@ def load_sweep(path: str | Path) -> Sweep:
     for key in ("models", "datasets"):
         if not data.get(key):
             raise FormulateError(f"sweep file {p} needs `{key}`: a list of at least one")
-    base = p.resolve().parent
+    base = p.parent  # relative paths stay relative (to the working directory, through the file's folder)
     settings = data.get("settings") or {}
     if not isinstance(settings, dict):
         raise FormulateError(f"sweep file {p}: `settings` must be a mapping of name to value(s)")
