@@ -57,7 +57,7 @@ def check(source: FormulationLike) -> CheckReport:
     try:
         formulation = as_formulation(source)
     except FormulationError as exc:
-        report.errors.append(exc)
+        report.errors.extend(getattr(exc, "errors", [exc]))
         return report
     grounder = Grounder(formulation, collect_errors=True)
     try:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from formulate.cli_args import columns
 from formulate.errors import FormulateError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -24,17 +25,19 @@ def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
     raise typer.Exit(code)
 
 
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
 def is_formulation_path(arg: str) -> bool:
     """An existing .yaml/.yml/.json path is a formulation; anything else is problem text."""
     if "\n" in arg or len(arg) > 1024:
         return False
     return arg.lower().endswith((".yaml", ".yml", ".json")) and Path(arg).is_file()
+
+
+def _require_formulation_file(path: str) -> None:
+    """Fail in one line unless ``path`` is an existing regular file."""
+    file = Path(path)
+    if not file.is_file():
+        what = "is a folder" if file.is_dir() else "is not a regular file" if file.exists() else "does not exist"
+        fail(f"file `{path}` {what}; give a formulation file (.yaml, .yml or .json)")
 
 
 def _load(path: str):
@@ -43,29 +46,44 @@ def _load(path: str):
     return load(path)
 
 
-def _read_text(text: str | None, file: Path | None) -> str:
+def _read_text(text: str | None, file: Path | None, argument: str = "PROBLEM") -> str:
+    """The problem text from the argument or from ``-f FILE`` (``-`` = stdin); empty text is refused."""
+    from formulate.cli_args import decode_text, read_text_file
+
+    if file is not None and text is not None:
+        fail(f"give the problem either as {argument} or with -f FILE, not both")
     if file is not None:
-        if str(file) == "-":
-            return sys.stdin.read()
-        if not file.is_file():
-            fail(f"file `{file}` does not exist; give a text file with the problem")
-        return file.read_text(encoding="utf-8")
-    if text is None:
-        fail("give the problem text as an argument or with -f FILE")
-    return text  # type: ignore[return-value]
+        problem = decode_text(sys.stdin.buffer.read(), "<stdin>") if str(file) == "-" else read_text_file(file)
+    elif text is None:
+        fail(f"missing argument {argument}: give the problem text in quotes, or -f FILE")
+    else:
+        problem = text
+    if not problem.strip():
+        fail("the problem text is empty; write the problem in words" + (f" in {file}" if file else ""))
+    return problem
 
 
 def _formulate_text(text: str, model: str | None, mode: str, base_url: str | None, api_key: str | None,
-                    no_cache: bool, quiet: bool = False):
-    """Text -> FormulateAttempt through the configured formulator (rules when none is configured)."""
+                    no_cache: bool, quiet: bool = False, **client):
+    """Text -> FormulateAttempt through the configured formulator (rules when none is configured).
+
+    ``client``: ``timeout``, ``max_retries`` and ``unsafe_no_sandbox`` (see :func:`formulator_for`).
+    """
     from formulate.formulators.dispatch import formulator_for
 
     spec = model or os.environ.get("FORMULATE_MODEL")
     if not spec and not quiet:
         typer.echo("note: no model configured; using the offline rules formulator "
                    "(set --model openai:MODEL or FORMULATE_MODEL for anything beyond short linear problems)", err=True)
-    formulator = formulator_for(spec or "rules", mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache)
+    if client.get("unsafe_no_sandbox") and mode == "code":
+        typer.echo(UNSAFE_WARNING, err=True)
+    formulator = formulator_for(spec or "rules", mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
+                                **client)
     return formulator.formulate(text)
+
+
+UNSAFE_WARNING = ("warning: --unsafe-no-sandbox: where the sandbox is unavailable, model-written scripts run "
+                  "UNCONTAINED with this user's files, network and privileges (resource limits only)")
 
 
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="rules | openai:MODEL | hf:PATH | replay:FILE")]
@@ -77,26 +95,54 @@ SolverOpt = Annotated[str | None, typer.Option("--solver", "-s", help="highs | c
 TimeOpt = Annotated[float | None, typer.Option("--time-limit", help="seconds")]
 GapOpt = Annotated[float | None, typer.Option("--gap", help="relative MIP gap")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="seconds one model request may take in all "
+                                                  "(default 180)")]
+RetriesOpt = Annotated[int | None, typer.Option("--max-retries", help="retries of a failed model request (default 4)")]
+UnsafeOpt = Annotated[bool, typer.Option("--unsafe-no-sandbox", help="code mode: run model scripts even where the "
+                                         "sandbox is unavailable (uncontained!)")]
+FileOpt = Annotated[Path | None, typer.Option("-f", "--file", help="read the problem text from a file (- = stdin)")]
+
+
+def _check_options(solver: str | None = None, time_limit: float | None = None, gap: float | None = None,
+                   base_url: str | None = None) -> None:
+    """Refuse bad option values before any work starts (one line, exit 2)."""
+    from formulate.cli_args import check_base_url, check_gap, check_solver, check_time_limit
+
+    check_solver(solver)
+    check_time_limit(time_limit)
+    check_gap(gap)
+    check_base_url(base_url)
 
 
 @app.command()
 def solve(
-    arg: Annotated[str, typer.Argument(help="a formulation file (.yaml/.yml/.json) or the problem text")],
+    problem_or_file: Annotated[str | None, typer.Argument(
+        metavar="PROBLEM_OR_FILE", help="a formulation file (.yaml/.yml/.json), the problem text, or a text file "
+        "holding it", show_default=False)] = None,
+    file: FileOpt = None,
     solver: SolverOpt = None, time_limit: TimeOpt = None, gap: GapOpt = None, as_json: JsonOpt = False,
     model: ModelOpt = None, mode: ModeOpt = "ir", base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     no_cache: NoCacheOpt = False,
     show_model: Annotated[bool, typer.Option("--show-model", help="print the formulation before the result")] = False,
+    timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
 ) -> None:
     """Solve a formulation file, or formulate problem text with a model and solve it."""
     from formulate.api import solve as solve_formulation
 
+    _check_options(solver, time_limit, gap, base_url)
     attempt = None
-    if is_formulation_path(arg):
+    arg = problem_or_file
+    if arg is not None and file is None and is_formulation_path(arg):
         formulation = _load(arg)
     else:
-        if arg.lower().endswith((".yaml", ".yml", ".json")) and "\n" not in arg and " " not in arg.strip():
-            fail(f"file `{arg}` does not exist; check the path (or pass problem text in quotes)")
-        attempt = _formulate_text(arg, model, mode, base_url, api_key, no_cache, quiet=as_json)
+        if arg is not None and file is None and _names_a_file(arg):
+            if arg.lower().endswith((".yaml", ".yml", ".json")):
+                fail(f"file `{arg}` does not exist; check the path (or pass problem text in quotes)")
+            typer.echo(f"note: reading the problem text from the file {arg}", err=True)
+            arg, file = None, Path(arg)
+        text = _read_text(arg, file, "PROBLEM_OR_FILE")
+        attempt = _formulate_text(text, model, mode, base_url, api_key, no_cache, quiet=as_json, timeout=timeout,
+                                  max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
         if attempt.formulation is None:
             if attempt.formulator == "code" and attempt.status == "ok":
                 _print_code_attempt(attempt, as_json)
@@ -118,6 +164,18 @@ def solve(
     _print_solution(solution)
 
 
+def _names_a_file(arg: str) -> bool:
+    """A one-line argument that is an existing file (a text file with the problem), or a formulation path."""
+    if "\n" in arg or len(arg) > 1024 or not arg.strip():
+        return False
+    if arg.lower().endswith((".yaml", ".yml", ".json")) and " " not in arg.strip():
+        return True
+    try:
+        return Path(arg).is_file()
+    except OSError:
+        return False
+
+
 def error_line(attempt) -> str:
     from formulate.formulators.dispatch import error_line as line
 
@@ -134,29 +192,21 @@ def _print_code_attempt(attempt, as_json: bool) -> None:
 
 
 def _print_solution(solution) -> None:
-    from rich.table import Table
-
-    console = _console()
-    console.print(f"status: [bold]{solution.status}[/bold]  solver: {solution.solver}  class: "
-                  f"{solution.problem_class}  time: {solution.times.get('total', 0):.3f}s", highlight=False)
+    """Status, objective, the nonzero values (names never cut) and warnings, as plain aligned text."""
+    typer.echo(f"status: {solution.status}  solver: {solution.solver}  class: {solution.problem_class}  "
+               f"time: {solution.times.get('total', 0):.3f}s")
     if solution.objective is not None and solution.has_solution:
-        console.print(f"objective: [bold]{_fmt(solution.objective)}[/bold]", highlight=False)
+        typer.echo(f"objective: {_fmt(solution.objective)}")
     rows = solution.nonzero()
     if rows:
-        table = Table("variable", "value", show_edge=False, box=None)
-        from rich.markup import escape
-
-        for name, value in rows[:200]:
-            table.add_row(escape(name), _fmt(value))
-        console.print(table)
+        shown = rows[:200]
+        typer.echo(columns([("variable", "value"), *((name, _fmt(value)) for name, value in shown)]))
         if len(rows) > 200:
-            console.print(f"... {len(rows) - 200} more nonzero values (use --json for all)")
-    from rich.markup import escape
-
+            typer.echo(f"... {len(rows) - 200} more nonzero values (use --json for all)")
     for warning in solution.warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
+        typer.echo(f"{typer.style('warning:', fg='yellow')} {warning}")
     if solution.iis:
-        console.print("irreducible infeasible set: " + ", ".join(solution.iis), highlight=False)
+        typer.echo("irreducible infeasible set: " + ", ".join(solution.iis))
 
 
 def _fmt(value: float) -> str:
@@ -168,8 +218,7 @@ def check(path: Annotated[str, typer.Argument(help="formulation file")], as_json
     """Check a formulation: names, indices, data, classification; every error found."""
     from formulate.api import check as check_formulation
 
-    if not Path(path).is_file():
-        fail(f"file `{path}` does not exist; check the path")
+    _require_formulation_file(path)
     report = check_formulation(Path(path))
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
@@ -194,8 +243,7 @@ def show(
     """Render the model as math (Markdown or LaTeX)."""
     from formulate.ir.render import render
 
-    if not Path(path).is_file():
-        fail(f"file `{path}` does not exist; check the path")
+    _require_formulation_file(path)
     typer.echo(render(_load(path), "latex" if latex else "markdown"))
 
 
@@ -213,11 +261,17 @@ def export(
     if to not in EXPORT_TARGETS:
         hint = did_you_mean(to, EXPORT_TARGETS)
         fail(f"unknown export target `{to}`; {hint + ' ' if hint else ''}choose one of {', '.join(EXPORT_TARGETS)}")
-    if not Path(path).is_file():
-        fail(f"file `{path}` does not exist; check the path")
+    _require_formulation_file(path)
+    if output is not None:
+        from formulate.cli_args import check_output_file
+
+        check_output_file(output, "-o", f"model.{to}" if to in ("lp", "mps") else "model.py")
     formulation = _load(path)
     if output is not None:
-        export_to_file(formulation, to, output)
+        try:
+            export_to_file(formulation, to, output)
+        except OSError as exc:
+            fail(f"cannot write -o {output}: {exc.strerror or exc}")
         typer.echo(f"wrote {output}", err=True)
     else:
         if to in ("lp", "mps"):
@@ -233,14 +287,17 @@ def export(
 
 @app.command("formulate")
 def formulate_cmd(
-    text: Annotated[str | None, typer.Argument(help="problem text")] = None,
-    file: Annotated[Path | None, typer.Option("-f", "--file", help="read the problem text from a file (- = stdin)")] = None,
+    text: Annotated[str | None, typer.Argument(metavar="PROBLEM", help="problem text", show_default=False)] = None,
+    file: FileOpt = None,
     model: ModelOpt = None, mode: ModeOpt = "ir", base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     no_cache: NoCacheOpt = False, as_json: JsonOpt = False,
+    timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
 ) -> None:
     """Turn problem text into a formulation (printed as YAML)."""
+    _check_options(base_url=base_url)
     problem = _read_text(text, file)
-    attempt = _formulate_text(problem, model, mode, base_url, api_key, no_cache, quiet=as_json)
+    attempt = _formulate_text(problem, model, mode, base_url, api_key, no_cache, quiet=as_json, timeout=timeout,
+                              max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
     if as_json:
         typer.echo(json.dumps(attempt.to_dict(), indent=2, default=str))
         if attempt.formulation is None:
@@ -276,9 +333,35 @@ def solvers() -> None:
     """List solver backends, what they solve and whether they are installed."""
     from formulate.solvers.registry import all_backends
 
+    rows = [("solver", "solves", "state")]
     for backend in all_backends():
         state = "installed" if backend.available() else f"missing: {backend.install_hint}"
-        typer.echo(f"{backend.name:8} {', '.join(sorted(backend.capabilities)):45} {state}")
+        rows.append((backend.name, ", ".join(sorted(backend.capabilities)), state))
+    typer.echo(columns(rows, indent=""))
+
+
+@app.command()
+def examples(
+    name: Annotated[str | None, typer.Argument(help="print this example (YAML) to stdout", show_default=False)] = None,
+    save: Annotated[Path | None, typer.Option("--save", help="copy every example (and its CSV data) into DIR",
+                                              metavar="DIR")] = None,
+) -> None:
+    """List the example formulations shipped with formulate, print one, or copy them all into a folder."""
+    from formulate import examples as shipped
+
+    if save is not None:
+        if save.exists() and not save.is_dir():
+            fail(f"--save {save} is a file; give a folder")
+        try:
+            written = shipped.save(save)
+        except OSError as exc:
+            fail(f"cannot write into --save {save}: {exc.strerror or exc}")
+        typer.echo(f"wrote {len(written)} files to {save}")
+        return
+    if name is not None:
+        typer.echo(shipped.path(name).read_text(encoding="utf-8"), nl=False)
+        return
+    typer.echo(columns([(n, shipped.description(n)) for n in shipped.names()], indent=""))
 
 
 def _mount_eval() -> None:
@@ -303,17 +386,55 @@ def _configure_logging() -> None:
         logger.propagate = False
 
 
+def _usage_error(exc) -> str:
+    """A click usage error as one line: what was wrong and which command's --help to read."""
+    message = exc.format_message().rstrip(".")
+    param = getattr(exc, "param", None)
+    if type(exc).__name__ == "MissingParameter" and getattr(param, "param_type_name", "") == "argument":
+        message = f"missing argument {(param.metavar or param.name or '').strip('[].').upper()}"
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "formulate"
+    return f"{message[:1].lower()}{message[1:]}; see `{command} --help`"
+
+
+def _print_error(exc: FormulateError) -> None:
+    """One ``error:`` line per error (several when a file has several independent mistakes)."""
+    for line in str(exc).splitlines() or [type(exc).__name__]:
+        typer.echo(f"error: {line}", err=True)
+
+
 def main() -> None:
-    """Console entry point: user mistakes print one line and exit 2."""
+    """Console entry point: user mistakes print one line (per error) on stderr and exit 2."""
+    import importlib
+
+    # click's exceptions, wherever this typer takes click from (its own copy in typer >= 0.20)
+    clicks = importlib.import_module(typer.BadParameter.__module__)
+    no_args = getattr(clicks, "NoArgsIsHelpError", ())
     _configure_logging()
     try:
-        app()
+        code = app(standalone_mode=False)
+    except no_args as exc:
+        typer.echo(exc.ctx.get_help() if exc.ctx is not None else str(exc))
+        code = EXIT_USER_ERROR
+    except clicks.UsageError as exc:
+        typer.echo(f"error: {_usage_error(exc)}", err=True)
+        code = EXIT_USER_ERROR
+    except clicks.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        code = exc.exit_code
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        code = 1
     except FormulateError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USER_ERROR)
+        _print_error(exc)
+        code = EXIT_USER_ERROR
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
-        sys.exit(130)
+        code = 130
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

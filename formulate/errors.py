@@ -40,6 +40,33 @@ class FormulationError(FormulateError):
         return type(self)(self.what, where, self.fix)
 
 
+class FormulationErrors(FormulationError):
+    """Several independent errors found in one pass (e.g. every unknown key of a file); ``errors`` lists them.
+
+    ``str()`` puts one error on each line, so a person or a model sees them all at once.
+    """
+
+    def __init__(self, errors: list[FormulationError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.what, first.where, first.fix)
+
+    @property
+    def message(self) -> str:
+        return "\n".join(e.message for e in getattr(self, "errors", [])) or super().message
+
+    def at(self, where: str) -> FormulationError:
+        return FormulationErrors([e.at(where) for e in self.errors])
+
+
+def raise_all(errors: list[FormulationError]) -> None:
+    """Raise nothing for no errors, the error itself for one, :class:`FormulationErrors` for several."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise FormulationErrors(errors)
+
+
 class SolverError(FormulateError):
     """A solver failed in a way that is not a property of the model."""
 

@@ -16,6 +16,10 @@ Usage, as a fixture factory (tests/ is on ``sys.path`` under pytest's default im
 or as a context manager: ``with FakeOpenAIServer(replies) as server: ...``. Replies are consumed in
 order; when the queue is empty, ``default`` (a Reply or a callable ``request_json -> Reply``) answers,
 and without one the server answers 500 "no scripted reply left".
+
+Misbehaving servers: ``Reply(drip=0.05)`` sends the whole response (status line and headers included)
+one byte every 0.05 s, so that no single read waits long; ``chat_body(..., usage=...)`` replaces the
+usage block (e.g. ``{"prompt_tokens": "many"}``); ``finish_reason="length"`` marks a cut-off reply.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from typing import Any
 
 import pytest
 
+_DEFAULT_USAGE: Any = object()
+
 
 @dataclass
 class Reply:
@@ -40,6 +46,7 @@ class Reply:
     body: Any = None
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # > 0: send the response one byte at a time, this many seconds apart
 
 
 def chat_body(
@@ -49,9 +56,16 @@ def chat_body(
     prompt_tokens: int = 11,
     completion_tokens: int = 7,
     model: str = "fake-model",
+    usage: Any = _DEFAULT_USAGE,
 ) -> dict[str, Any]:
-    """A chat-completion JSON body with one choice per text."""
+    """A chat-completion JSON body with one choice per text (``usage`` replaces the usage block)."""
     texts = [texts] if isinstance(texts, str) else list(texts)
+    if usage is _DEFAULT_USAGE:
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -61,11 +75,7 @@ def chat_body(
             {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": finish_reason}
             for i, t in enumerate(texts)
         ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
+        "usage": usage,
     }
 
 
@@ -200,6 +210,9 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 data, ctype = reply.body.encode(), "text/plain"
             else:
                 data, ctype = json.dumps(reply.body).encode(), "application/json"
+            if reply.drip > 0:
+                self._drip(reply, data, ctype)
+                return
             try:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", ctype)
@@ -210,6 +223,20 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeout test)
+
+        def _drip(self, reply: Reply, data: bytes, ctype: str) -> None:
+            head = [f"HTTP/1.1 {reply.status} OK", f"Content-Type: {ctype}", f"Content-Length: {len(data)}"]
+            head += [f"{k}: {v}" for k, v in reply.headers.items()]
+            raw = ("\r\n".join(head) + "\r\n\r\n").encode() + data
+            self.close_connection = True
+            for i in range(len(raw)):
+                if server._stopping.wait(reply.drip):
+                    return
+                try:
+                    self.wfile.write(raw[i : i + 1])
+                    self.wfile.flush()
+                except OSError:  # the client gave up
+                    return
 
     return Handler
 

@@ -305,3 +305,39 @@ def test_code_formulator_end_to_end_and_revision():
     assert follow_up[2] == {"role": "assistant", "content": broken}
     assert "NameError" in follow_up[3]["content"] and follow_up[3]["role"] == "user"
     assert (second.status, second.objective) == ("optimal", pytest.approx(25.5))
+
+
+# ------------------------------------------------------------------- a real model server, fail-closed sandbox
+
+
+def test_a_script_cut_off_at_max_tokens_says_so_and_the_revision_gets_more_room():
+    from fake_openai_server import FakeOpenAIServer, chat_reply
+
+    from formulate.llm import load_model
+
+    problem = "Buy at least 5.5 units of a and b, at most 2 of a (whole units), at costs 4 and 5. Minimise cost."
+    cut = "```python\nimport pulp\n\nprob = pulp.LpProblem('toy', pulp.LpMin"
+    with FakeOpenAIServer([chat_reply(cut, finish_reason="length", completion_tokens=500),
+                           chat_reply(_reply(PULP_SCRIPT))]) as server:
+        model = load_model("openai:fake-model", base_url=server.url, use_cache=False, api_key="sk-test",
+                           max_retries=0, timeout=10)
+        formulator = CodeFormulator(model, timeout_s=30, max_tokens=500)
+        first = formulator.formulate(problem)
+        assert first.status == "error" and first.finish_reason == "length"
+        assert (first.error or "").startswith("the reply was truncated at the length limit (max_tokens=500)")
+        assert "cut off at the length limit" in feedback_message(first)
+        second = formulator.revise(problem, first)
+        assert (second.status, second.objective) == ("optimal", pytest.approx(25.5))
+        assert [r["max_tokens"] for r in server.requests] == [500, 1000]
+
+
+def test_code_formulator_refuses_where_the_sandbox_is_unavailable():
+    from formulate.verify.sandbox import SandboxError
+
+    model = FixedReplyModel([_reply("print('Optimal objective value:', 1)")])
+    with pytest.raises(SandboxError, match="isolation disabled by the caller.*--unsafe-no-sandbox"):
+        CodeFormulator(model, timeout_s=20, sandbox_options={"isolate": False})
+    assert model.requests == []  # refused before asking the model anything
+    unsafe = CodeFormulator(model, timeout_s=20, sandbox_options={"isolate": False}, unsafe_no_sandbox=True)
+    attempt = unsafe.formulate("anything")
+    assert attempt.ok and attempt.objective == 1 and attempt.contained is False

@@ -283,7 +283,7 @@ def test_log_yaml_reads_back_equal():
     from formulate.ir.io import load, parse_yaml_text
 
     assert parse_yaml_text(dump_yaml(TRICKY)) == TRICKY
-    examples = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+    examples = sorted((Path(__file__).resolve().parent.parent / "formulate" / "examples").glob("*.yaml"))
     for path in examples:
         data = load(path).to_dict()
         assert parse_yaml_text(dump_yaml(data)) == data, path.name

@@ -10,7 +10,7 @@ from formulate.api import solve
 from formulate.ir.io import load, loads, save, to_json, to_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = sorted((ROOT / "examples").glob("*.yaml"))
+FILES = sorted((ROOT / "formulate" / "examples").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -26,7 +26,7 @@ def test_yaml_and_json_round_trip(path: Path, tmp_path: Path) -> None:
 
 
 def test_written_yaml_solves_the_same(tmp_path: Path) -> None:
-    original = load(ROOT / "examples" / "facility_location.yaml")
+    original = load(ROOT / "formulate" / "examples" / "facility_location.yaml")
     copy = tmp_path / "facility.yaml"
     save(original, copy)
     assert solve(copy).objective == pytest.approx(solve(original).objective, rel=1e-9)

@@ -15,7 +15,7 @@ from formulate.solvers.registry import get_solver
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = sorted((ROOT / "tests" / "problems").glob("*.yaml"))
 SHARED = ROOT.parent / "shared" / "examples"
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+EXAMPLES = sorted((ROOT / "formulate" / "examples").glob("*.yaml"))
 BACKENDS = ["highs", "cbc", "pyomo", "scip"]
 
 

@@ -185,6 +185,33 @@ def test_tokens_and_latency_are_summed_over_rounds(fake_openai):
     assert "did you mean `supply`?" in second["messages"][-1]["content"]
 
 
+def test_a_reply_cut_off_at_max_tokens_says_so_and_the_repair_gets_more_room(fake_openai):
+    cut = GOOD[: len(GOOD) // 2]
+    server = fake_openai([
+        chat_reply(f"```yaml\n{cut}", finish_reason="length", completion_tokens=300),
+        chat_reply(fenced(GOOD)),
+    ])
+    attempt = LLMFormulator(http_model(server), k_examples=0, max_tokens=300).formulate(TEXT)
+    assert attempt.ok and attempt.rounds == 2
+    assert attempt.errors[0][0] == "the reply was truncated at the length limit (max_tokens=300)"
+    first, second = server.requests
+    assert first["max_tokens"] == 300 and second["max_tokens"] == 600
+    assert "cut off at the length limit" in second["messages"][-1]["content"]
+
+
+def test_a_reply_always_cut_off_ends_with_a_truncation_error_line(fake_openai):
+    from formulate.formulators.dispatch import error_line
+
+    server = fake_openai(default=chat_reply("```yaml\nname: crates\nsets:\n  W: [Hull", finish_reason="length",
+                                            completion_tokens=4000))
+    attempt = LLMFormulator(http_model(server), k_examples=0, max_repairs=2).formulate(TEXT)
+    assert not attempt.ok and attempt.rounds == 3
+    line = error_line(attempt)
+    assert "truncated at the length limit" in line and "\n" not in line
+    sent = [r.get("max_tokens") for r in server.requests]
+    assert sent == [None, 8192, 16384]  # no limit asked at first: the server's default cut it
+
+
 def test_structured_mode_sends_the_list_schema_and_converts_back(fake_openai):
     data = to_list_shape(parse_yaml_text(GOOD))
     reply = json.dumps(data, indent=2)[:-1].rstrip() + ",\n}"  # trailing comma: repaired on the way in
@@ -256,7 +283,7 @@ def test_parse_reply_explains_what_is_wrong():
 
 
 def _formulation_files() -> list[str]:
-    return sorted(glob.glob(str(ROOT / "tests/problems/*.yaml")) + glob.glob(str(ROOT / "examples/*.yaml")))
+    return sorted(glob.glob(str(ROOT / "tests/problems/*.yaml")) + glob.glob(str(ROOT / "formulate/examples/*.yaml")))
 
 
 @pytest.mark.parametrize("path", _formulation_files(), ids=lambda p: Path(p).name)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import fake_openai_server
 import pytest
@@ -265,3 +270,104 @@ def test_spec_is_never_guessed_from_the_environment(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-set")
     with pytest.raises(ModelError, match="unknown model spec"):
         load_model("")
+
+
+# -- misbehaving servers: slow drip, malformed usage, bad limits ------------------------------------------
+
+
+def test_a_server_dripping_one_byte_at_a_time_is_cut_off_at_the_deadline(fake_openai):
+    """Every read gets a byte within 0.05 s, but the whole reply would take ~20 s: --timeout bounds the total."""
+    server = fake_openai(default=Reply(200, chat_body("x" * 200), drip=0.05))
+    model = make(server, timeout=0.6, max_retries=1)
+    start = time.monotonic()
+    with pytest.raises(ModelError, match="timed out after 0.6 s") as info:
+        model.chat(ChatRequest(HELLO))
+    assert time.monotonic() - start < 8  # two bounded attempts, not two 20-second dribbles
+    assert server.count == 2 and "\n" not in str(info.value)
+
+
+def test_a_slow_drip_within_the_deadline_is_read_in_full(fake_openai):
+    body = chat_body("ok", usage=None)
+    server = fake_openai([Reply(200, body, drip=0.0005)])
+    assert make(server, timeout=30).chat(ChatRequest(HELLO)).text == "ok"
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"prompt_tokens": "many", "completion_tokens": 3},
+        {"prompt_tokens": -5, "completion_tokens": None},
+        {"prompt_tokens": [1], "completion_tokens": {"n": 2}},
+        {"prompt_tokens": True, "completion_tokens": 1e400},
+        {"prompt_tokens": "12", "completion_tokens": 3.9},
+        "lots",
+        [1, 2],
+    ],
+)
+def test_malformed_usage_counts_as_zero_not_a_crash(fake_openai, usage):
+    server = fake_openai([chat_reply("ok", usage=usage)])
+    response = make(server).chat(ChatRequest(HELLO))
+    assert response.text == "ok"
+    counts = (response.usage.prompt_tokens, response.usage.completion_tokens)
+    assert all(isinstance(c, int) and c >= 0 for c in counts)
+    if isinstance(usage, dict) and usage["prompt_tokens"] == "12":
+        assert counts == (12, 3)
+    elif isinstance(usage, dict) and usage["prompt_tokens"] == "many":
+        assert counts == (0, 3)
+
+
+def test_content_parts_are_joined(fake_openai):
+    body = chat_body("ignored")
+    body["choices"][0]["message"]["content"] = [{"type": "text", "text": "x = "}, {"type": "text", "text": "3"}]
+    server = fake_openai([Reply(200, body)])
+    assert make(server).chat(ChatRequest(HELLO)).text == "x = 3"
+
+
+@pytest.mark.parametrize(("option", "value"), [("timeout", 0), ("timeout", -1.0), ("timeout", float("nan")),
+                                                ("max_retries", -1)])
+def test_bad_timeout_or_retries_is_one_line(option, value):
+    with pytest.raises(ModelError, match=f"--{option.replace('_', '-')} must be") as info:
+        OpenAICompatModel("fake", base_url="http://127.0.0.1:9/v1", **{option: value})
+    assert "\n" not in str(info.value)
+
+
+# -- the command line: --timeout and --max-retries reach the client -----------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEM = "A bakery makes bread and cake; maximise profit."
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, FORMULATE_NO_CACHE="1", OPENAI_API_KEY="sk-test")
+    return subprocess.run([sys.executable, "-m", "formulate", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=120)
+
+
+@pytest.mark.parametrize("command", ["solve", "formulate"])
+def test_cli_timeout_bounds_a_dripping_server(fake_openai, command):
+    server = fake_openai(default=Reply(200, chat_body("x" * 200), drip=0.05))
+    done = _cli(command, "--model", "openai:fake-model", "--base-url", server.url, "--timeout", "0.5",
+                "--max-retries", "1", PROBLEM)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "timed out after 0.5 s" in lines[-1] and "after 2 attempt(s)" in lines[-1]
+    assert server.count == 2
+
+
+def test_cli_max_retries_and_eval_flags(fake_openai, tmp_path):
+    server = fake_openai(default=Reply(503, {"error": "busy"}, headers={"Retry-After": "0"}))
+    data = tmp_path / "toy.jsonl"
+    data.write_text(json.dumps({"id": "t1", "question": PROBLEM, "answer": 1.0}) + "\n")
+    done = _cli("eval", str(data), "--model", "openai:fake-model", "--base-url", server.url, "--max-retries", "2",
+                "--timeout", "5", "--workers", "1", "--out", str(tmp_path / "run.jsonl"), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert server.count == 3  # 1 + 2 retries
+    record = json.loads((tmp_path / "run.jsonl").read_text().splitlines()[-1])
+    assert "after 3 attempt(s)" in json.dumps(record)
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--timeout", "-1"), ("--timeout", "0"), ("--max-retries", "-2")])
+def test_cli_rejects_bad_timeout_and_retries(flag, value):
+    done = _cli("solve", "--model", "openai:fake-model", "--base-url", "http://127.0.0.1:9/v1", flag, value, PROBLEM)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1 and f"{flag} must be" in lines[0], done.stderr

@@ -250,7 +250,7 @@ def test_packaged_library_picks_a_transportation_example():
 
 def test_selection_over_the_repository_examples():
     """The user-facing examples/ folder read as a library: a transport text finds a transportation file."""
-    directory = Path(__file__).resolve().parents[1] / "examples"
+    directory = Path(__file__).resolve().parents[1] / "formulate" / "examples"
     if not any(directory.glob("*.yaml")):
         pytest.skip("examples/ has no formulations")
     examples = load_library(directory)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from formulate.verify.sandbox import SandboxError, run_script
+from formulate.verify.sandbox import DEFAULT_MAX_PROCS, FALLBACK_MAX_PROCS, SandboxError, run_script
 from tests.helpers import GUROBI_SCRIPT, PULP_SCRIPT, gurobi_available
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox needs Linux")
@@ -186,9 +188,211 @@ def test_temporary_directory_is_removed():
     assert set(Path(tempfile.gettempdir()).glob("formulate-sbx-*")) <= before
 
 
-def test_uncontained_mode_says_so_and_can_be_refused():
-    result = run_script("print('hi')\n", timeout_s=20, isolate=False)
-    assert result.ok and result.stdout == "hi\n"
-    assert result.contained is False and "isolation disabled" in result.containment
-    with pytest.raises(SandboxError):
-        run_script("print('hi')\n", timeout_s=20, isolate=False, require_containment=True)
+def test_without_containment_the_script_is_refused_unless_unsafe(tmp_path, caplog):
+    marker = tmp_path / "ran.txt"
+    code = f"open({str(marker)!r}, 'w').write('ran')\nprint('hi')\n"
+    with pytest.raises(SandboxError) as info:
+        run_script(code, timeout_s=20, isolate=False)
+    message = str(info.value)
+    assert "\n" not in message and "isolation disabled" in message and "--unsafe-no-sandbox" in message
+    assert not marker.exists()  # refused before the script started
+    with caplog.at_level("WARNING", logger="formulate.verify.sandbox"):
+        result = run_script(code, timeout_s=20, isolate=False, unsafe_no_sandbox=True)
+    assert result.ok and result.stdout == "hi\n" and marker.exists()
+    assert result.contained is False and "resource limits only" in result.containment
+    assert any("UNCONTAINED" in r.getMessage() for r in caplog.records)
+
+
+CAPSH = shutil.which("capsh")
+DROP_CAP = pytest.mark.skipif(
+    CAPSH is None or os.geteuid() != 0, reason="needs root and capsh (libcap2-bin) to drop CAP_SYS_ADMIN"
+)
+
+
+def _without_cap_sys_admin(python_code: str) -> subprocess.CompletedProcess:
+    """Run ``python -c python_code`` as root without CAP_SYS_ADMIN: the namespaces cannot be built."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(python_code)}"
+    return subprocess.run([CAPSH, "--drop=cap_sys_admin", "--", "-c", command], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+
+
+@DROP_CAP
+def test_without_cap_sys_admin_code_mode_refuses_in_one_line(tmp_path):
+    marker = tmp_path / "ran.txt"
+    done = _without_cap_sys_admin(f"""
+from formulate.verify.sandbox import SandboxError, run_script, sandbox_status
+print("status", sandbox_status())
+try:
+    run_script("open({str(marker)!r}, 'w').write('x')", timeout_s=20)
+except SandboxError as exc:
+    print("refused:", exc)
+""")
+    assert done.returncode == 0, done.stderr
+    assert "status (False" in done.stdout and "Operation not permitted" in done.stdout
+    refusal = [line for line in done.stdout.splitlines() if line.startswith("refused:")]
+    assert len(refusal) == 1 and "CAP_SYS_ADMIN" in refusal[0] and "--unsafe-no-sandbox" in refusal[0]
+    assert not marker.exists()
+
+
+@DROP_CAP
+def test_without_cap_sys_admin_the_cli_refuses_or_warns(tmp_path):
+    problem = "Make chairs and tables at least cost."
+    script = "print('Status: Optimal')\nprint('Optimal objective value:', 12.5)\n"
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text(json.dumps({"key": None, "id": None, "problem": problem,
+                                  "responses": [f"```python\n{script}```"] * 2}) + "\n")
+    cli = "import sys; from formulate.cli import main; sys.argv = ['formulate'] + sys.argv[1:]; main()"
+    base = ["solve", "--mode", "code", "--model", f"replay:{replay}", problem]
+    command = f"import sys; sys.argv = ['x'] + {base!r}; exec({cli!r})"
+    refused = _without_cap_sys_admin(command)
+    assert refused.returncode == 2, refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: refusing to run a model-written script")
+    assert "objective" not in refused.stdout
+    unsafe = _without_cap_sys_admin(command.replace("'solve',", "'solve', '--unsafe-no-sandbox',"))
+    assert unsafe.returncode == 0, unsafe.stderr
+    assert "warning: --unsafe-no-sandbox" in unsafe.stderr and "UNCONTAINED" in unsafe.stderr
+    assert "objective: 12.5" in unsafe.stdout
+
+
+_COUNT_TASKS = """
+import threading, time
+stop = threading.Event()
+started = 0
+try:
+    for _ in range(200):
+        t = threading.Thread(target=stop.wait, daemon=True)
+        t.start()
+        started += 1
+except RuntimeError as exc:
+    print("refused:", exc)
+print("threads", started)
+stop.set()
+"""
+
+
+def _threads(result) -> int:
+    return int(result.stdout.split("threads")[-1])
+
+
+def test_task_count_is_bounded_per_run():
+    result = run_script(_COUNT_TASKS, timeout_s=30, max_procs=12, allow_packages=None)
+    assert result.ok, result.stderr
+    _needs_containment(result)
+    assert "refused:" in result.stdout and _threads(result) < 12
+
+
+def test_task_count_without_a_cgroup_falls_back_to_a_low_bound():
+    result = run_script(_COUNT_TASKS, timeout_s=30, use_cgroup=False)
+    assert result.ok, result.stderr
+    _needs_containment(result)
+    assert "no cgroup" in result.containment
+    assert "refused:" in result.stdout and _threads(result) < FALLBACK_MAX_PROCS < DEFAULT_MAX_PROCS
+
+
+_CHILDREN_ALLOCATE = """
+import os, time
+kids = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(200 * 1024 * 1024)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        time.sleep(1)
+        os._exit(0)
+    kids.append(pid)
+codes = [os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]) for k in kids]
+print("children", codes)
+"""
+
+
+def _has_run_cgroup() -> bool:
+    from formulate.verify.cgroups import create_run_cgroup
+
+    cgroup, _ = create_run_cgroup(64 << 20, 8)
+    if cgroup is not None:
+        cgroup.remove()
+    return cgroup is not None
+
+
+def test_children_together_are_bounded_by_the_total_memory_limit():
+    """Four children of 200 MB each, under the 300 MB per-process limit, exceed a 450 MB total."""
+    if not _has_run_cgroup():
+        pytest.skip("no writable cgroup here: the total is bounded only by tasks x per-process limit")
+    result = run_script(_CHILDREN_ALLOCATE, timeout_s=60, memory_mb=300, total_memory_mb=450)
+    _needs_containment(result)
+    codes = eval(result.stdout.split("children")[-1])  # noqa: S307 - our own output
+    assert codes.count(-9) >= 1 and codes.count(0) <= 2, codes
+    assert "exceeded the total memory limit of 450 MB" in result.stderr
+    alone = run_script(_CHILDREN_ALLOCATE.replace("range(4)", "range(1)"), timeout_s=60, memory_mb=300,
+                       total_memory_mb=450)
+    assert alone.ok and "children [0]" in alone.stdout  # one child alone fits
+
+
+def test_the_script_killed_for_the_total_is_a_memory_failure():
+    """Files on the sandbox's tmpfs count too: 200 MB written plus 300 MB allocated exceed a 450 MB total."""
+    if not _has_run_cgroup():
+        pytest.skip("no writable cgroup here")
+    code = """
+with open("big.bin", "wb") as fh:
+    for _ in range(200):
+        fh.write(b"x" * (1024 * 1024))
+block = bytearray(300 * 1024 * 1024)
+for i in range(0, len(block), 4096):
+    block[i] = 1
+print("survived")
+"""
+    result = run_script(code, timeout_s=60, memory_mb=400, total_memory_mb=450, disk_mb=300)
+    _needs_containment(result)
+    assert "survived" not in result.stdout
+    assert result.killed_reason == "memory" and "exceeded the total memory limit" in result.stderr
+
+
+def test_the_run_cgroup_is_removed_afterwards():
+    from formulate.verify.cgroups import _cgroup_mounts
+
+    def leftovers() -> set[str]:
+        found = set()
+        for _, point, _, _ in _cgroup_mounts():
+            found.update(str(p) for p in Path(point).rglob("formulate-sbx-*"))
+        return found
+
+    before = leftovers()
+    result = run_script("import os\nif os.fork() == 0:\n    import time; time.sleep(30)\n", timeout_s=20)
+    assert result.ok, result.stderr
+    assert leftovers() <= before
+
+
+def test_an_interpreter_under_tmp_is_bound_into_the_sandbox():
+    """A venv (or tox / CI cache) under /tmp: the sandbox's own empty /tmp must not hide it."""
+    venv = Path(tempfile.mkdtemp(prefix="formulate-test-venv-", dir="/tmp"))
+    venv.chmod(0o755)  # as a checkout or a CI cache would be (mkdtemp makes it private)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+        python = venv / "bin" / "python"
+        result = run_script("import sys\nprint(sys.prefix)\n", timeout_s=30, python=str(python))
+        assert result.ok, result.stderr
+        assert result.stdout.strip() == str(venv)
+        _needs_containment(result)
+    finally:
+        shutil.rmtree(venv, ignore_errors=True)
+
+
+def test_a_run_cgroup_left_by_a_killed_process_is_swept():
+    from formulate.verify import cgroups
+
+    cgroup, _ = cgroups.create_run_cgroup(64 << 20, 8)
+    if cgroup is None:
+        pytest.skip("no writable cgroup here")
+    parents = [d.parent for d in cgroup.dirs]
+    cgroup.remove()
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its pid is free now: the stale cgroups below belong to no living process
+    stale = [p / f"formulate-sbx-{gone.pid}-0" for p in parents]
+    for d in stale:
+        d.mkdir()
+    cgroups._swept.clear()
+    assert run_script("print(1)\n", timeout_s=20).ok
+    assert not any(d.exists() for d in stale)

@@ -10,7 +10,7 @@ import pytest
 from formulate.ir.yaml12 import fast_load
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = sorted(ROOT.glob("examples/*.yaml")) + sorted(ROOT.glob("tests/problems/*.yaml")) + \
+FILES = sorted(ROOT.glob("formulate/examples/*.yaml")) + sorted(ROOT.glob("tests/problems/*.yaml")) + \
     sorted(ROOT.glob("formulate/formulators/fewshot/*.yaml"))
 
 

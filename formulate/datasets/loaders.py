@@ -59,10 +59,7 @@ class Dataset:
 
 def read_records(path: Path, fmt: str | None = None) -> list[dict[str, Any]]:
     """Records of a JSON-lines or JSON file; ``fmt`` (jsonl|json) is trusted over the extension."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = _read_text(path, "a .jsonl/.json dataset")
     stripped = text.lstrip()
     if fmt == "json" or (fmt is None and stripped.startswith("[")):
         try:
@@ -147,13 +144,41 @@ def normalise(records: list[dict[str, Any]], name: str, question_key: str | None
     return samples
 
 
+def _read_text(path: Path, what: str) -> str:
+    """A UTF-8 text file, or a DatasetError naming the file and what it should have been."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if b"\0" in data:
+        raise DatasetError(f"{path} is a binary file, not {what}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path} is not UTF-8 text (byte offset {exc.start}); expected {what}") from None
+
+
+def _read_answer(path: Path) -> Any:
+    """The label in a problem folder's answer.json, or a DatasetError naming the file."""
+    text = _read_text(path, "an answer.json")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise DatasetError(f"{path} is not valid JSON ({exc}); write the label as a JSON number or object") \
+            from None
+
+
 def read_directory(path: Path) -> list[dict[str, Any]]:
     """ORThought layout: one folder per problem with question.txt and answer.json (nothing else is read)."""
     records = []
-    for folder in sorted(p for p in path.iterdir() if (p / "question.txt").is_file()):
+    try:
+        folders = sorted(p for p in path.iterdir() if (p / "question.txt").is_file())
+    except OSError as exc:
+        raise DatasetError(f"cannot list {path}: {exc.strerror or exc}") from None
+    for folder in folders:
         answer_path = folder / "answer.json"
-        answer = json.loads(answer_path.read_text(encoding="utf-8")) if answer_path.is_file() else None
-        records.append({"id": folder.name, "question": (folder / "question.txt").read_text(encoding="utf-8"),
+        answer = _read_answer(answer_path) if answer_path.is_file() else None
+        records.append({"id": folder.name, "question": _read_text(folder / "question.txt", "a question.txt"),
                         "answer": answer})
     if not records:
         raise DatasetError(f"{path} is a folder without problem folders (each with question.txt)")
@@ -171,6 +196,9 @@ def load_file(path: str | Path, name: str | None = None) -> Dataset:
     if not p.exists():
         raise DatasetError(f"dataset file {p} does not exist; give a .jsonl/.json file or a registered name "
                            "(`formulate datasets list`)")
+    if not (p.is_dir() or p.is_file()):
+        raise DatasetError(f"dataset {p} is neither a regular file nor a folder; give a .jsonl/.json file or a "
+                           "folder of problem folders")
     label = name or p.stem
     records = read_directory(p) if p.is_dir() else read_records(p)
     return Dataset(label, normalise(records, label), str(p))

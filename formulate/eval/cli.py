@@ -62,6 +62,12 @@ def eval_command(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not read or write the response cache")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="progress bar (default: on a "
                                                   "terminal)")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="seconds one model request may take in all "
+                                                  "(default 180)")] = None,
+    max_retries: Annotated[int | None, typer.Option("--max-retries", help="retries of a failed model request "
+                                                    "(default 4)")] = None,
+    unsafe_no_sandbox: Annotated[bool, typer.Option("--unsafe-no-sandbox", help="code mode: run model scripts even "
+                                                    "where the sandbox is unavailable (uncontained!)")] = False,
     backend: Annotated[str, typer.Option("--backend", help="thread (this machine) or ray (Ray tasks; local Ray "
                                          "unless --address)")] = "thread",
     address: Annotated[str | None, typer.Option("--address", help="ray: an existing cluster (auto, HOST:PORT or "
@@ -72,17 +78,38 @@ def eval_command(
                    ] = None,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
+    from formulate.cli_args import (
+        check_base_url,
+        check_count,
+        check_gap,
+        check_output_file,
+        check_solver,
+        check_time_limit,
+    )
     from formulate.datasets import load_dataset
     from formulate.eval.attempts import FormulatorSpec
     from formulate.eval.report import summarize
     from formulate.eval.runner import BACKENDS, config_for, run_eval
     from formulate.eval.scoring import get_rule
+    from formulate.formulators.dispatch import check_mode
 
+    try:
+        check_count(workers, "--workers", 1)
+        check_count(limit, "--limit", 0)
+        check_solver(solver, installed=True)
+        check_time_limit(time_limit)
+        check_gap(gap)
+        check_base_url(base_url)
+        if out is not None:
+            check_output_file(out, "--out", "run.jsonl")
+    except FormulateError as exc:
+        _fail(str(exc))
     spec = model or os.environ.get("FORMULATE_MODEL")
     if not spec:
         typer.echo("note: no model configured; using the offline rules formulator", err=True)
         spec = "rules"
     try:
+        check_mode(spec, mode)
         get_rule(rule)
         if backend not in BACKENDS:
             raise FormulateError(f"unknown backend `{backend}`; use {' or '.join(BACKENDS)}")
@@ -90,8 +117,13 @@ def eval_command(
             raise FormulateError("--address names a Ray cluster; add --backend ray")
         data = load_dataset(dataset, limit=limit)
         target = out or default_out(dataset, spec, mode)
+        if unsafe_no_sandbox and mode == "code":
+            from formulate.cli import UNSAFE_WARNING
+
+            typer.echo(UNSAFE_WARNING, err=True)
         formulator = FormulatorSpec.of(spec, mode, base_url=base_url, api_key=api_key,
-                                       use_cache=None if not no_cache else False)
+                                       use_cache=None if not no_cache else False, timeout=timeout,
+                                       max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox or None)
         config = config_for(data, spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit, mip_gap=gap,
                             workers=workers, backend=backend, address=address, model_calls=model_calls,
                             calls_per_minute=rpm)
@@ -119,6 +151,13 @@ def report_command(
     """Summarise one or more run logs: accuracy, answered, executed, failure stages, tokens, times, classes."""
     from formulate.eval.report import summarize, to_html, to_markdown
 
+    if html_out is not None:
+        from formulate.cli_args import check_output_file
+
+        try:
+            check_output_file(html_out, "--html", "report.html")
+        except FormulateError as exc:
+            _fail(str(exc))
     try:
         names = [p.stem for p in runs]
         dup = {n for n in names if names.count(n) > 1}
@@ -128,8 +167,12 @@ def report_command(
         _fail(str(exc))
         return
     if html_out is not None:
-        html_out.parent.mkdir(parents=True, exist_ok=True)
-        html_out.write_text(to_html(summaries), encoding="utf-8")
+        from formulate.cli_args import write_output
+
+        try:
+            write_output(html_out, to_html(summaries), "--html", "report.html")
+        except FormulateError as exc:
+            _fail(str(exc))
     if markdown:
         typer.echo(to_markdown(summaries))
     else:
@@ -150,33 +193,12 @@ def datasets_list(
     if as_json:
         typer.echo(json.dumps([{**s.summary(), "cached": cached_path(s).is_file()} for s in specs], indent=2))
         return
-    rows = [(s.name, str(s.records or "?"), s.label_version, s.license, "yes" if cached_path(s).is_file() else "",
-             s.description) for s in specs]
-    print_table(("name", "records", "label version", "license", "cached", "description"), rows)
+    from formulate.cli_args import columns
 
-
-def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """A rich table whose first column (names the user types) is never cut or wrapped; the others wrap.
-
-    On a terminal (or pipe) too narrow for the names plus a few characters of every other column,
-    the table is printed wider than the terminal rather than cutting a name.
-    """
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    name_width = max(len(headers[0]), *(len(r[0]) for r in rows)) if rows else len(headers[0])
-    console = Console()
-    needed = name_width + 10 * (len(headers) - 1) + 2 * len(headers)
-    if console.width < needed:
-        console = Console(width=needed)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column(headers[0], no_wrap=True, min_width=name_width, overflow="ignore")
-    for i, header in enumerate(headers[1:], 1):  # the last column takes what is left, and wraps at words
-        table.add_column(header, overflow="fold", ratio=1 if i == len(headers) - 1 else None)
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    rows = [("name", "records", "label version", "license", "cached", "description")]
+    rows += [(s.name, str(s.records or "?"), s.label_version, s.license, "yes" if cached_path(s).is_file() else "no",
+              s.description) for s in specs]
+    typer.echo(columns(rows, indent=""))
 
 
 @datasets_app.command("fetch")
@@ -244,4 +266,4 @@ def _mount_sweep() -> None:
 _mount_sweep()
 
 
-__all__ = ["datasets_app", "default_out", "eval_app", "print_table"]
+__all__ = ["datasets_app", "default_out", "eval_app"]

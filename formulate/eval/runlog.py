@@ -70,35 +70,62 @@ def _stamp(text: str) -> float:
 
 
 def read_log(path: str | Path) -> RunLog:
-    """Read a log; a torn last line (a crash mid-write) or any unreadable line is skipped and counted."""
+    """Read a log; a torn last line (a crash mid-write) or any unreadable line is skipped and counted.
+
+    A file that holds no run record at all (binary data, another JSON file) is refused, so that neither
+    ``report`` nor ``eval --resume`` treats it, or appends to it, as a log.
+    """
     p = Path(path)
     run = RunLog(p)
+    if p.is_dir():
+        raise FormulateError(f"run log {p} is a folder; give the .jsonl file `formulate eval --out` wrote")
     if not p.is_file():
-        raise FormulateError(f"run log {p} does not exist")
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                run.bad_lines += 1
-                log.warning("%s:%d: unreadable line skipped", p, lineno)
-                continue
-            kind = record.get("type", "sample") if isinstance(record, dict) else None
-            if kind == "run":
-                run.headers.append(record)
-                run.invocations.append({"started": record.get("started"), "wall_s": None, "last": None})
-            elif kind == "end":
-                if run.invocations:
-                    run.invocations[-1]["wall_s"] = record.get("wall_s")
-            elif kind == "blob":
-                run.blobs[record["sha256"]] = record["content"]
-            elif kind == "sample" and "id" in record:
-                run.samples[str(record["id"])] = record  # a later line for an id replaces an earlier one
-                if run.invocations and record.get("finished"):
-                    run.invocations[-1]["last"] = record["finished"]
+        what = "is not a regular file" if p.exists() else "does not exist"
+        raise FormulateError(f"run log {p} {what}; give the .jsonl file `formulate eval --out` wrote")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise FormulateError(f"cannot read run log {p}: {exc.strerror or exc}") from None
+    lines = 0
+    for lineno, raw in enumerate(data.splitlines(), 1):
+        if not raw.strip():
+            continue
+        lines += 1
+        if not _add_record(run, raw):
+            run.bad_lines += 1
+            log.warning("%s:%d: unreadable line skipped", p, lineno)
+    if lines and not (run.headers or run.samples or run.blobs):
+        raise FormulateError(f"{p} is not a run log of `formulate eval` (none of its {lines} lines is a log "
+                             "record); give the .jsonl file `formulate eval --out` wrote, or another --out")
     return run
+
+
+def _add_record(run: RunLog, raw: bytes) -> bool:
+    """File one line's record into ``run``; False when the line is not a well-formed record."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return False
+    if not isinstance(record, dict):
+        return False
+    kind = record.get("type", "sample")
+    if kind == "run":
+        run.headers.append(record)
+        run.invocations.append({"started": record.get("started"), "wall_s": None, "last": None})
+    elif kind == "end":
+        if run.invocations and isinstance(record.get("wall_s"), int | float):
+            run.invocations[-1]["wall_s"] = record["wall_s"]
+    elif kind == "blob":
+        if not isinstance(record.get("sha256"), str) or not isinstance(record.get("content"), str):
+            return False
+        run.blobs[record["sha256"]] = record["content"]
+    elif kind == "sample" and isinstance(record.get("id"), str | int):
+        run.samples[str(record["id"])] = record  # a later line for an id replaces an earlier one
+        if run.invocations and record.get("finished"):
+            run.invocations[-1]["last"] = record["finished"]
+    else:
+        return False
+    return True
 
 
 def _repair_tail(path: Path) -> None:
@@ -122,16 +149,31 @@ class LogWriter:
 
     def __init__(self, path: str | Path, known_blobs: set[str] | None = None) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            _repair_tail(self.path)
-        self._fh = self.path.open("a", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists():
+                _repair_tail(self.path)
+            self._fh = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise FormulateError(f"cannot write the run log {self.path}: {exc.strerror or exc}; choose another "
+                                 "--out") from None
         self._blobs = set(known_blobs or ())
 
     def write(self, record: dict[str, Any]) -> None:
-        """Write one record as one line and flush it."""
-        self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self._fh.flush()
+        """Write one record as one line and flush it (text that UTF-8 cannot hold, such as a lone surrogate
+        from a question, is written as a JSON escape)."""
+        line = json.dumps(record, ensure_ascii=False, default=str)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            line = json.dumps(record, ensure_ascii=True, default=str)
+        try:
+            self._fh.write(line + "\n")
+            self._fh.flush()
+        except OSError as exc:
+            raise FormulateError(f"cannot write the run log {self.path}: {exc.strerror or exc}; every line "
+                                 "before this one is kept; free space or choose another --out, then --resume") \
+                from None
 
     def compact_prompt(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Messages with long contents replaced by ``{"role", "ref"}``; new blobs are written first."""
@@ -139,7 +181,7 @@ class LogWriter:
         for message in messages:
             content = message.get("content")
             if isinstance(content, str) and len(content) >= BLOB_MIN_CHARS:
-                sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
+                sha = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
                 if sha not in self._blobs:
                     self.write({"type": "blob", "sha256": sha, "content": content})
                     self._blobs.add(sha)
@@ -149,7 +191,10 @@ class LogWriter:
         return out
 
     def close(self) -> None:
-        self._fh.close()
+        try:
+            self._fh.close()
+        except OSError as exc:  # a failed final flush was already reported by write()
+            log.warning("%s: %s", self.path, exc)
 
     def __enter__(self) -> LogWriter:
         return self

@@ -140,6 +140,16 @@ class SampleEvaluator:
         self.also = [get_rule(name) for name in config.also_rules if get_rule(name).name != self.rule.name]
 
     def __call__(self, sample: Sample) -> tuple[dict[str, Any], AttemptView | None]:
+        """The sample's record; whatever goes wrong inside fails this sample only, never the run."""
+        try:
+            return self._evaluate(sample)
+        except Exception as exc:
+            log.warning("%s: evaluating the sample crashed: %s: %s", sample.id, type(exc).__name__, exc)
+            log.debug("sample traceback", exc_info=True)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            return self._record(sample, None, None, None, None, False, "formulate", error, {"total": 0.0}), None
+
+    def _evaluate(self, sample: Sample) -> tuple[dict[str, Any], AttemptView | None]:
         started = time.perf_counter()
         times = {"formulate": 0.0, "solve": 0.0, "total": 0.0}
         solution: dict[str, Any] | None = None

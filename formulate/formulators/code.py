@@ -11,12 +11,20 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from formulate.formulators.extract import extract_python
-from formulate.llm.base import ChatModel, ChatRequest, Message, Usage
-from formulate.verify.sandbox import DEFAULT_MEMORY_MB, SandboxResult, run_script
+from formulate.llm.base import ChatModel, ChatRequest, Message, Usage, raised_max_tokens, truncation_note
+from formulate.verify.sandbox import (
+    DEFAULT_MEMORY_MB,
+    SandboxError,
+    SandboxResult,
+    refusal_message,
+    run_script,
+    sandbox_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,8 @@ class CodeAttempt:
     latency_s: float = 0.0
     timeout_s: float = 0.0
     memory_mb: int | None = None
+    finish_reason: str = "stop"  # "length": the reply was cut off at the token limit
+    max_tokens: int | None = None  # what the request allowed
 
     @property
     def ok(self) -> bool:
@@ -76,7 +86,12 @@ class CodeAttempt:
 
 
 class CodeFormulator:
-    """Ask a chat model for a solver script, run it in the sandbox and read its answer."""
+    """Ask a chat model for a solver script, run it in the sandbox and read its answer.
+
+    Fails closed: when the sandbox cannot be contained here, construction raises :class:`SandboxError`
+    (one line: why, and what is needed) unless ``unsafe_no_sandbox`` is set, which runs the scripts with
+    resource limits only.
+    """
 
     def __init__(
         self,
@@ -88,6 +103,7 @@ class CodeFormulator:
         max_tokens: int | None = None,
         memory_mb: int | None = DEFAULT_MEMORY_MB,
         sandbox_options: dict[str, Any] | None = None,
+        unsafe_no_sandbox: bool = False,
     ) -> None:
         self.model = model
         self.timeout_s = timeout_s
@@ -96,6 +112,9 @@ class CodeFormulator:
         self.max_tokens = max_tokens
         self.memory_mb = memory_mb
         self.sandbox_options = dict(sandbox_options or {})
+        self.sandbox_options.setdefault("unsafe_no_sandbox", unsafe_no_sandbox)
+        if not self.sandbox_options["unsafe_no_sandbox"]:
+            require_sandbox(self.sandbox_options)
 
     def messages(self, problem_text: str) -> list[Message]:
         """The first-round conversation for a problem."""
@@ -105,13 +124,17 @@ class CodeFormulator:
         ]
 
     def request(
-        self, messages: list[Message], problem_text: str, problem_id: str | None = None
+        self,
+        messages: list[Message],
+        problem_text: str,
+        problem_id: str | None = None,
+        max_tokens: int | None = None,
     ) -> ChatRequest:
         """A chat request carrying the problem text and id (the replay backend keys on them)."""
         return ChatRequest(
             messages=messages,
             temperature=self.temperature,
-            max_tokens=self.max_tokens,
+            max_tokens=max_tokens or self.max_tokens,
             problem_id=problem_id,
             extra={"problem_text": problem_text, "problem_id": problem_id, "mode": "code"},
         )
@@ -127,7 +150,10 @@ class CodeFormulator:
             {"role": "assistant", "content": previous.reply},
             {"role": "user", "content": feedback_message(previous)},
         ]
-        return self._ask(messages, problem_text, problem_id)
+        more = None
+        if previous.finish_reason == "length":  # a cut-off reply gets more room in the next round
+            more = raised_max_tokens(previous.max_tokens, previous.usage.completion_tokens)
+        return self._ask(messages, problem_text, problem_id, more)
 
     def run_reply(self, reply_text: str) -> CodeAttempt:
         """Run a reply with this formulator's sandbox settings."""
@@ -135,11 +161,19 @@ class CodeFormulator:
             reply_text, timeout_s=self.timeout_s, memory_mb=self.memory_mb, **self.sandbox_options
         )
 
-    def _ask(self, messages: list[Message], problem_text: str, problem_id: str | None) -> CodeAttempt:
-        response = self.model.chat(self.request(messages, problem_text, problem_id))
+    def _ask(
+        self, messages: list[Message], problem_text: str, problem_id: str | None, max_tokens: int | None = None
+    ) -> CodeAttempt:
+        request = self.request(messages, problem_text, problem_id, max_tokens)
+        response = self.model.chat(request)
         attempt = self.run_reply(response.text)
         attempt.usage = response.usage
         attempt.latency_s = response.latency_s
+        attempt.max_tokens = request.max_tokens
+        attempt.finish_reason = response.completions[0].finish_reason if response.completions else "stop"
+        if attempt.finish_reason == "length" and not attempt.ok:
+            note = truncation_note(request.max_tokens)
+            attempt.error = f"{note}: {attempt.error}" if attempt.error else note
         log.info(
             "code attempt%s: %s objective=%s (script %.2fs, model %.2fs)",
             f" for {problem_id}" if problem_id else "",
@@ -149,6 +183,17 @@ class CodeFormulator:
             attempt.latency_s,
         )
         return attempt
+
+
+def require_sandbox(options: dict[str, Any] | None = None) -> None:
+    """Raise :class:`SandboxError` (one line) when the contained sandbox cannot be built here."""
+    options = options or {}
+    if options.get("isolate", True):
+        contained, why = sandbox_status(options.get("python") or sys.executable)
+    else:
+        contained, why = False, "isolation disabled by the caller"
+    if not contained:
+        raise SandboxError(refusal_message(why), why)
 
 
 def run_code_reply(
@@ -423,6 +468,11 @@ def _script_line(code: str | None, lineno: int) -> str | None:
 def feedback_message(attempt: CodeAttempt) -> str:
     """Tell the model what went wrong with its script, in a form it can act on ("" when nothing did)."""
     again = "Reply with the complete corrected script in one ```python block."
+    if attempt.finish_reason == "length" and not attempt.ok:
+        return (
+            "Your reply was cut off at the length limit before the script was complete. Write a shorter "
+            "reply: no explanations, only the complete script in one ```python block."
+        )
     if attempt.code is None:
         return (
             "Your reply contained no Python script. Write one complete, runnable Python script that builds "

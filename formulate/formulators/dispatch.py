@@ -83,18 +83,32 @@ class CodeTextFormulator:
                                            latency_s=code.latency_s))
 
 
-def formulator_for(spec: str, mode: str = "ir", *, base_url: str | None = None, api_key: str | None = None,
-                   use_cache: bool = True, **options: Any) -> TextFormulator:
-    """`rules` -> the offline formulator; any chat-model spec -> the IR (or code) formulator over it."""
+def check_mode(spec: str, mode: str) -> None:
+    """Refuse an unknown mode, and code mode with the rules formulator (it writes no scripts)."""
     if mode not in MODES:
         raise ModelError(f"unknown mode `{mode}`; use --mode ir or --mode code")
+    if mode == "code" and spec.strip().lower() == "rules":
+        raise ModelError("the rules formulator writes formulations, not scripts; --mode code needs a chat "
+                         "model (--model openai:MODEL or hf:PATH), or use --mode ir")
+
+
+def formulator_for(spec: str, mode: str = "ir", *, base_url: str | None = None, api_key: str | None = None,
+                   use_cache: bool = True, timeout: float | None = None, max_retries: int | None = None,
+                   unsafe_no_sandbox: bool = False, **options: Any) -> TextFormulator:
+    """`rules` -> the offline formulator; any chat-model spec -> the IR (or code) formulator over it.
+
+    ``timeout`` (seconds for a whole request) and ``max_retries`` go to the HTTP client; code mode
+    refuses to start where the sandbox is unavailable unless ``unsafe_no_sandbox`` is set.
+    """
+    check_mode(spec, mode)
     if spec.strip().lower() == "rules":
         return RulesTextFormulator()
     from formulate.llm.registry import load_model
 
-    model = load_model(spec, base_url=base_url, api_key=api_key, use_cache=use_cache)
+    client = {k: v for k, v in (("timeout", timeout), ("max_retries", max_retries)) if v is not None}
+    model = load_model(spec, base_url=base_url, api_key=api_key, use_cache=use_cache, **client)
     if mode == "code":
-        return CodeTextFormulator(model, **options)
+        return CodeTextFormulator(model, unsafe_no_sandbox=unsafe_no_sandbox, **options)
     from formulate.formulators.llm import LLMFormulator
 
     return LLMFormulator(model, **options)

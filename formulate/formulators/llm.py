@@ -32,7 +32,15 @@ from formulate.ir.model import (
     VARIABLE_KEYS,
     Formulation,
 )
-from formulate.llm.base import ChatModel, ChatRequest, ChatResponse, Message, Usage
+from formulate.llm.base import (
+    ChatModel,
+    ChatRequest,
+    ChatResponse,
+    Message,
+    Usage,
+    raised_max_tokens,
+    truncation_note,
+)
 
 log = logging.getLogger(__name__)
 
@@ -359,6 +367,7 @@ class _Session:
     attempt: FormulateAttempt
     messages: list[Message]
     done: bool = False
+    max_tokens: int | None = None  # raised after a reply was cut off at the length limit
 
 
 @dataclass
@@ -466,7 +475,7 @@ class LLMFormulator:
     def _request(self, session: _Session) -> ChatRequest:
         attempt = session.attempt
         return ChatRequest(messages=list(session.messages), temperature=self.temperature,
-                           max_tokens=self.max_tokens, json_schema=list_schema() if self.structured else None,
+                           max_tokens=session.max_tokens or self.max_tokens, json_schema=list_schema() if self.structured else None,
                            problem_id=attempt.problem_id, extra={"problem_text": attempt.problem_text})
 
     def _chat_many(self, requests: list[ChatRequest]) -> list[tuple[ChatResponse | None, Exception | None]]:
@@ -497,6 +506,10 @@ class LLMFormulator:
         reply = completion.text if completion is not None else ""
         finish = completion.finish_reason if completion is not None else "stop"
         outcome = self._evaluate(reply, attempt.problem_text)
+        if finish == "length" and outcome.status != "ok":  # say so first, and give the next round more room
+            used = session.max_tokens or self.max_tokens
+            outcome.errors = [truncation_note(used), *outcome.errors]
+            session.max_tokens = raised_max_tokens(used, (response.usage or Usage()).completion_tokens)
         attempt.history.append(RoundRecord(reply, outcome.status, outcome.errors, response.usage or Usage(),
                                            float(response.latency_s or 0.0), finish))
         session.messages.append({"role": "assistant", "content": reply})

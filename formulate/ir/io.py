@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from formulate.errors import FormulationError, did_you_mean
+from formulate.errors import FormulationError, did_you_mean, raise_all
 from formulate.ir.model import (
     CONSTRAINT_KEYS,
     OBJECTIVE_KEYS,
@@ -54,24 +54,29 @@ def parse_yaml_text(text: str, source: str = "<text>") -> Any:
         raise FormulationError(f"YAML error: {exc}", source, "check the file's syntax") from None
 
 
-def _check_keys(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+def _key_errors(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> list[FormulationError]:
+    """One error per unknown key of ``data`` (with a did-you-mean), in file order."""
+    errors = []
     for key in data:
-        if key not in allowed and any(ch in str(key) for ch in "()[]<>=+*/"):
-            raise FormulationError(f"unknown key `{key}`: a comma inside an expression in a flow mapping {{...}} "
-                                   "split it", where, _FLOW_FIX)
-        if key not in allowed:
-            hint = did_you_mean(str(key), allowed)
-            fix = f"{hint} " if hint else ""
-            raise FormulationError(f"unknown key `{key}`", where, f"{fix}allowed: {', '.join(allowed)}".strip())
+        if key in allowed:
+            continue
+        if any(ch in str(key) for ch in "()[]<>=+*/"):
+            errors.append(FormulationError(f"unknown key `{key}`: a comma inside an expression in a flow mapping "
+                                           "{...} split it", where, _FLOW_FIX))
+            continue
+        hint = did_you_mean(str(key), allowed)
+        fix = f"{hint} " if hint else ""
+        errors.append(FormulationError(f"unknown key `{key}`", where, f"{fix}allowed: {', '.join(allowed)}".strip()))
+    return errors
 
 
-def check_structure(data: Any, source: str = "<text>") -> None:
-    """Reject unknown keys at any level with a did-you-mean (before pydantic sees the data)."""
+def structure_errors(data: Any, source: str = "<text>") -> list[FormulationError]:
+    """Every unknown key and misshapen section at any level, all at once (before pydantic sees the data)."""
     if not isinstance(data, dict):
-        raise FormulationError(
+        return [FormulationError(
             f"a formulation must be a mapping with keys {', '.join(TOP_LEVEL_KEYS)}; got {type(data).__name__}",
-            source, "start the file with `name:`, `sets:`, `parameters:`, `variables:`, `objective:`, `constraints:`")
-    _check_keys(data, TOP_LEVEL_KEYS, source)
+            source, "start the file with `name:`, `sets:`, `parameters:`, `variables:`, `objective:`, `constraints:`")]
+    errors = _key_errors(data, TOP_LEVEL_KEYS, source)
     sections = {"parameters": ("parameter", PARAMETER_KEYS), "variables": ("variable", VARIABLE_KEYS),
                 "constraints": ("constraint", CONSTRAINT_KEYS)}
     for section, (kind, allowed) in sections.items():
@@ -79,26 +84,34 @@ def check_structure(data: Any, source: str = "<text>") -> None:
         if items is None:
             continue
         if not isinstance(items, dict):
-            raise FormulationError(f"`{section}` must be a mapping of names to items, got {type(items).__name__}",
-                                   source, f"write `{section}:` followed by `name: ...` lines")
+            errors.append(FormulationError(f"`{section}` must be a mapping of names to items, got "
+                                           f"{type(items).__name__}", source,
+                                           f"write `{section}:` followed by `name: ...` lines"))
+            continue
         for name, item in items.items():
             if isinstance(item, dict):
-                _check_keys(item, allowed, f"{kind} `{name}`")
+                errors.extend(_key_errors(item, allowed, f"{kind} `{name}`"))
     objective = data.get("objective")
     if isinstance(objective, dict):
-        _check_keys(objective, OBJECTIVE_KEYS, "objective")
+        errors.extend(_key_errors(objective, OBJECTIVE_KEYS, "objective"))
+    return errors
+
+
+def check_structure(data: Any, source: str = "<text>") -> None:
+    """Raise every structural error of ``data`` at once (one FormulationError, or FormulationErrors)."""
+    raise_all(structure_errors(data, source))
 
 
 def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
-    """Validate plain data into a Formulation; schema errors become one clear line."""
+    """Validate plain data into a Formulation; every schema error is reported, each on one line."""
     check_structure(data, source)
     try:
         return Formulation.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise FormulationError(f"`{loc}`: {err['msg']}", source,
-                               "see `formulate schema` for the allowed shapes") from None
+        details = exc.errors()
+    raise_all([FormulationError(f"`{'.'.join(str(p) for p in err['loc'])}`: {err['msg']}", source,
+                                "see `formulate schema` for the allowed shapes") for err in details])
+    raise FormulationError("the formulation does not match the schema", source, "see `formulate schema`")
 
 
 def loads(text: str, source: str = "<text>") -> Formulation:

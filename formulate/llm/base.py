@@ -8,6 +8,23 @@ from typing import Any
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 
+#: ``max_tokens`` for a repair round after a reply was cut off: at most this many.
+MAX_TOKENS_CEILING = 32768
+#: ... and at least this many when neither the request nor the usage says how long the cut reply was.
+MAX_TOKENS_AFTER_CUT = 8192
+
+
+def truncation_note(max_tokens: int | None) -> str:
+    """One line for an error: the reply stopped at the token limit (``finish_reason == "length"``)."""
+    limit = f"max_tokens={max_tokens}" if max_tokens else "the server's default max_tokens"
+    return f"the reply was truncated at the length limit ({limit})"
+
+
+def raised_max_tokens(current: int | None, completion_tokens: int = 0) -> int:
+    """``max_tokens`` for the round after a truncated reply: twice what the cut reply had, capped."""
+    base = current or completion_tokens or MAX_TOKENS_AFTER_CUT // 2
+    return min(max(2 * base, MAX_TOKENS_AFTER_CUT if not current else 0), MAX_TOKENS_CEILING)
+
 
 @dataclass
 class Usage:

@@ -58,7 +58,7 @@ def request_hash(identity: str, request: ChatRequest) -> str:
         "seed": request.seed,
     }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _with_index(digest: str, sample_index: int) -> str:

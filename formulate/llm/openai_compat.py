@@ -2,16 +2,20 @@
 
 Plain httpx, no SDK: ``POST {base_url}/chat/completions``. Retries with exponential backoff (honouring
 ``Retry-After``) on 429, 5xx, malformed bodies, connection errors and timeouts; other 4xx fail at once.
-A semaphore bounds the requests in flight; :meth:`chat_many` runs requests in a thread pool.
+``timeout`` bounds each whole attempt, not just each read: a server that drips a byte a second is cut
+off when the attempt's deadline passes (:class:`_Deadline` shuts its socket down). A semaphore bounds
+the requests in flight; :meth:`chat_many` runs requests in a thread pool.
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import os
 import random
 import re
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +70,57 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+class _Deadline:
+    """Bounds one whole HTTP attempt: at the deadline, the attempt's socket is shut down.
+
+    httpx's timeouts apply to each connect, write and read, so a server sending one byte a second never
+    trips them. Passed as httpx's ``trace`` extension, this learns the socket when the connection is made
+    (the client keeps no idle connections, so every attempt makes one) and a timer shuts it down when
+    the deadline passes; the pending read then fails and the attempt counts as timed out.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event != "connection.connect_tcp.complete":
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        with self._lock:
+            self._sock = sock
+            expired = self.expired
+        if expired:
+            self._shutdown(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sock = self._sock
+        self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class _BadRequest(Exception):
     """HTTP 400: the caller may adapt the payload (structured output, parameter names) and ask again."""
 
@@ -92,6 +147,10 @@ class OpenAICompatModel(ChatModel):
     ) -> None:
         if not model:
             raise ModelError("model spec `openai:` names no model; use e.g. openai:gpt-4o")
+        if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+            raise ModelError(f"--timeout must be a positive number of seconds, not {timeout!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ModelError(f"--max-retries must be a whole number >= 0, not {max_retries!r}")
         self.model = model
         self.spec = f"openai:{model}"
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
@@ -114,7 +173,8 @@ class OpenAICompatModel(ChatModel):
         self._client = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
+            # no idle connections: each attempt connects, so its deadline can reach its socket
+            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=0),
         )
 
     # -- public API --------------------------------------------------------------------------
@@ -238,13 +298,17 @@ class OpenAICompatModel(ChatModel):
         last = ""
         for attempt in range(attempts):
             wait: float | None = None
+            deadline = _Deadline(self.timeout)
             try:
-                with self._slots:
-                    response = self._client.post(self.url, json=payload)
+                with self._slots, deadline:
+                    response = self._client.post(self.url, json=payload, extensions={"trace": deadline.trace})
             except httpx.TimeoutException:
                 last = f"timed out after {self.timeout:g} s"
             except httpx.TransportError as exc:
-                last = f"could not connect ({type(exc).__name__}: {_one_line(exc, 150)})"
+                if deadline.expired:
+                    last = f"timed out after {self.timeout:g} s (no complete reply; --timeout bounds the whole request)"
+                else:
+                    last = f"could not connect ({type(exc).__name__}: {_one_line(exc, 150)})"
             else:
                 status = response.status_code
                 if status == 200:
@@ -308,11 +372,26 @@ def _completion(choice: dict[str, Any]) -> Completion:
     text = message.get("content") if isinstance(message, dict) else None
     if text is None:
         text = choice.get("text") or ""
+    if isinstance(text, list):  # content parts: [{"type": "text", "text": "..."}]
+        text = "".join(str(p.get("text") or "") if isinstance(p, dict) else str(p) for p in text)
     return Completion(text=str(text), finish_reason=str(choice.get("finish_reason") or "stop"))
+
+
+def _token_count(value: Any) -> int:
+    """A token count from a server's usage block; anything that is not a count (``"many"``, -3, NaN) is 0."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, float) and math.isfinite(value):
+        return max(int(value), 0)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
+        return int(value.strip())
+    return 0
 
 
 def _usage(data: dict[str, Any]) -> Usage:
     usage = data.get("usage") or {}
     if not isinstance(usage, dict):
         return Usage()
-    return Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    return Usage(_token_count(usage.get("prompt_tokens")), _token_count(usage.get("completion_tokens")))

@@ -38,7 +38,7 @@ def normalise_problem(text: str) -> str:
 
 def problem_key(text: str) -> str:
     """Hex sha256 of :func:`normalise_problem` (text); insensitive to case, spacing and line breaks."""
-    return hashlib.sha256(normalise_problem(text).encode("utf-8")).hexdigest()
+    return hashlib.sha256(normalise_problem(text).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def record_replay(
@@ -118,7 +118,13 @@ class ReplayModel(ChatModel):
         entry.responses.extend(_completion(r, where) for r in record["responses"])
 
     def _load(self) -> None:
-        text = self.path.read_text(encoding="utf-8")
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ModelError(f"replay file {self.path} is not UTF-8 text (byte offset {exc.start}); give a JSON "
+                             "or JSON-lines file of recorded replies") from None
+        except OSError as exc:
+            raise ModelError(f"cannot read replay file {self.path}: {exc.strerror or exc}") from None
         stripped = text.lstrip()
         if stripped.startswith(("[", "{")) and self.path.suffix.lower() == ".json":
             try:

@@ -6,7 +6,9 @@ picks another (``scip``, ``cbc``, ``ipopt``, ``gurobi``...). Capabilities follow
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -67,6 +69,26 @@ def _pyo() -> Any:
     import pyomo.environ as pyo
 
     return pyo
+
+
+class _DropRecords(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+@contextlib.contextmanager
+def _quiet_pyomo() -> Iterator[None]:
+    """Drop what Pyomo logs while probing a solver name: for an unknown name it prints a warning and a whole
+    traceback to stdout (its own handler), which would break `--json`; the caller reports one line instead."""
+    loggers = [logging.getLogger(name) for name in ("pyomo.opt", "pyomo.solvers", "pyomo.common")]
+    quiet = _DropRecords()
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
 
 
 def build(problem: FlatProblem) -> tuple[Any, Any]:
@@ -156,8 +178,9 @@ class PyomoBackend(SolverBackend):
         if not self.available():
             return False
         try:
-            opt = _pyo().SolverFactory(solver or self.solver)
-            return bool(opt is not None and opt.available(exception_flag=False))
+            with _quiet_pyomo():
+                opt = _pyo().SolverFactory(solver or self.solver)
+                return bool(opt is not None and opt.available(exception_flag=False))
         except Exception:  # noqa: BLE001 - unknown names and broken plugins mean "not available"
             return False
 

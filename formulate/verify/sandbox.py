@@ -1,29 +1,37 @@
 """Run model-written Python scripts in a contained subprocess and collect what they print.
 
 The script never runs in the formulate process. ``run_script`` starts a small launcher (this very file,
-run with ``python -I -S``, standard library only) in a new session; the launcher builds the sandbox and
-then ``exec``s the interpreter on the script:
+run with ``python -I -S``, standard library only) in a new session; the launcher joins the run's cgroup,
+builds the sandbox and then ``exec``s the interpreter on the script:
 
 * **namespaces** (root directly; other users through an unprivileged user namespace): new mount, PID,
   network (loopback only), IPC and UTS namespaces. The whole mount tree is made read-only and nosuid;
   fresh size-limited tmpfs mounts cover ``/tmp`` and ``/dev/shm``; ``/run`` (host sockets) is replaced
-  by an empty one; ``/root`` and the invoking user's home are hidden under empty tmpfs mounts with only
-  the interpreter's prefix and site-packages bound back, read-only. The script runs in ``/tmp/work``
-  (on that tmpfs) with ``no_new_privs``, as ``nobody`` when started as root (kernel uid 0 without
-  capabilities would still own most of the system). A per-PID-namespace ``pid_max`` (Linux >= 6.14) or
-  ``RLIMIT_NPROC`` (user namespace) bounds the process count. When the launcher dies, the PID
-  namespace dies with it, so ``setsid`` cannot escape the wall timeout.
-* **fallback** (namespaces unavailable, e.g. a container without ``CAP_SYS_ADMIN``): resource limits only,
-  in a temporary directory; the result then says ``contained=False`` and why.
+  by an empty one; ``/root`` and the invoking user's home are hidden under empty tmpfs mounts. The
+  interpreter's prefix, base prefix and site-packages are bound back read-only wherever they are
+  (under ``/tmp`` or a hidden home included). The script runs in ``/tmp/work`` (on that tmpfs) with
+  ``no_new_privs``, as a uid of its own when started as root (kernel uid 0 without capabilities would
+  still own most of the system). When the launcher dies, the PID namespace dies with it, so ``setsid``
+  cannot escape the wall timeout.
+* **totals**: a cgroup per run (:mod:`formulate.verify.cgroups`: v2 ``memory.max``/``pids.max``, or the
+  v1 memory and pids hierarchies) bounds the memory and the task count of all the script's processes
+  together; without a writable cgroup, ``RLIMIT_NPROC`` (per run: the run's own uid or user namespace)
+  bounds the task count to :data:`FALLBACK_MAX_PROCS`, and the per-namespace ``pid_max`` (Linux >= 6.14)
+  applies too.
+* **fails closed**: when the namespaces cannot be built (e.g. a container without ``CAP_SYS_ADMIN`` and
+  without user namespaces), the script is not run and :class:`SandboxError` says why and what is
+  needed. Only ``unsafe_no_sandbox=True`` (the CLI's ``--unsafe-no-sandbox``) runs it anyway, with
+  resource limits only, logging a warning on every run; the result says ``contained=False``.
 
 Always: scrubbed environment (a whitelist), no stdin, ``RLIMIT_CPU``, ``RLIMIT_AS``, ``RLIMIT_FSIZE``, no
 core files, a wall timeout that kills the whole process group, and stdout/stderr capped in memory.
 A plain ``unshare --user`` as root is *not* containment: the kernel uid stays 0 and keeps owner access to
-every root-owned file, which is why the root path drops to ``nobody`` instead.
+every root-owned file, which is why the root path drops to an unprivileged uid instead.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -45,8 +53,12 @@ log = logging.getLogger(__name__)
 DEFAULT_MEMORY_MB = 2048
 #: Size of the sandbox's tmpfs (its working directory and /tmp) and the largest file it may write.
 DEFAULT_DISK_MB = 256
-#: Most tasks (threads count) the sandbox may run at once.
-DEFAULT_MAX_PROCS = 512
+#: Most tasks (threads count) all of the script's processes may run at once (the run's cgroup).
+DEFAULT_MAX_PROCS = 64
+#: The task bound without a writable cgroup (``RLIMIT_NPROC`` of the run's own uid or user namespace).
+FALLBACK_MAX_PROCS = 32
+#: Memory all of the script's processes may use together (the run's cgroup), tmpfs files included.
+DEFAULT_TOTAL_MEMORY_MB = 4096
 #: Bytes kept from each of stdout and stderr (head and tail; the middle is dropped and marked).
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
 #: Third-party top-level packages a script may import (the standard library is always allowed).
@@ -57,7 +69,9 @@ DEFAULT_ALLOWED_PACKAGES: tuple[str, ...] = (
 
 #: Environment variables passed through from the parent when set (no secrets: paths and locale only).
 PASS_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "GRB_LICENSE_FILE")
-NOBODY = 65534
+#: Root-started scripts run as ``SANDBOX_UID_BASE + launcher pid``: a uid of their own that owns no file,
+#: so ``RLIMIT_NPROC`` counts this run's processes only.
+SANDBOX_UID_BASE = 1_800_000_000
 SANDBOX_WORKDIR = "/tmp/work"
 SCRIPT_NAME = "script.py"
 
@@ -78,7 +92,11 @@ except ImportError:  # run as the launcher (python -I -S): only the standard lib
 
 
 class SandboxError(_ErrorBase):
-    """The sandbox could not be set up as required (not an error of the script)."""
+    """The sandbox could not be set up as required (not an error of the script); ``why`` is the cause."""
+
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why or message
 
 
 @dataclass
@@ -118,52 +136,95 @@ def run_script(
     allow_packages: Collection[str] | None = DEFAULT_ALLOWED_PACKAGES,
     disk_mb: int = DEFAULT_DISK_MB,
     max_procs: int = DEFAULT_MAX_PROCS,
+    total_memory_mb: int | None = DEFAULT_TOTAL_MEMORY_MB,
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     env: Mapping[str, str] | None = None,
     isolate: bool = True,
-    require_containment: bool = False,
+    use_cgroup: bool = True,
+    unsafe_no_sandbox: bool = False,
 ) -> SandboxResult:
     """Run ``code`` as ``__main__`` of a fresh interpreter in the sandbox and wait for it.
 
-    ``cpu_s`` defaults to twice ``timeout_s`` (solvers use several threads); ``memory_mb=None`` lifts the
-    address-space limit. ``allow_packages`` lists the third-party top-level packages the script may
-    import (None: any); it is a courtesy gate that gives the model a clear error, not a security
-    boundary. ``env`` adds variables to the whitelisted environment. ``isolate=False`` skips the
-    namespaces (resource limits only). With ``require_containment`` a sandbox that cannot be contained
-    raises :class:`SandboxError` instead of running the script.
+    ``cpu_s`` defaults to twice ``timeout_s`` (solvers use several threads); ``memory_mb`` bounds each
+    process's address space and ``total_memory_mb`` all of them together (None lifts either). The
+    task count is bounded by ``max_procs`` in a cgroup, or :data:`FALLBACK_MAX_PROCS` without one
+    (``use_cgroup=False`` forces that path). ``allow_packages`` lists the third-party top-level
+    packages the script may import (None: any); it is a courtesy gate that gives the model a clear
+    error, not a security boundary. ``env`` adds variables to the whitelisted environment.
+
+    When the sandbox cannot be contained (``isolate=False`` forces that), :class:`SandboxError` is
+    raised and the script is not run, unless ``unsafe_no_sandbox`` is set: then it runs with resource
+    limits only and a warning is logged.
     """
     cpu_limit = float(cpu_s) if cpu_s is not None else max(2.0 * float(timeout_s), 1.0)
+    total = None if total_memory_mb is None else max(int(total_memory_mb), int(memory_mb or 0))
     config = {
         "python": python,
         "cpu_s": cpu_limit,
         "memory_mb": memory_mb,
+        "total_memory_mb": total,
         "disk_mb": disk_mb,
-        "max_procs": max_procs,
+        "max_procs": max(int(max_procs), 1),
+        "fallback_procs": max(min(int(max_procs), FALLBACK_MAX_PROCS), 1),
+        "use_cgroup": use_cgroup,
         "allow": "*" if allow_packages is None else ",".join(sorted(set(allow_packages))),
         "isolate": isolate,
-        "require_containment": require_containment,
+        "require_containment": not unsafe_no_sandbox,
         "hide": _hidden_dirs(),
         "reveal": _python_paths(python),
     }
     child_env = _scrubbed_env(python, env)
     result, setup_failed = _run_once(code, config, child_env, timeout_s, max_output_bytes)
     if setup_failed:
-        if require_containment:
-            raise SandboxError(
-                f"the sandbox could not be contained ({result.containment}); the script was not run"
-            )
+        if not unsafe_no_sandbox:
+            raise SandboxError(refusal_message(result.containment), result.containment)
         # the namespace setup failed part-way: run again without it, and say so in the result
         config["isolate"] = False
         first = result.containment
         result, _ = _run_once(code, config, child_env, timeout_s, max_output_bytes)
         result.containment = f"{first}; resource limits only"
+    if not result.contained:
+        log.warning("--unsafe-no-sandbox: the script ran UNCONTAINED (%s)", result.containment)
     return result
+
+
+def refusal_message(why: str) -> str:
+    """One line: the sandbox is unavailable, why, and what would make it available."""
+    return (
+        f"refusing to run a model-written script: the sandbox is unavailable ({why}); it needs root with "
+        "CAP_SYS_ADMIN or unprivileged user namespaces (kernel.unprivileged_userns_clone=1, no seccomp/"
+        "AppArmor block on unshare); pass --unsafe-no-sandbox (API: unsafe_no_sandbox=True) to run "
+        "scripts uncontained with resource limits only"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def sandbox_status(python: str = sys.executable) -> tuple[bool, str]:
+    """Whether the contained sandbox can be built here (probed once per interpreter), and how or why not."""
+    try:
+        result = run_script("", timeout_s=30, python=python, unsafe_no_sandbox=False)
+    except SandboxError as exc:
+        return False, exc.why
+    return result.contained, result.containment
 
 
 def _run_once(
     code: str, config: dict, child_env: dict[str, str], timeout_s: float, max_output_bytes: int
 ) -> tuple[SandboxResult, bool]:
     """One launcher run; the flag is True when the sandbox setup failed and the script did not run."""
+    from formulate.verify.cgroups import create_run_cgroup
+
+    cgroup = None
+    if config["use_cgroup"]:
+        total = config["total_memory_mb"]
+        cgroup, why = create_run_cgroup(None if total is None else int(total) << 20, config["max_procs"])
+        if cgroup is None:
+            log.debug("sandbox without a cgroup: %s", why)
+    config = dict(
+        config,
+        cgroup_procs=cgroup.procs_files if cgroup else [],
+        cgroup=cgroup.describe() if cgroup else "",
+    )
     host_dir = tempfile.mkdtemp(prefix="formulate-sbx-")
     start = time.monotonic()
     try:
@@ -203,6 +264,8 @@ def _run_once(
             timed_out = True
         finally:  # on timeout, on an interrupt, and to sweep stragglers in the fallback mode
             _kill_group(proc.pid)
+            if cgroup is not None:
+                cgroup.kill()
             proc.wait()
         for t in readers:
             t.join(timeout=2.0)
@@ -211,9 +274,12 @@ def _run_once(
                 f.close()
         os.close(status_r)
         wall = time.monotonic() - start
-        return _result(proc.returncode, out, err, status, wall, timed_out, config)
+        oom_kills = cgroup.oom_kills() if cgroup is not None else 0
+        return _result(proc.returncode, out, err, status, wall, timed_out, config, oom_kills)
     finally:
         shutil.rmtree(host_dir, ignore_errors=True)
+        if cgroup is not None:
+            cgroup.remove()
 
 
 # ----------------------------------------------------------------------------------------------- parent side
@@ -344,6 +410,7 @@ def _result(
     wall: float,
     timed_out: bool,
     config: dict,
+    oom_kills: int = 0,
 ) -> tuple[SandboxResult, bool]:
     events: dict[str, dict] = {}
     for line in status.text().splitlines():
@@ -377,9 +444,14 @@ def _result(
             reason = "signal"
     elif returncode != 0 and _memory_failure(stderr):
         reason = "memory"
+    if oom_kills and reason in (None, "signal") and (returncode != 0 or reason):
+        reason = "memory"
+    if oom_kills:
+        stderr += (
+            f"\nsandbox: {oom_kills} process(es) killed: the script's processes together exceeded the "
+            f"total memory limit of {config['total_memory_mb']} MB\n"
+        )
     refused = "refused" in events
-    if not contained and not refused:
-        log.warning("sandbox not contained: %s", detail)
     result = SandboxResult(
         returncode=returncode,
         stdout=out.text(),
@@ -472,7 +544,9 @@ class _Launcher:
         self.status_fd = status_fd
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.root = os.geteuid() == 0
+        self.uid = SANDBOX_UID_BASE + os.getpid()  # the root path's own unprivileged uid for this run
         self.notes: list[str] = []
+        self.in_cgroup = False
 
     # -- plumbing
     def report(self, event: str, **fields: object) -> None:
@@ -520,27 +594,45 @@ class _Launcher:
         self._check(rc, f"mount_setattr {path}")
 
     # -- main
+    def join_cgroup(self) -> None:
+        """Move this launcher (and so everything it starts) into the run's cgroup."""
+        try:
+            for path in self.cfg["cgroup_procs"]:
+                with open(path, "w") as fh:
+                    fh.write(str(os.getpid()))
+        except OSError as exc:
+            self.notes.append(f"could not join the cgroup ({exc.strerror})")
+            return
+        self.in_cgroup = bool(self.cfg["cgroup_procs"])
+
+    def limits_note(self) -> str:
+        if self.in_cgroup:
+            return self.cfg["cgroup"]
+        return f"no cgroup: {self.cfg['fallback_procs']} tasks (RLIMIT_NPROC), no total memory bound"
+
     def run(self) -> None:
         cfg = self.cfg
         self.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        self.join_cgroup()
         with open(os.path.join(cfg["host_dir"], SCRIPT_NAME), "rb") as fh:
             source = fh.read()
         if cfg["isolate"]:
             try:
                 self.enter_namespaces()
             except OSError as exc:
-                self.fallback(f"namespaces unavailable ({exc}); resource limits only")
+                self.fallback(f"namespaces unavailable ({exc})")
                 return
             self.supervise(source)
         else:
-            self.fallback("isolation disabled by caller; resource limits only")
+            self.fallback("isolation disabled by the caller")
 
     def fallback(self, detail: str) -> None:
-        self.report("containment", contained=False, detail=detail)
         if self.cfg["require_containment"]:
+            self.report("containment", contained=False, detail=detail)
             self.report("refused")
             os._exit(126)
-        self.exec_script(self.cfg["host_dir"], drop_to_nobody=False)
+        self.report("containment", contained=False, detail=f"{detail}; resource limits only, {self.limits_note()}")
+        self.exec_script(self.cfg["host_dir"], drop_privileges=False)
 
     def enter_namespaces(self) -> None:
         flags = _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS
@@ -575,12 +667,12 @@ class _Launcher:
         pids = self.limit_pids()
         self.setup_mounts(source)
         how = "namespaces (mount, pid, net, ipc, uts), read-only root, tmpfs /tmp"
-        how += ", uid nobody" if self.root else ", user namespace"
-        how += pids + "".join(f", {note}" for note in self.notes)
+        how += f", uid {self.uid}" if self.root else ", user namespace"
+        how += f", {self.limits_note()}{pids}" + "".join(f", {note}" for note in self.notes)
         self.report("containment", contained=True, detail=how)
         child = os.fork()
         if child == 0:
-            self.exec_script(SANDBOX_WORKDIR, drop_to_nobody=self.root)
+            self.exec_script(SANDBOX_WORKDIR, drop_privileges=self.root)
         while True:  # reap everything; stop when the script's process ends
             pid, status, usage = os.wait4(-1, 0)
             if pid == child:
@@ -593,32 +685,39 @@ class _Launcher:
 
     def limit_pids(self) -> str:
         if not self.root:
-            return ", RLIMIT_NPROC"
+            return ""
         release = os.uname().release.split("-")[0].split(".")
         try:
             per_namespace = (int(release[0]), int(release[1])) >= (6, 14)
         except (ValueError, IndexError):
             per_namespace = False
         if not per_namespace:  # before 6.14 pid_max is global: never touch it
-            return ", no process-count limit (kernel < 6.14)"
+            return ""
         try:
             with open("/proc/sys/kernel/pid_max", "w") as fh:
                 fh.write(str(max(int(self.cfg["max_procs"]), 301)))
         except OSError:
-            return ", no process-count limit (pid_max not writable)"
+            return ""
         return ", pid_max"
 
     def setup_mounts(self, source: bytes) -> None:
         cfg = self.cfg
         self.mount(None, "/", None, _MS_REC | _MS_PRIVATE)
         hidden = [h for h in cfg["hide"] if os.path.isdir(h)]
+        covered = [*hidden, "/tmp"]  # the interpreter's paths under these are bound back read-only
         reveal = [
-            p for p in cfg["reveal"] if any(p == h or p.startswith(h.rstrip("/") + "/") for h in hidden)
+            p for p in cfg["reveal"] if any(p == h or p.startswith(h.rstrip("/") + "/") for h in covered)
         ]
         reveal_fds = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in reveal if os.path.isdir(p)}
         self.mount_setattr_recursive("/", _MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID)
         tmp_opts = f"size={int(cfg['disk_mb'])}m,mode=1777"
         self.mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, tmp_opts)
+        for p, fd in reveal_fds.items():  # e.g. a venv under /tmp: bound back, read-only
+            if p == "/tmp" or not p.startswith("/tmp/"):
+                continue
+            os.makedirs(p, mode=0o755, exist_ok=True)
+            self.mount(f"/proc/self/fd/{fd}", p, None, _MS_BIND | _MS_REC)
+            self.mount_setattr_recursive(p, _MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID)
         if os.path.isdir("/dev/shm"):
             try:
                 self.mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
@@ -649,18 +748,18 @@ class _Launcher:
             fh.write(source)
         if self.root:
             for path in (SANDBOX_WORKDIR, os.path.join(SANDBOX_WORKDIR, SCRIPT_NAME)):
-                os.chown(path, NOBODY, NOBODY)
+                os.chown(path, self.uid, self.uid)
 
-    def exec_script(self, workdir: str, *, drop_to_nobody: bool) -> None:
+    def exec_script(self, workdir: str, *, drop_privileges: bool) -> None:
         import resource
 
         cfg = self.cfg
         try:
             os.chdir(workdir)
-            if drop_to_nobody:
+            if drop_privileges:
                 os.setgroups([])
-                os.setresgid(NOBODY, NOBODY, NOBODY)
-                os.setresuid(NOBODY, NOBODY, NOBODY)
+                os.setresgid(self.uid, self.uid, self.uid)
+                os.setresuid(self.uid, self.uid, self.uid)
             self.prctl(_PR_SET_NO_NEW_PRIVS, 1)
             self.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
             cpu = max(int(cfg["cpu_s"] + 0.999), 1)
@@ -671,8 +770,11 @@ class _Launcher:
             disk = int(cfg["disk_mb"]) << 20
             resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            if not self.root:
-                procs = int(cfg["max_procs"])
+            if not self.root or drop_privileges:  # root keeps CAP_SYS_RESOURCE: the limit would not bind
+                # counted per run in the contained modes (own uid / own user namespace); uncontained,
+                # a non-root user's processes all count, so only the larger bound applies there
+                own_count = drop_privileges or workdir == SANDBOX_WORKDIR
+                procs = int(cfg["fallback_procs"] if own_count and not self.in_cgroup else cfg["max_procs"])
                 resource.setrlimit(resource.RLIMIT_NPROC, (procs, procs))
             os.closerange(3, 65536)
             env = dict(os.environ, HOME=workdir, TMPDIR=workdir, PWD=workdir)
