@@ -162,6 +162,10 @@ def test_kill_9_of_the_driver_then_resume_loses_and_duplicates_nothing(local_ray
     ids = [r["id"] for r in _records(out)]
     assert sorted(ids) == sorted(s.id for s in samples) and len(ids) == len(set(ids))
     assert all(r["correct"] for r in _records(out))
+    from formulate.eval.runlog import read_log
+
+    killed, resumed = read_log(out).invocations  # the killed driver wrote no end record: its wall time is
+    assert killed["wall_s"] is None and killed["last"] and resumed["wall_s"] > 0  # counted to its last sample
 
 
 def test_sweep_on_ray_matches_the_thread_sweep(local_ray, tmp_path):
