@@ -198,6 +198,23 @@ class FormulatorSpec:
         """The formulator (validates the model spec and mode)."""
         return make_formulator(self.model, mode=self.mode, **dict(self.options))
 
+    def validate(self) -> None:
+        """Check the spec without building it (no weights loaded): the mode, the model spec, a replay file."""
+        if self.mode not in ("ir", "code"):
+            raise FormulateError(f"unknown mode `{self.mode}`; use ir (structured formulation) or code (model "
+                                 "writes a script)")
+        if self.model.strip().lower() == "rules":
+            if self.mode == "code":
+                raise FormulateError("the rules formulator writes formulations, not scripts; use --mode ir")
+            return
+        from pathlib import Path
+
+        from formulate.llm.registry import parse_spec
+
+        prefix, rest = parse_spec(self.model)
+        if prefix == "replay" and not Path(rest).expanduser().is_file():
+            raise FormulateError(f"replay file {rest} does not exist; record replies first or fix the path")
+
 
 def as_callable(formulator: Formulator | FormulateFn) -> FormulateFn:
     """``formulator.formulate`` when it has one, else the callable itself."""

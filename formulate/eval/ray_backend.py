@@ -197,7 +197,7 @@ class RayExecutor:
 
     def __init__(self, formulator: Any, config: Any) -> None:
         if isinstance(formulator, FormulatorSpec):
-            formulator.build()  # a bad model spec fails here, in the driver, with its own message
+            formulator.validate()  # a bad spec fails here, in the driver, with its own message
         self.formulator = formulator
         self.config = replace(config, threads=config.threads or 1)
 
@@ -216,6 +216,7 @@ class RayExecutor:
         queue = iter(todo)
         pending: dict[Any, str] = {}
         lost: list[str] = []
+        first_error = ""
 
         def submit() -> bool:
             sample = next(queue, None)
@@ -234,8 +235,11 @@ class RayExecutor:
                     try:
                         record = ray.get(ref)
                     except ray.exceptions.RayError as exc:
-                        log.warning("%s: the Ray task failed: %s", sid, str(exc).splitlines()[0] if str(exc) else exc)
+                        lines = [line for line in str(exc).splitlines() if line.strip()]
+                        reason = lines[-1].strip() if lines else type(exc).__name__
+                        log.warning("%s: the Ray task failed: %s", sid, reason)
                         lost.append(sid)
+                        first_error = first_error or reason
                     else:
                         emit(record)
                     submit()
@@ -245,8 +249,8 @@ class RayExecutor:
             raise
         if lost:
             raise FormulateError(f"{len(lost)} samples failed in Ray workers ({', '.join(lost[:5])}"
-                                 f"{', ...' if len(lost) > 5 else ''}); every other record is in the log; rerun "
-                                 "with --resume to retry them")
+                                 f"{', ...' if len(lost) > 5 else ''}: {first_error}); every other record is in "
+                                 "the log; rerun with --resume to retry them")
 
 
 __all__ = ["LIMITER_PREFIX", "NAMESPACE", "RayExecutor", "evaluate_in_worker", "init_ray", "limit_model_calls",
