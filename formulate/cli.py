@@ -104,14 +104,14 @@ FileOpt = Annotated[Path | None, typer.Option("-f", "--file", help="read the pro
 
 
 def _check_options(solver: str | None = None, time_limit: float | None = None, gap: float | None = None,
-                   base_url: str | None = None) -> None:
+                   base_url: str | None = None, model: str | None = None) -> None:
     """Refuse bad option values before any work starts (one line, exit 2)."""
     from formulate.cli_args import check_base_url, check_gap, check_solver, check_time_limit
 
     check_solver(solver)
     check_time_limit(time_limit)
     check_gap(gap)
-    check_base_url(base_url)
+    check_base_url(base_url, model or os.environ.get("FORMULATE_MODEL"))
 
 
 @app.command()
@@ -129,7 +129,7 @@ def solve(
     """Solve a formulation file, or formulate problem text with a model and solve it."""
     from formulate.api import solve as solve_formulation
 
-    _check_options(solver, time_limit, gap, base_url)
+    _check_options(solver, time_limit, gap, base_url, model)
     attempt = None
     arg = problem_or_file
     if arg is not None and file is None and is_formulation_path(arg):
@@ -294,7 +294,7 @@ def formulate_cmd(
     timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
 ) -> None:
     """Turn problem text into a formulation (printed as YAML)."""
-    _check_options(base_url=base_url)
+    _check_options(base_url=base_url, model=model)
     problem = _read_text(text, file)
     attempt = _formulate_text(problem, model, mode, base_url, api_key, no_cache, quiet=as_json, timeout=timeout,
                               max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)

@@ -66,8 +66,12 @@ def check_solver(spec: str | None, installed: bool = False) -> None:
                                "--solver pyomo:appsi_highs")
 
 
-def check_base_url(url: str | None) -> None:
-    """An http(s) URL that parses (``http://[::1`` does not)."""
+def check_base_url(url: str | None, model: str | None = None) -> None:
+    """An http(s) URL that parses (``http://[::1`` does not). Without ``url``, an ``openai:`` model's
+    ``OPENAI_BASE_URL`` is checked instead."""
+    source = "--base-url"
+    if url is None and (model or "").strip().lower().startswith("openai"):
+        url, source = os.environ.get("OPENAI_BASE_URL") or None, "OPENAI_BASE_URL"
     if url is None:
         return
     from urllib.parse import urlsplit
@@ -76,10 +80,10 @@ def check_base_url(url: str | None) -> None:
         parts = urlsplit(url)
         _ = parts.port
     except ValueError as exc:
-        raise UsageProblem(f"--base-url `{url}` is not a valid URL ({exc}); give e.g. http://localhost:8000/v1") \
+        raise UsageProblem(f"{source} `{url}` is not a valid URL ({exc}); give e.g. http://localhost:8000/v1") \
             from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageProblem(f"--base-url `{url}` is not an http(s) URL with a host; give e.g. "
+        raise UsageProblem(f"{source} `{url}` is not an http(s) URL with a host; give e.g. "
                            "http://localhost:8000/v1")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FURNITURE = ROOT / "formulate" / "examples" / "furniture.yaml"
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "formulate", *args], capture_output=True, text=True, cwd=ROOT,
-                          input=stdin, timeout=120)
+                          input=stdin, timeout=120, env={**os.environ, **env} if env else None)
 
 
 def one_line_error(result: subprocess.CompletedProcess) -> str:
@@ -325,6 +326,13 @@ def test_run_log_records_without_sha256_are_skipped_or_refused(tmp_path):
 ])
 def test_malformed_base_url_is_one_line(args):
     one_error(run(*args, "--base-url", "http://[::1"), "--base-url `http://[::1` is not a valid URL")
+
+
+def test_malformed_base_url_from_the_environment_is_one_line():
+    env = {"OPENAI_BASE_URL": "http://[::1", "OPENAI_API_KEY": "sk-test"}
+    one_error(run("solve", BAKERY, "--model", "openai:gpt-4o", env=env), "OPENAI_BASE_URL `http://[::1`")
+    one_error(run("eval", "whatever.jsonl", "--model", "openai:gpt-4o", env=env), "OPENAI_BASE_URL")
+    assert run("solve", str(FURNITURE), env=env).returncode == 0  # not used, not checked
 
 
 def test_eval_out_in_bad_places_is_one_line(tmp_path):

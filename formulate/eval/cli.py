@@ -99,7 +99,7 @@ def eval_command(
         check_solver(solver, installed=True)
         check_time_limit(time_limit)
         check_gap(gap)
-        check_base_url(base_url)
+        check_base_url(base_url, model or os.environ.get("FORMULATE_MODEL"))
         if out is not None:
             check_output_file(out, "--out", "run.jsonl")
     except FormulateError as exc:

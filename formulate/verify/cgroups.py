@@ -18,6 +18,7 @@ import itertools
 import logging
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,9 +85,18 @@ class RunCgroup:
             except (ProcessLookupError, PermissionError):
                 pass
 
-    def remove(self, wait_s: float = 3.0) -> None:
-        """Kill what is left and remove the directories (waits briefly for killed processes to go)."""
-        deadline = time.monotonic() + wait_s
+    def remove(self, wait_s: float = 5.0) -> None:
+        """Kill what is left and remove the directories.
+
+        Waits up to ``wait_s`` for killed processes to go; on a loaded machine what is still busy then is
+        left to a background thread that keeps trying for a while (and the next process sweeps leftovers).
+        """
+        busy = self._try_remove(time.monotonic() + wait_s)
+        if busy:
+            threading.Thread(target=self._try_remove, args=(time.monotonic() + 120.0, True), daemon=True).start()
+
+    def _try_remove(self, deadline: float, last: bool = False) -> list[Path]:
+        busy = []
         for d in self.dirs:
             while True:
                 self.kill()
@@ -97,9 +107,12 @@ class RunCgroup:
                     break
                 except OSError as exc:
                     if time.monotonic() > deadline:
-                        log.warning("could not remove the sandbox cgroup %s: %s", d, exc)
+                        if last:
+                            log.warning("could not remove the sandbox cgroup %s: %s", d, exc)
+                        busy.append(d)
                         break
-                    time.sleep(0.02)
+                    time.sleep(0.05)
+        return busy
 
 
 def create_run_cgroup(memory_bytes: int | None, max_tasks: int) -> tuple[RunCgroup | None, str]:

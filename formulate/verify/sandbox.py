@@ -225,7 +225,7 @@ def _run_once(
         cgroup_procs=cgroup.procs_files if cgroup else [],
         cgroup=cgroup.describe() if cgroup else "",
     )
-    host_dir = tempfile.mkdtemp(prefix="formulate-sbx-")
+    host_dir = tempfile.mkdtemp(prefix=f"formulate-sbx-{os.getpid()}-")
     start = time.monotonic()
     try:
         script_path = os.path.join(host_dir, SCRIPT_NAME)
