@@ -175,7 +175,8 @@ def distributions_figure(runs: Sequence[Summary]) -> str | None:
 
 
 def figures(runs: Sequence[Summary]) -> list[tuple[str, str]]:
-    """(title, SVG) of every figure that has something to show."""
+    """(title, SVG) of every figure that has something to show (runs without samples are left out)."""
+    runs = [r for r in runs if r.total]
     made = [("Accuracy by dataset and run", accuracy_figure(runs)),
             ("Where samples end (failure stages)", stages_figure(runs)),
             ("Accuracy by class and size", class_size_figure(runs)),

@@ -59,7 +59,8 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
         if address:
             ray.init(address=address, **kwargs)
         else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, object_store_memory=_LOCAL_OBJECT_STORE, **kwargs)
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False,  # a new one, never another's
+                     object_store_memory=_LOCAL_OBJECT_STORE, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
