@@ -7,27 +7,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formulate.errors import FormulateError, FormulationError
+from formulate.errors import FormulateError, FormulationError, guard_internal
 from formulate.ir.flat import FlatProblem
 from formulate.ir.ground import Grounder, GroundResult
 from formulate.ir.io import load as load_file
-from formulate.ir.io import loads
+from formulate.ir.io import loads, with_data_dir
 from formulate.ir.model import Formulation
 from formulate.solution import Solution, map_values
 
 FormulationLike = Formulation | str | Path
 
 
-def as_formulation(source: FormulationLike) -> Formulation:
-    """A Formulation from itself, a path to a .yaml/.yml/.json file, or YAML/JSON text."""
+def as_formulation(source: FormulationLike, data_dir: str | Path | None = None) -> Formulation:
+    """A Formulation from itself, a path to a .yaml/.yml/.json file, or YAML/JSON text.
+
+    `file:` tables may be read from a file's own folder only; text (a model's reply) may read none
+    unless ``data_dir`` names the folder they may come from.
+    """
     if isinstance(source, Formulation):
-        return source
-    if isinstance(source, Path):
-        return load_file(source)
-    text = str(source)
-    if "\n" not in text and text.strip().endswith((".yaml", ".yml", ".json")):
-        return load_file(text.strip())
-    return loads(text)
+        formulation = source if data_dir is None else source.model_copy()
+    elif isinstance(source, Path):
+        formulation = load_file(source)
+    else:
+        text = str(source)
+        if "\n" not in text and text.strip().endswith((".yaml", ".yml", ".json")):
+            formulation = load_file(text.strip())
+        else:
+            formulation = loads(text)
+    return with_data_dir(formulation, data_dir) if data_dir is not None else formulation
 
 
 @dataclass
@@ -51,19 +58,21 @@ class CheckReport:
                 "constraints": self.num_constraints, "nonzeros": self.num_nonzeros}
 
 
-def check(source: FormulationLike) -> CheckReport:
+@guard_internal("checking")
+def check(source: FormulationLike, data_dir: str | Path | None = None) -> CheckReport:
     """Load (if needed) and check a formulation; collect one error per set, parameter and constraint."""
     report = CheckReport()
     try:
-        formulation = as_formulation(source)
+        formulation = as_formulation(source, data_dir)
     except FormulationError as exc:
         report.errors.extend(getattr(exc, "errors", [exc]))
         return report
+    report.errors.extend(_alternative_errors(formulation))
     grounder = Grounder(formulation, collect_errors=True)
     try:
         result = grounder.ground()
-    except FormulationError:
-        report.errors.extend(grounder.errors or [])
+    except FormulationError as exc:
+        report.errors.extend(grounder.errors or getattr(exc, "errors", [exc]))
         report.warnings.extend(grounder.warnings)
         return report
     p = result.problem
@@ -75,9 +84,23 @@ def check(source: FormulationLike) -> CheckReport:
     return report
 
 
-def ground(source: FormulationLike) -> GroundResult:
+def _alternative_errors(formulation: Formulation) -> list[FormulationError]:
+    """``meta.alternatives`` entries that are neither a sentence nor a well-formed ``{reading, changes}`` patch."""
+    from formulate.verify.readings import alternatives, read_alternative
+
+    errors = []
+    for position, entry in enumerate(alternatives(formulation)):
+        try:
+            read_alternative(entry, position)
+        except FormulationError as exc:
+            errors.append(exc)
+    return errors
+
+
+@guard_internal("grounding")
+def ground(source: FormulationLike, data_dir: str | Path | None = None) -> GroundResult:
     """Ground a formulation to a FlatProblem (raises FormulationError)."""
-    formulation = as_formulation(source)
+    formulation = as_formulation(source, data_dir)
     return Grounder(formulation).ground()
 
 
@@ -90,6 +113,7 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
     from formulate.ir.bigm import linearize
     from formulate.solvers.registry import get_solver
 
+    problem = _linear_products(problem, solver, warnings)
     if not problem.indicators:
         return problem, solver
     if solver is not None:
@@ -109,18 +133,35 @@ def prepare_for_solver(problem: FlatProblem, solver: str | None, warnings: list[
     return linear, None
 
 
+def _linear_products(problem: FlatProblem, solver: str | None, warnings: list[str]) -> FlatProblem:
+    """Products with a binary factor, linearised exactly unless the named solver takes the product itself."""
+    from formulate.ir.products import linearizable, linearize_products
+    from formulate.solvers.registry import get_solver
+
+    if not linearizable(problem):
+        return problem
+    if solver is not None and get_solver(solver).can_solve(problem):
+        return problem  # SCIP (or a Pyomo solver that declares the class) solves the products as written
+    return linearize_products(problem, warnings) or problem
+
+
 def _display_name(solver: str) -> str:
     return {"highs": "HiGHS", "cbc": "CBC", "pyomo": "Pyomo"}.get(solver.split(":")[0], solver)
 
 
+@guard_internal("solving")
 def solve(source: FormulationLike, solver: str | None = None, time_limit: float | None = None,
-          mip_gap: float | None = None, verbose: bool = False, **options: Any) -> Solution:
-    """Load, ground and solve; the Solution maps values back to indexed names (``sol["x"]["chair"]``)."""
+          mip_gap: float | None = None, verbose: bool = False, data_dir: str | Path | None = None,
+          **options: Any) -> Solution:
+    """Load, ground and solve; the Solution maps values back to indexed names (``sol["x"]["chair"]``).
+
+    ``data_dir``: the folder `file:` tables may come from when ``source`` is not a file (see as_formulation).
+    """
     from formulate.solvers.base import SolveOptions
     from formulate.solvers.registry import solve_flat
 
     started = time.perf_counter()
-    formulation = as_formulation(source)
+    formulation = as_formulation(source, data_dir)
     loaded = time.perf_counter()
     grounded = Grounder(formulation).ground()
     warnings = list(grounded.warnings)
@@ -139,7 +180,15 @@ def solve(source: FormulationLike, solver: str | None = None, time_limit: float 
         times={"load": loaded - started, "ground": grounded.seconds, "solve": finished - solve_start,
                "total": finished - started},
         message=result.message, iis=result.iis, warnings=warnings, problem_class=problem.problem_class,
-        point=point, flat=grounded.problem)
+        point=point, flat=grounded.problem, objectives=_levels(grounded.problem, point))
+
+
+def _levels(problem: FlatProblem, point: Any) -> list[dict[str, Any]] | None:
+    """Several objectives: every level's priority, sense, expression and value at the reported point."""
+    if not problem.objective_levels or point is None:
+        return None
+    return [{"priority": level.priority, "sense": level.sense, "expr": level.text, "value": level.value(point)}
+            for level in problem.objective_levels]
 
 
 def _rounded(problem: FlatProblem, x: Any, objective: float | None, has_solution: bool

@@ -12,6 +12,7 @@ import typer
 
 from formulate.cli_args import columns
 from formulate.errors import FormulateError
+from formulate.ir.datafiles import data_dir_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Natural language -> checked formulation -> solver -> standalone scripts.")
@@ -40,10 +41,11 @@ def _require_formulation_file(path: str) -> None:
         fail(f"file `{path}` {what}; give a formulation file (.yaml, .yml or .json)")
 
 
-def _load(path: str):
-    from formulate.ir.io import load
+def _load(path: str, data_dir: Path | None = None):
+    from formulate.ir.io import load, with_data_dir
 
-    return load(path)
+    formulation = load(path)
+    return with_data_dir(formulation, data_dir) if data_dir is not None else formulation
 
 
 def _read_text(text: str | None, file: Path | None, argument: str = "PROBLEM") -> str:
@@ -69,6 +71,12 @@ def _formulate_text(text: str, model: str | None, mode: str, base_url: str | Non
 
     ``client``: ``timeout``, ``max_retries`` and ``unsafe_no_sandbox`` (see :func:`formulator_for`).
     """
+    return _text_formulator(model, mode, base_url, api_key, no_cache, quiet, **client).formulate(text)
+
+
+def _text_formulator(model: str | None, mode: str, base_url: str | None, api_key: str | None, no_cache: bool,
+                     quiet: bool = False, **client):
+    """The configured formulator (rules when none is configured), saying so, and warning on an unsafe sandbox."""
     from formulate.formulators.dispatch import formulator_for
 
     spec = model or os.environ.get("FORMULATE_MODEL")
@@ -77,9 +85,8 @@ def _formulate_text(text: str, model: str | None, mode: str, base_url: str | Non
                    "(set --model openai:MODEL or FORMULATE_MODEL for anything beyond short linear problems)", err=True)
     if client.get("unsafe_no_sandbox") and mode == "code":
         typer.echo(UNSAFE_WARNING, err=True)
-    formulator = formulator_for(spec or "rules", mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
-                                **client)
-    return formulator.formulate(text)
+    return formulator_for(spec or "rules", mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
+                          **client)
 
 
 UNSAFE_WARNING = ("warning: --unsafe-no-sandbox: where the sandbox is unavailable, model-written scripts run "
@@ -95,12 +102,18 @@ SolverOpt = Annotated[str | None, typer.Option("--solver", "-s", help="highs | c
 TimeOpt = Annotated[float | None, typer.Option("--time-limit", help="seconds")]
 GapOpt = Annotated[float | None, typer.Option("--gap", help="relative MIP gap")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="folder `file:` tables may be read from (a model's "
+                                                 "formulation may read none without it)")]
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="seconds one model request may take in all "
                                                   "(default 180)")]
 RetriesOpt = Annotated[int | None, typer.Option("--max-retries", help="retries of a failed model request (default 4)")]
 UnsafeOpt = Annotated[bool, typer.Option("--unsafe-no-sandbox", help="code mode: run model scripts even where the "
                                          "sandbox is unavailable (uncontained!)")]
 FileOpt = Annotated[Path | None, typer.Option("-f", "--file", help="read the problem text from a file (- = stdin)")]
+RoundsOpt = Annotated[int, typer.Option("--rounds", "-r", help="model calls per sample: repairs and verifier rounds "
+                                        "together")]
+SamplesOpt = Annotated[int, typer.Option("--samples", "-k", help="formulations drawn and voted on (objective "
+                                         "within the scoring tolerance)")]
 
 
 def _check_options(solver: str | None = None, time_limit: float | None = None, gap: float | None = None,
@@ -115,6 +128,7 @@ def _check_options(solver: str | None = None, time_limit: float | None = None, g
 
 
 @app.command()
+@data_dir_command
 def solve(
     problem_or_file: Annotated[str | None, typer.Argument(
         metavar="PROBLEM_OR_FILE", help="a formulation file (.yaml/.yml/.json), the problem text, or a text file "
@@ -125,43 +139,89 @@ def solve(
     no_cache: NoCacheOpt = False,
     show_model: Annotated[bool, typer.Option("--show-model", help="print the formulation before the result")] = False,
     timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
+    rounds: RoundsOpt = 3, samples: SamplesOpt = 1, data_dir: DataDirOpt = None,
 ) -> None:
-    """Solve a formulation file, or formulate problem text with a model and solve it."""
+    """Solve a formulation file, or formulate problem text with a model, verify it (feeding findings back) and solve it."""
     from formulate.api import solve as solve_formulation
 
     _check_options(solver, time_limit, gap, base_url, model)
-    attempt = None
+    if rounds < 1 or samples < 1:
+        fail("--rounds and --samples must be at least 1")
     arg = problem_or_file
     if arg is not None and file is None and is_formulation_path(arg):
-        formulation = _load(arg)
-    else:
-        if arg is not None and file is None and _names_a_file(arg):
-            if arg.lower().endswith((".yaml", ".yml", ".json")):
-                fail(f"file `{arg}` does not exist; check the path (or pass problem text in quotes)")
-            typer.echo(f"note: reading the problem text from the file {arg}", err=True)
-            arg, file = None, Path(arg)
-        text = _read_text(arg, file, "PROBLEM_OR_FILE")
-        attempt = _formulate_text(text, model, mode, base_url, api_key, no_cache, quiet=as_json, timeout=timeout,
-                                  max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
-        if attempt.formulation is None:
-            if attempt.formulator == "code" and attempt.status == "ok":
-                _print_code_attempt(attempt, as_json)
-                return
-            fail(error_line(attempt))
-        formulation = attempt.formulation
-    solution = solve_formulation(formulation, solver=solver, time_limit=time_limit, mip_gap=gap)
-    if as_json:
-        out = {"solution": solution.to_dict()}
-        if attempt is not None:
-            out["formulation"] = formulation.to_dict()
-            out["formulator"] = attempt.to_dict()
-        typer.echo(json.dumps(out, indent=2, default=str))
-        return
-    if show_model or attempt is not None:
-        from formulate.ir.io import to_yaml
+        formulation = _load(arg, data_dir)
+        solution = solve_formulation(formulation, solver=solver, time_limit=time_limit, mip_gap=gap)
+        from formulate.verify.readings import solve_readings
 
-        typer.echo(to_yaml(formulation))
-    _print_solution(solution)
+        readings = solve_readings(formulation, solution, solver=solver, time_limit=time_limit, mip_gap=gap)
+        if as_json:
+            from formulate.service import solution_json
+
+            typer.echo(json.dumps(solution_json(solution, readings), indent=2, default=str))
+            return
+        if show_model:
+            from formulate.ir.io import to_yaml
+
+            typer.echo(to_yaml(formulation))
+        _print_solution(solution)
+        _print_readings(readings)
+        return
+    if arg is not None and file is None and _names_a_file(arg):
+        if arg.lower().endswith((".yaml", ".yml", ".json")):
+            fail(f"file `{arg}` does not exist; check the path (or pass problem text in quotes)")
+        typer.echo(f"note: reading the problem text from the file {arg}", err=True)
+        arg, file = None, Path(arg)
+    text = _read_text(arg, file, "PROBLEM_OR_FILE")
+    _solve_text(text, model=model, mode=mode, base_url=base_url, api_key=api_key, no_cache=no_cache, solver=solver,
+                time_limit=time_limit, gap=gap, rounds=rounds, samples=samples, as_json=as_json,
+                client={"timeout": timeout, "max_retries": max_retries, "unsafe_no_sandbox": unsafe_no_sandbox})
+
+
+def _solve_text(text: str, *, model: str | None, mode: str, base_url: str | None, api_key: str | None,
+                no_cache: bool, solver: str | None, time_limit: float | None, gap: float | None, rounds: int,
+                samples: int, as_json: bool, client: dict) -> None:
+    """Formulate, verify and feed back (``rounds``, ``samples``), printing each round as it finishes."""
+    from rich.console import Console
+
+    from formulate.verify.loop import run_verified
+    from formulate.verify.show import print_findings, print_round, print_vote
+
+    formulator = _text_formulator(model, mode, base_url, api_key, no_cache, quiet=as_json, **client)
+    progress = Console(stderr=as_json, highlight=False, soft_wrap=True)
+    run = run_verified(text, formulator, rounds=rounds, samples=samples, solver=solver, time_limit=time_limit,
+                       mip_gap=gap, on_round=lambda r: print_round(progress, r, samples))
+    attempt = run.best
+    if as_json:
+        from formulate.service import verified_json
+
+        typer.echo(json.dumps(verified_json(run), indent=2, default=str))
+        if run.formulation is None and not (attempt.formulator == "code" and attempt.status == "ok"):
+            raise typer.Exit(1)
+        return
+    if run.formulation is None:
+        if attempt.formulator == "code" and attempt.status == "ok":
+            _print_code_attempt(attempt, as_json)
+            print_vote(progress, run.vote)
+            return
+        fail(error_line(attempt))
+    from formulate.ir.io import to_yaml
+
+    typer.echo(to_yaml(run.formulation))
+    _print_solution(run.solution)
+    remaining = [f for f in run.findings if f.severity != "info"]
+    if remaining:
+        typer.echo("findings:")
+        print_findings(progress, remaining, indent="  ")
+    _print_readings(run.readings)
+    print_vote(progress, run.vote)
+
+
+def _print_readings(readings) -> None:
+    from rich.console import Console
+
+    from formulate.verify.show import print_readings
+
+    print_readings(Console(highlight=False, soft_wrap=True), readings)
 
 
 def _names_a_file(arg: str) -> bool:
@@ -213,13 +273,53 @@ def _fmt(value: float) -> str:
     return f"{value:.10g}"
 
 
+@app.command("verify")
+def verify_cmd(
+    path: Annotated[str, typer.Argument(help="formulation file (.yaml/.yml/.json)")],
+    text: Annotated[Path | None, typer.Option("--text", "-t", help="the problem text (a file; default: the "
+                                              "formulation's `problem`)")] = None,
+    solver: SolverOpt = None, time_limit: TimeOpt = None, gap: GapOpt = None, as_json: JsonOpt = False,
+    for_model: Annotated[bool, typer.Option("--for-model", help="print each finding as the model receives it")
+                         ] = False,
+) -> None:
+    """Verify a formulation without a model: solve it and report findings and the readings (exit 1 on an error)."""
+    from rich.console import Console
+
+    from formulate.verify.report import verify
+    from formulate.verify.show import print_findings, print_readings
+
+    _check_options(solver, time_limit, gap)
+    _require_formulation_file(path)
+    problem = None
+    if text is not None:
+        if not text.is_file():
+            fail(f"file `{text}` does not exist; give a text file with the problem")
+        problem = _read_text(None, text, "--text")
+    report = verify(_load(path), problem, solver=solver, time_limit=time_limit, mip_gap=gap)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        sol = report.solution
+        if sol is not None:
+            objective = f", objective {_fmt(sol.objective)}" if sol.has_solution and sol.objective is not None else ""
+            typer.echo(f"status: {sol.status}{objective}")
+        typer.echo(f"findings: {report.summary()}")
+        print_findings(console, report.findings, indent="  ", for_model=for_model)
+        print_readings(console, report.readings)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @app.command()
-def check(path: Annotated[str, typer.Argument(help="formulation file")], as_json: JsonOpt = False) -> None:
+@data_dir_command
+def check(path: Annotated[str, typer.Argument(help="formulation file")], as_json: JsonOpt = False,
+          data_dir: DataDirOpt = None) -> None:
     """Check a formulation: names, indices, data, classification; every error found."""
     from formulate.api import check as check_formulation
 
     _require_formulation_file(path)
-    report = check_formulation(Path(path))
+    report = check_formulation(Path(path), data_dir=data_dir)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -248,10 +348,12 @@ def show(
 
 
 @app.command()
+@data_dir_command
 def export(
     path: Annotated[str, typer.Argument(help="formulation file")],
     to: Annotated[str, typer.Option("--to", "-t", help="pyomo | pulp | highspy | gurobipy | lp | mps")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Export a standalone solver script (or an LP/MPS file)."""
     from formulate.codegen import EXPORT_TARGETS, export_to_file
@@ -266,7 +368,7 @@ def export(
         from formulate.cli_args import check_output_file
 
         check_output_file(output, "-o", f"model.{to}" if to in ("lp", "mps") else "model.py")
-    formulation = _load(path)
+    formulation = _load(path, data_dir)
     if output is not None:
         try:
             export_to_file(formulation, to, output)
@@ -286,12 +388,14 @@ def export(
 
 
 @app.command("formulate")
+@data_dir_command
 def formulate_cmd(
     text: Annotated[str | None, typer.Argument(metavar="PROBLEM", help="problem text", show_default=False)] = None,
     file: FileOpt = None,
     model: ModelOpt = None, mode: ModeOpt = "ir", base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     no_cache: NoCacheOpt = False, as_json: JsonOpt = False,
     timeout: TimeoutOpt = None, max_retries: RetriesOpt = None, unsafe_no_sandbox: UnsafeOpt = False,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Turn problem text into a formulation (printed as YAML)."""
     _check_options(base_url=base_url, model=model)
@@ -371,6 +475,15 @@ def _mount_eval() -> None:
 
 
 _mount_eval()
+
+
+def _mount_doors() -> None:
+    from formulate.web.cli import doors_app
+
+    app.add_typer(doors_app)
+
+
+_mount_doors()
 
 
 def _configure_logging() -> None:

@@ -6,7 +6,13 @@ Every user-facing message is one sentence a person (or a model) can act on: wher
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import functools
+import traceback
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class FormulateError(Exception):
@@ -87,3 +93,47 @@ def did_you_mean(name: str, options: Iterable[str]) -> str | None:
     """Return ``"did you mean `x`?"`` for the closest option, or None."""
     matches = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
     return f"did you mean `{matches[0]}`?" if matches else None
+
+
+class LimitError(FormulationError):
+    """Input exceeds a size, depth or count limit (settable in :mod:`formulate.ir.limits`)."""
+
+
+class DataFileError(FormulationError):
+    """A `file:` table may not be read: outside the allowed folder, not a regular file, too big or malformed.
+
+    Its message names the path and what was wrong, never the file's content.
+    """
+
+
+class NumberError(FormulationError):
+    """A number is infinite, NaN, too large, or a boolean where a number belongs."""
+
+
+class InternalError(FormulateError):
+    """An unexpected exception inside formulate (a bug): the message asks for a report."""
+
+
+def guard_internal(what: str) -> Callable[[F], F]:
+    """Decorator of last resort: an unexpected exception becomes one InternalError line asking for a report.
+
+    Root causes are fixed where they arise; this only keeps a bug from ending in a bare traceback.
+    The line names the exception type and where it happened, never its message (which could quote data).
+    """
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except FormulateError:
+                raise
+            except Exception as exc:
+                frames = traceback.extract_tb(exc.__traceback__)
+                place = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+                raise InternalError(f"internal error while {what}: {type(exc).__name__}{place}; this is a bug in "
+                                    "formulate, please report it with the input that caused it") from exc
+
+        return guarded  # type: ignore[return-value]
+
+    return wrap

@@ -26,6 +26,8 @@ class Solution:
     iis: list[str] | None = None
     warnings: list[str] = field(default_factory=list)
     problem_class: str = ""
+    #: several objectives: one entry per level, highest priority first ({priority, sense, expr, value})
+    objectives: list[dict[str, Any]] | None = None
     #: the column vector as solved (integer columns rounded when still feasible) and the problem as
     #: grounded (before big-M); the verifier re-checks one against the other; not part of ``to_dict``
     point: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -74,7 +76,7 @@ class Solution:
             "status": self.status, "has_solution": self.has_solution, "objective": self.objective,
             "bound": self.bound, "solver": self.solver, "problem_class": self.problem_class,
             "times": self.times, "message": self.message, "iis": self.iis, "warnings": self.warnings,
-            "values": values,
+            "values": values, **({"objectives": self.objectives} if self.objectives else {}),
         }
 
 

@@ -45,6 +45,9 @@ def run_case(path: Path, solver: str) -> None:
     if status == "optimal":
         assert solution.has_solution
         assert solution.objective == pytest.approx(objective, rel=1e-6, abs=1e-6)
+        levels = formulation.meta.get("expected_objectives")  # several objectives: every level's value
+        if levels is not None:
+            assert [level["value"] for level in solution.objectives] == pytest.approx(levels, rel=1e-6, abs=1e-6)
 
 
 @pytest.mark.parametrize("solver", BACKENDS)

@@ -117,7 +117,7 @@ def test_prompt_names_every_function_and_schema_key():
     for key in schema["properties"]:
         assert f"\n  {key}: " in text, key
     for def_name, node in schema["$defs"].items():
-        for key in node["properties"]:
+        for key in node.get("properties", {}):  # `Objectives` is a list of objectives: no keys of its own
             assert f"\n  {key}: " in text, (def_name, key)
     assert "continuous | integer | binary" in text and "minimize | maximize" in text
 

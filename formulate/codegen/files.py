@@ -1,7 +1,8 @@
 """Export targets `lp` and `mps`: the grounded model as a file, written by the solvers' model-file writer.
 
-`when:` / `either:` rows become big-M rows first (M from the variables' bounds, as for HiGHS and CBC);
-quadratic or nonlinear constraints cannot be written to these formats.
+`when:` / `either:` rows become big-M rows first (M from the variables' bounds, as for HiGHS and CBC) and
+products with a binary factor their exact linearisation; other quadratic or nonlinear constraints cannot be
+written to these formats.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ from formulate.ir.bigm import linearize
 from formulate.ir.flat import FlatProblem
 from formulate.ir.ground import Grounder
 from formulate.ir.model import Formulation
+from formulate.ir.products import linearize_products
 
 
 def flat_for_file(formulation: Formulation, fmt: str) -> FlatProblem:
     """The grounded problem, indicators replaced by big-M rows; refuse what LP/MPS cannot hold."""
     problem = Grounder(formulation).ground().problem
+    if problem.objective_levels:
+        raise ExportError(f"{fmt} cannot express several objectives (lexicographic priorities); export to "
+                          "gurobipy, highspy, pyomo or pulp")
+    problem = linearize_products(problem) or problem  # binary x bounded products: exact linear rows
     rows = problem.nonlinear_rows or problem.quadratic_rows
     if rows:
         kind = "nonlinear" if problem.nonlinear_rows else "quadratic"

@@ -99,6 +99,41 @@ def implies(name, binary, active, expr, sense, rhs=0):
             add_row(name, expr >= rhs - (rhs - low) * slack)
 '''
 
+PRODUCT = '''
+_PRODUCTS: dict = {}
+
+
+def product(name, a, b):
+    """a * b with a binary factor, exactly as linear rows: one variable z per pair of variables,
+    L b <= z <= U b and x - U (1 - b) <= z <= x - L (1 - b) for x in [L, U] (z <= b, z <= c,
+    z >= b + c - 1 for two binaries); b * b is b."""
+    ca, ta = terms_of(a)
+    cb, tb = terms_of(b)
+    if len(ta) == 1 and len(tb) == 1 and ca == 0 and cb == 0:
+        (x, p), (y, q) = ta[0], tb[0]
+        if not is_binary(x):
+            x, y = y, x
+        if is_binary(x):
+            if var_name(x) == var_name(y):
+                return p * q * var_of(x)
+            key = (var_name(x), var_name(y))
+            if key not in _PRODUCTS:
+                low, high = var_bounds(y)
+                if low == -INF or high == INF:
+                    raise ValueError(f"{name}: `{var_name(x)} * {var_name(y)}` needs finite bounds on "
+                                     f"{var_name(y)} to be linear; export to pyomo or gurobipy")
+                z = new_var(f"{var_name(x)}*{var_name(y)}", min(0, low), max(0, high))
+                b, v = var_of(x), var_of(y)
+                add_row(name, z - low * b >= 0)
+                add_row(name, z - high * b <= 0)
+                add_row(name, z - v - high * b >= -high)
+                add_row(name, z - v - low * b <= -low)
+                _PRODUCTS[key] = z
+            return p * q * _PRODUCTS[key]
+    raise ValueError(f"{name}: a product of variables is linear only when one factor is a binary variable and "
+                     "the other a bounded variable; export to pyomo or gurobipy")
+'''
+
 MAX_OF = '''
 def max_of(name, args, exact):
     """A variable equal to max(args). In a convex position (a minimised max) rows above every argument
@@ -219,6 +254,8 @@ GENERIC: dict[str, tuple[str, tuple[str, ...]]] = {
     "min_of": (MIN_OF, ("bounds_of", "new_var", "add_row", "implies")),
     "abs_of": (ABS_OF, ("max_of",)),
     "pwl": (PWL, ("new_var", "add_row")),
+    "product": (PRODUCT, ("terms_of", "var_bounds", "var_name", "new_var", "add_row", "is_binary",
+                                   "var_of")),
 }
 
 

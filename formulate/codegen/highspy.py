@@ -10,6 +10,7 @@ from formulate.codegen.body import RowKey
 from formulate.codegen.common import ExportError, ScriptContext
 from formulate.codegen.script import ScriptTarget
 from formulate.codegen.translate import Caps
+from formulate.ir.products import linearizable
 
 _NEW_HIGHS = '''
 def new_highs():
@@ -30,6 +31,8 @@ def new_highs():
 _PRIMITIVES = '''
 _BOUNDS: dict = {}
 _NAMES: dict = {}
+_KINDS: dict = {}
+_VARS: dict = {}
 
 
 def new_var(name, lb=-INF, ub=INF, kind="continuous"):
@@ -38,7 +41,8 @@ def new_var(name, lb=-INF, ub=INF, kind="continuous"):
     if kind == "binary":
         lb, ub = max(lb, 0), min(ub, 1)
     var = model.addVariable(lb=lb, ub=ub, type=kind_code, name=name)
-    _BOUNDS[var.index], _NAMES[var.index] = (lb, ub), name
+    _BOUNDS[var.index], _NAMES[var.index], _KINDS[var.index] = (lb, ub), name, kind
+    _VARS[var.index] = var
     return var
 '''
 
@@ -66,6 +70,15 @@ def var_bounds(index):
 
 def var_name(index):
     return _NAMES[index]
+
+
+def var_of(index):
+    return _VARS[index]
+
+
+def is_binary(index):
+    low, high = _BOUNDS[index]
+    return _KINDS[index] != "continuous" and low >= 0 and high <= 1
 '''
 
 _QUAD = '''
@@ -208,6 +221,36 @@ def solve():
 '''
 
 
+_SOLVE_LEVELS = '''
+def solve():
+    """Several objectives through HiGHS's lexicographic multi-objective API (relative MIP gap 0): highest
+    priority first, each later level optimised with the earlier ones held at their optimum; return (status,
+    the first level's value, nonzero values)."""
+    n = model.getNumCol()
+    model.changeObjectiveSense(highspy.ObjSense.kMinimize)
+    for k, (sense, expr) in enumerate(OBJECTIVES):
+        constant, terms = terms_of(expr)
+        sign = 1.0 if sense == "minimize" else -1.0
+        costs = [0.0] * n
+        for index, value in terms:
+            costs[index] += sign * value
+        objective = highspy.HighsLinearObjective()
+        objective.coefficients, objective.offset = costs, sign * constant
+        objective.weight, objective.priority = 1.0, len(OBJECTIVES) - k
+        objective.abs_tolerance = objective.rel_tolerance = 0.0
+        model.addLinearObjective(objective)
+    model.setOptionValue("blend_multi_objectives", False)
+    model.setOptionValue("mip_rel_gap", 0)
+    model.run()
+    status = STATUS.get(model.getModelStatus().name, "error")
+    if status != "optimal":
+        return status, None, {}
+    SOLUTION[:] = model.getSolution().col_value
+    constant, terms = terms_of(OBJECTIVES[0][1])
+    return status, constant + sum(value * SOLUTION[index] for index, value in terms), nonzero_values()
+'''
+
+
 class HighspyTarget(ScriptTarget):
     """highspy's modelling API."""
 
@@ -215,12 +258,13 @@ class HighspyTarget(ScriptTarget):
     label = "highspy (HiGHS)"
     import_lines = ("import highspy",)
     caps = Caps(target="highspy", quicksum="model.qsum", quadratic_rows=False, nonlinear=False,
-                quad_wrapper="Q", alternative="pyomo or gurobipy")
+                quad_wrapper="Q", alternative="pyomo or gurobipy", linear_products=True)
 
     def check(self, ctx: ScriptContext) -> None:
         p = ctx.problem
         obj = ctx.formulation.objective
-        if p.has_quadratic_objective() and obj is not None and not p.quadratic_rows and not p.nonlinear_rows:
+        if p.has_quadratic_objective() and obj is not None and not p.quadratic_rows and not p.nonlinear_rows \
+                and not linearizable(p):
             text = " ".join(obj.expr.split())
             if p.is_mip():
                 raise ExportError(f"highspy cannot express `{text}` (a quadratic objective with integer variables, "
@@ -234,6 +278,7 @@ class HighspyTarget(ScriptTarget):
         return {"new_highs": (_NEW_HIGHS, ()), "new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ()),
                 "terms_of": (_TERMS, ("new_var",)), "var_bounds": ("", ("terms_of",)),
                 "var_name": ("", ("terms_of",)), "Q": (_QUAD, ("terms_of",)),
+                "is_binary": ("", ("terms_of",)), "var_of": ("", ("terms_of",)),
                 "set_objective": (_OBJECTIVE, ("terms_of",))}
 
     def helper_imports(self, used: list[str]) -> list[str]:
@@ -252,4 +297,6 @@ class HighspyTarget(ScriptTarget):
         return [f"model.addConstr({lo} <= {mid} <= {hi}, name={key.label})"]
 
     def solve_code(self, ctx: ScriptContext) -> str:
+        if ctx.problem.objective_levels:
+            return _SOLVE[:_SOLVE.index("\ndef solve():")] + _SOLVE_LEVELS
         return _SOLVE

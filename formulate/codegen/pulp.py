@@ -51,6 +51,15 @@ def var_bounds(var):
 
 def var_name(var):
     return _ORIGINAL_NAMES.get(var.name, var.name)
+
+
+def var_of(var):
+    return var
+
+
+def is_binary(var):
+    return var.cat == pulp.LpInteger and var.lowBound is not None and var.lowBound >= 0 and \
+        var.upBound is not None and var.upBound <= 1
 '''
 
 _SOLVE = '''
@@ -77,6 +86,24 @@ def solve():
 '''
 
 
+_SOLVE_LEVELS = '''
+def solve():
+    """Several objectives, level by level with CBC (relative gap 0): each later level is optimised with the
+    earlier levels held at their optimum; return (status, the first level's value, nonzero values)."""
+    status = "optimal"
+    for k, (sense, expr) in enumerate(OBJECTIVES):
+        model.sense = pulp.LpMinimize if sense == "minimize" else pulp.LpMaximize
+        model.setObjective(expr)
+        model.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0))
+        status = STATUS.get(pulp.LpStatus[model.status], "error")
+        if status != "optimal":
+            return status, None, {}
+        best = pulp.value(expr)
+        model.addConstraint(expr <= best if sense == "minimize" else expr >= best, f"objective_level_{k + 1}")
+    return status, float(pulp.value(OBJECTIVES[0][1])), nonzero_values()
+'''
+
+
 class PulpTarget(ScriptTarget):
     """PuLP + CBC."""
 
@@ -84,11 +111,12 @@ class PulpTarget(ScriptTarget):
     label = "PuLP (CBC)"
     import_lines = ("import pulp",)
     caps = Caps(target="pulp", quicksum="pulp.lpSum", quadratic_objective=False, quadratic_rows=False,
-                nonlinear=False)
+                nonlinear=False, linear_products=True)
 
     def primitives(self, ctx: ScriptContext) -> dict[str, tuple[str, tuple[str, ...]]]:
         return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ("new_var",)),
-                "terms_of": (_TERMS, ()), "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",))}
+                "terms_of": (_TERMS, ()), "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",)),
+                "is_binary": ("", ("terms_of",)), "var_of": ("", ("terms_of",))}
 
     def model_init(self, ctx: ScriptContext) -> list[str]:
         sense = "pulp.LpMaximize" if ctx.formulation.objective and \
@@ -108,4 +136,6 @@ class PulpTarget(ScriptTarget):
         return [f"model += {mid} >= {lo}, {key.label}", f"model += {mid} <= {hi}, {upper}"]
 
     def solve_code(self, ctx: ScriptContext) -> str:
+        if ctx.problem.objective_levels:
+            return _SOLVE[:_SOLVE.index("\ndef solve():")] + _SOLVE_LEVELS
         return _SOLVE

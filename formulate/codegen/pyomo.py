@@ -38,6 +38,12 @@ def add_row(name, relation):
     rows.add(relation)
 '''
 
+_ROW = '''
+def row_or_skip(relation):
+    """A row; an empty sum can leave a row without variables that holds (True): Pyomo then skips it."""
+    return pyo.Constraint.Skip if relation is True else relation
+'''
+
 _TERMS = '''
 def terms_of(expr):
     """(constant, [(variable, coefficient), ...]) of an affine expression."""
@@ -112,6 +118,27 @@ def solve():
     return status, float(pyo.value(model.objective)), nonzero_values()
 '''
 
+_SOLVE_LEVELS = '''
+def solve():
+    """Several objectives, level by level (relative gap 0): each later level is optimised with the earlier
+    levels held at their optimum; return (status, the first level's value, nonzero values)."""
+    model.objective.deactivate()
+    model.objective_levels = pyo.ConstraintList()
+    for k, (sense, expr) in enumerate(OBJECTIVES):
+        level = pyo.Objective(expr=expr, sense=pyo.minimize if sense == "minimize" else pyo.maximize)
+        model.add_component(f"objective_level_{{k + 1}}", level)
+        result = SolverFactory(SOLVER).solve(model, load_solutions=False,
+                                             raise_exception_on_nonoptimal_result=False, rel_gap=0)
+        status = STATUS.get(result.termination_condition.name, "error")
+        if status != "optimal":
+            return status, None, {{}}
+        result.solution_loader.load_vars()
+        best = pyo.value(expr)
+        model.objective_levels.add(expr <= best if sense == "minimize" else expr >= best)
+        level.deactivate()
+    return status, float(pyo.value(OBJECTIVES[0][1])), nonzero_values()
+'''
+
 _DOMAINS = {("continuous", True): "pyo.NonNegativeReals", ("integer", True): "pyo.NonNegativeIntegers",
             ("continuous", False): "pyo.Reals", ("integer", False): "pyo.Integers"}
 
@@ -136,7 +163,7 @@ class PyomoTarget(ScriptTarget):
         self.model_attributes = _model_attributes()
 
     def primitives(self, ctx: ScriptContext) -> dict[str, tuple[str, tuple[str, ...]]]:
-        return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ()), "terms_of": (_TERMS, ()),
+        return {"new_var": (_PRIMITIVES, ()), "add_row": (_ADD_ROW, ()), "row_or_skip": (_ROW, ()), "terms_of": (_TERMS, ()),
                 "var_bounds": ("", ("terms_of",)), "var_name": ("", ("terms_of",)), "bounds_of": (_BOUNDS_OF, ()),
                 "implies": (_IMPLIES, ("bounds_of", "add_row"))}
 
@@ -187,6 +214,8 @@ class PyomoTarget(ScriptTarget):
         return []
 
     def add_row(self, ctx: ScriptContext, py: str, name: str, key: RowKey, rel: str) -> str:
+        if "quicksum(" in rel and " if " in rel:
+            rel = f"row_or_skip({rel})"  # a filtered sum may be empty
         if key.key is None:
             return f"model.{py} = pyo.Constraint(expr={rel})"
         index = key.key[1:-1] if key.key.startswith("(") and "*" not in key.key else key.key
@@ -207,4 +236,7 @@ class PyomoTarget(ScriptTarget):
             solver, why = "highs", "HiGHS: LP, MILP and convex QP"
         else:
             solver, why = "scip_direct", f"SCIP through PySCIPOpt: this model is {p.problem_class}"
-        return _SOLVE.format(solver=solver, why=why)
+        text = _SOLVE.format(solver=solver, why=why)
+        if p.objective_levels:
+            text = text[:text.index("\ndef solve():")] + _SOLVE_LEVELS.format()
+        return text

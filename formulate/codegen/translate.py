@@ -18,6 +18,7 @@ import ast
 from dataclasses import dataclass, field
 
 from formulate.codegen.common import RESERVED, ExportError, ScriptContext, call, const, py_name
+from formulate.ir.products import linearizable as _linearizable
 
 DATA, LIN, QUAD, NL = 0, 1, 2, 3
 _KIND_TEXT = {QUAD: "quadratic", NL: "nonlinear"}
@@ -46,6 +47,7 @@ class Caps:
     wrap_nonlinear: bool = False  # gurobipy: each nonlinear term becomes nl(...), a variable
     quad_wrapper: str | None = None  # highspy: variables of a quadratic objective wrapped in Q(...)
     alternative: str = "pyomo"
+    linear_products: bool = False  # products with a binary factor become product(...) rows (pulp, highspy)
 
 
 @dataclass
@@ -82,6 +84,9 @@ class Translator:
         self.in_objective = where == "objective"
         self._quad_mode = False
         self._inside_nl = False
+        # a model whose every product has a binary factor and a bounded other factor is linear here
+        self.products = caps.linear_products and getattr(ctx, "problem", None) is not None and \
+            _linearizable(ctx.problem)
 
     # ------------------------------------------------------------ bindings
     def index_name(self, name: str) -> str:
@@ -146,7 +151,9 @@ class Translator:
         if isinstance(op, ast.Mult):
             if a == DATA or b == DATA:
                 return max(a, b)
-            return QUAD if a == LIN and b == LIN else NL
+            if a == LIN and b == LIN:
+                return LIN if self.products else QUAD
+            return NL
         if isinstance(op, ast.Div):
             return a if b == DATA else NL
         if isinstance(op, ast.Pow):
@@ -157,7 +164,9 @@ class Translator:
                 return a
             if p == 0:
                 return DATA
-            return QUAD if p == 2 and a == LIN else NL
+            if p == 2 and a == LIN:
+                return LIN if self.products else QUAD
+            return NL
         return DATA
 
     def _call_kind(self, node: ast.Call, scope: Scope) -> int:
@@ -471,6 +480,9 @@ class Translator:
             if right_data:
                 return ast.BinOp(self.expr(node.left, scope, sign * self.data_sign(node.right, scope)), op,
                                  self.data(node.right, scope))
+            if self.products:
+                return call("product", ast.Constant(self.label), self.expr(node.left, scope, 0),
+                            self.expr(node.right, scope, 0))
             return ast.BinOp(self.expr(node.left, scope, 0), op, self.expr(node.right, scope, 0))
         if isinstance(op, ast.Div):
             if self.kind(node.right, scope) == DATA:
@@ -478,6 +490,9 @@ class Translator:
                                  self.data(node.right, scope))
             return ast.BinOp(self.expr(node.left, scope, 0), op, self.expr(node.right, scope, 0))
         if isinstance(op, ast.Pow):
+            if self.products and isinstance(node.right, ast.Constant) and node.right.value == 2:
+                base = self.expr(node.left, scope, 0)
+                return call("product", ast.Constant(self.label), base, base)
             return ast.BinOp(self.expr(node.left, scope, 0), op, self.data(node.right, scope))
         raise ExportError(f"{self.where}: `{ast.unparse(node)}` applies `%` or `//` to variables")
 

@@ -132,7 +132,7 @@ class _RulesAdapter:
     name = "rules"
 
     def formulate(self, text: str, problem_id: str | None = None) -> Any:
-        from formulate.formulators.rules import formulate_rules
+        from formulate.formulators.offline import formulate_rules
 
         return formulate_rules(text)
 

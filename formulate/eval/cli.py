@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from formulate.errors import FormulateError
+from formulate.ir.datafiles import data_dir_command
 
 eval_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                        help="Benchmark evaluation: eval, report, datasets.")
@@ -40,6 +41,7 @@ def default_out(dataset: str, model: str, mode: str) -> Path:
 
 
 @eval_app.command("eval")
+@data_dir_command
 def eval_command(
     dataset: Annotated[str, typer.Argument(help="registered name (`formulate datasets list`) or a .jsonl/.json file")],
     model: Annotated[str | None, typer.Option("--model", "-m", help="rules | openai:MODEL | hf:PATH | replay:FILE "
@@ -68,6 +70,12 @@ def eval_command(
                                                     "(default 4)")] = None,
     unsafe_no_sandbox: Annotated[bool, typer.Option("--unsafe-no-sandbox", help="code mode: run model scripts even "
                                                     "where the sandbox is unavailable (uncontained!)")] = False,
+    rounds: Annotated[int, typer.Option("--rounds", "-r", help="model calls per sample: repairs and verifier "
+                                        "rounds together (0: formulate and solve once, no verifier)")] = 3,
+    samples: Annotated[int, typer.Option("--samples", "-k", help="formulations drawn per problem and voted on")
+                       ] = 1,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="folder the models' `file:` tables may be read "
+                                                  "from (none without it)")] = None,
     backend: Annotated[str, typer.Option("--backend", help="thread (this machine) or ray (Ray tasks; local Ray "
                                          "unless --address)")] = "thread",
     address: Annotated[str | None, typer.Option("--address", help="ray: an existing cluster (auto, HOST:PORT or "
@@ -96,6 +104,8 @@ def eval_command(
     try:
         check_count(workers, "--workers", 1)
         check_count(limit, "--limit", 0)
+        check_count(rounds, "--rounds", 0)
+        check_count(samples, "--samples", 1)
         check_solver(solver, installed=True)
         check_time_limit(time_limit)
         check_gap(gap)
@@ -126,7 +136,8 @@ def eval_command(
                                        max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox or None)
         config = config_for(data, spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit, mip_gap=gap,
                             workers=workers, backend=backend, address=address, model_calls=model_calls,
-                            calls_per_minute=rpm)
+                            calls_per_minute=rpm, rounds=rounds if rounds > 0 else None,
+                            samples=max(1, samples))
         try:
             result = run_eval(data.samples, formulator, target, config, resume=resume, progress=progress)
         except KeyboardInterrupt:

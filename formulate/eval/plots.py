@@ -174,14 +174,46 @@ def distributions_figure(runs: Sequence[Summary]) -> str | None:
     return _svg(fig)
 
 
+def rounds_figure(runs: Sequence[Summary]) -> str | None:
+    """Accuracy had the run stopped after each verifier round, and the share whose label is among the readings."""
+    shown = [r for r in _ordered(runs) if r.with_rounds]
+    if not shown:
+        return None
+    fig = _figure(3.2)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    for run in shown:
+        ks = sorted(run.by_round)
+        left.plot(ks, [100 * run.by_round[k] / run.with_rounds for k in ks], marker="o", label=run.name)
+    left.set_xlabel("after round")
+    left.set_ylabel("accuracy % (first draw)")
+    left.set_ylim(-5, 105)
+    left.grid(alpha=0.3)
+    left.legend(fontsize=7)
+    names = _labels(shown)
+    ys = range(len(shown))
+    right.barh([y - 0.2 for y in ys], [100 * r.accuracy for r in shown], height=0.4, color=METRIC_COLORS[0],
+               label="accuracy")
+    right.barh([y + 0.2 for y in ys], [r.pct(r.among_readings) for r in shown], height=0.4, color=METRIC_COLORS[3],
+               label="label among the readings")
+    right.set_yticks(list(ys), names)
+    right.invert_yaxis()
+    right.set_xlim(0, 100)
+    right.set_xlabel("% of samples")
+    right.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=1, frameon=False, fontsize=8)
+    fig.tight_layout()
+    return _svg(fig)
+
+
 def figures(runs: Sequence[Summary]) -> list[tuple[str, str]]:
     """(title, SVG) of every figure that has something to show (runs without samples are left out)."""
     runs = [r for r in runs if r.total]
     made = [("Accuracy by dataset and run", accuracy_figure(runs)),
             ("Where samples end (failure stages)", stages_figure(runs)),
             ("Accuracy by class and size", class_size_figure(runs)),
-            ("Time and tokens per sample", distributions_figure(runs))]
+            ("Time and tokens per sample", distributions_figure(runs)),
+            ("Accuracy by verifier round, and the label among the readings", rounds_figure(runs))]
     return [(title, svg) for title, svg in made if svg]
 
 
-__all__ = ["accuracy_figure", "class_size_figure", "distributions_figure", "figures", "stages_figure"]
+__all__ = ["accuracy_figure", "class_size_figure", "distributions_figure", "figures", "rounds_figure",
+           "stages_figure"]

@@ -182,7 +182,7 @@ def _worker_evaluator(formulator: Any, config: Any, key: str, limiter: Any) -> A
         built = formulator.build() if isinstance(formulator, FormulatorSpec) else formulator
         if limiter is not None:
             limit_model_calls(built, limiter)
-        evaluator = SampleEvaluator(as_callable(built), config)
+        evaluator = SampleEvaluator(as_callable(built), config, formulator=built if config.rounds is not None else None)
         _WORKER_EVALUATORS.clear()  # one run at a time per worker process
         _WORKER_EVALUATORS[cache_key] = evaluator
     return evaluator

@@ -67,6 +67,10 @@ class Summary:
     class_size: dict[tuple[str, str], ClassRow] = field(default_factory=dict)
     sample_times: list[float] = field(default_factory=list)
     sample_tokens: list[int] = field(default_factory=list)
+    among_readings: int = 0  # correct, or the label is one of the solved readings' objectives
+    verified: bool = False  # some record lists readings (then "label among the readings" is shown)
+    by_round: dict[int, int] = field(default_factory=dict)  # round -> correct had the run stopped after it
+    with_rounds: int = 0  # samples whose record lists verifier rounds
 
     @property
     def accuracy(self) -> float:
@@ -86,7 +90,8 @@ class Summary:
                          for name in sorted(self.also))
         return (f"{self.name}: accuracy {self.correct}/{self.total} = {100 * self.accuracy:.1f}% "
                 f"(rule {self.rule.describe()}){beside}; answered {self.pct(self.answered):.1f}%, "
-                f"executed {self.pct(self.executed):.1f}%")
+                f"executed {self.pct(self.executed):.1f}%"
+                + (f"; label among the readings {self.among_readings}/{self.total}" if self.verified else ""))
 
 
 def _correct(record: dict[str, Any], rule: Rule) -> bool:
@@ -95,6 +100,36 @@ def _correct(record: dict[str, Any], rule: Rule) -> bool:
     predicted = record.get("predicted") or {}
     return rule.correct(predicted.get("objective"), predicted.get("status"), expected.get("answer"),
                         expected.get("status"), expected.get("raw"))
+
+
+def _label_in_readings(record: dict[str, Any], rule: Rule) -> bool:
+    """Whether one of the record's solved readings matches the label under ``rule``."""
+    expected = record.get("expected") or {}
+    for reading in record.get("readings") or []:
+        if isinstance(reading, dict) and reading.get("solved") and rule.correct(
+                reading.get("objective"), reading.get("status"), expected.get("answer"), expected.get("status"),
+                expected.get("raw")):
+            return True
+    return False
+
+
+def _count_rounds(summary: Summary, record: dict[str, Any], rule: Rule) -> None:
+    """Correct after each round: the first draw's latest round up to it (a sample that stopped earlier keeps
+    its last answer)."""
+    rounds = [r for r in record.get("rounds") or [] if isinstance(r, dict) and not r.get("sample")]
+    if not rounds:
+        return
+    summary.with_rounds += 1
+    expected = record.get("expected") or {}
+    last = max(int(r.get("round") or 0) for r in rounds)
+    summary.by_round.update({k: summary.by_round.get(k, 0) for k in range(1, max(last, max(summary.by_round,
+                                                                                            default=0)) + 1)})
+    ordered = sorted(rounds, key=lambda r: int(r.get("round") or 0))
+    for k in summary.by_round:
+        upto = [r for r in ordered if int(r.get("round") or 0) <= k]
+        if upto and rule.correct(upto[-1].get("objective"), upto[-1].get("status"), expected.get("answer"),
+                                 expected.get("status"), expected.get("raw")):
+            summary.by_round[k] += 1
 
 
 def summarize(path: str | Path, rule: str | None = None, name: str | None = None) -> Summary:
@@ -124,6 +159,10 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
         summary.correct += ok
         if ok:
             summary.correct_ids.add(sid)
+        if record.get("readings"):
+            summary.verified = True  # some formulation listed readings that change the answer
+        summary.among_readings += ok or _label_in_readings(record, chosen)
+        _count_rounds(summary, record, chosen)
         summary.stages[stage] += 1
         summary.answered += stage not in _NOT_ANSWERED
         predicted = record.get("predicted") or {}
@@ -173,6 +212,8 @@ def _overview_rows(runs: list[Summary]) -> list[tuple[str, list[str]]]:
         ("accuracy", [_frac(r.correct, r.total) for r in runs]),
         *[(f"accuracy under {name}", [_frac(r.also[name], r.total) if name in r.also else "-" for r in runs])
           for name in sorted({n for r in runs for n in r.also})],
+        *([("label among the readings", [_frac(r.among_readings, r.total) if r.verified else "-" for r in runs])]
+          if any(r.verified for r in runs) else []),
         ("answered", [_frac(r.answered, r.total) for r in runs]),
         ("executed", [_frac(r.executed, r.total) for r in runs]),
         ("tokens prompt / completion", [f"{r.prompt_tokens:,} / {r.completion_tokens:,}" for r in runs]),

@@ -64,6 +64,8 @@ class EvalConfig:
     threads: int | None = None  # solver threads per sample (the ray backend sets 1)
     model_calls: int = 16  # ray: model calls in flight at once per endpoint, across the cluster
     calls_per_minute: float | None = None  # ray: model calls started per minute per endpoint
+    rounds: int | None = None  # verifier rounds per sample (None: formulate and solve once, no verifier)
+    samples: int = 1  # formulations drawn and voted on (with the verifier)
 
 
 BACKENDS = ("thread", "ray")
@@ -133,11 +135,16 @@ def _yaml(formulation: Any) -> str | None:
 class SampleEvaluator:
     """Formulate, solve and score one sample (thread-safe; holds no per-sample state)."""
 
-    def __init__(self, formulate: FormulateFn, config: EvalConfig) -> None:
+    def __init__(self, formulate: FormulateFn, config: EvalConfig, formulator: Any = None) -> None:
         self.formulate = formulate
         self.config = config
         self.rule = get_rule(config.rule)
         self.also = [get_rule(name) for name in config.also_rules if get_rule(name).name != self.rule.name]
+        self.formulator = formulator  # the object itself: the verifier's loop drives its conversation
+
+    @property
+    def verified(self) -> bool:
+        return self.config.rounds is not None and self.formulator is not None
 
     def __call__(self, sample: Sample) -> tuple[dict[str, Any], AttemptView | None]:
         """The sample's record; whatever goes wrong inside fails this sample only, never the run."""
@@ -158,8 +165,13 @@ class SampleEvaluator:
         stage: str | None = None
         error: str | None = None
         view: AttemptView | None = None
+        run: Any = None
         try:
-            attempt = self.formulate(sample.question, sample.id)
+            if self.verified:
+                run = self._run_verified(sample)
+                attempt = run.best
+            else:
+                attempt = self.formulate(sample.question, sample.id)
             try:
                 view = view_attempt(attempt)
             except FormulationError as exc:  # a formulation handed over as text that does not load
@@ -177,6 +189,10 @@ class SampleEvaluator:
                 stage, pred_obj, pred_status = self._code_outcome(view)
             elif view.formulation is None:
                 stage = _IR_STAGE.get(view.status, "formulate")
+            elif run is not None and run.solution is not None:
+                solution = _solution_dict(run.solution)
+                pred_status = solution["status"]
+                pred_obj = solution["objective"] if solution["has_solution"] else None
             else:
                 t0 = time.perf_counter()
                 solution, stage, solve_error = self._solve(view.formulation)
@@ -199,7 +215,17 @@ class SampleEvaluator:
                 error = f"objective {pred_obj:.10g}, label {sample.answer_raw!r}"
         times["total"] = time.perf_counter() - started
         record = self._record(sample, view, solution, pred_obj, pred_status, correct, stage, error, times)
+        if run is not None:
+            record.update(_verified_fields(run, sample, self.rule))
         return record, view
+
+    def _run_verified(self, sample: Sample) -> Any:
+        from formulate.verify.loop import run_verified
+
+        cfg = self.config
+        return run_verified(sample.question, self.formulator, rounds=cfg.rounds or 1, samples=cfg.samples,
+                            solver=cfg.solver, time_limit=cfg.time_limit, mip_gap=cfg.mip_gap, problem_id=sample.id,
+                            rule=cfg.rule)
 
     def _solve(self, formulation: Any) -> tuple[dict[str, Any] | None, str | None, str | None]:
         """(solution dict, failure stage or None, error) for a formulation."""
@@ -217,12 +243,7 @@ class SampleEvaluator:
             log.warning("the solve crashed: %s: %s", type(exc).__name__, exc)
             log.debug("solve traceback", exc_info=True)
             return None, "solve", f"internal error: {type(exc).__name__}: {exc}"
-        out = {"status": sol.status, "has_solution": bool(sol.has_solution), "objective": sol.objective,
-               "bound": sol.bound, "solver": sol.solver, "problem_class": sol.problem_class,
-               "times": {k: round(v, 6) for k, v in sol.times.items()}}
-        if sol.message and not sol.has_solution:
-            out["message"] = sol.message
-        return out, None, None
+        return _solution_dict(sol), None, None
 
     @staticmethod
     def _code_outcome(view: AttemptView) -> tuple[str | None, float | None, str | None]:
@@ -262,6 +283,30 @@ class SampleEvaluator:
             **extra,
             "finished": _now(),
         }
+
+
+def _solution_dict(sol: Any) -> dict[str, Any]:
+    out = {"status": sol.status, "has_solution": bool(sol.has_solution), "objective": sol.objective,
+           "bound": sol.bound, "solver": sol.solver, "problem_class": sol.problem_class,
+           "times": {k: round(v, 6) for k, v in sol.times.items()}}
+    if sol.message and not sol.has_solution:
+        out["message"] = sol.message
+    return out
+
+
+def _verified_fields(run: Any, sample: Sample, rule: Any) -> dict[str, Any]:
+    """What the verifier adds to a log record: every round (without the reply, logged apart), the best
+    round's findings and readings, the vote, and whether the label is among the readings."""
+    rounds = []
+    for r in run.rounds:
+        item = r.to_dict()
+        item.pop("reply", None)
+        rounds.append(item)
+    readings = [r.to_dict() for r in run.readings]
+    in_readings = any(r.solved and rule.correct(r.objective, r.status, sample.answer, sample.expected_status,
+                                                 sample.answer_raw) for r in run.readings)
+    return {"rounds": rounds, "findings": [f.to_dict() for f in run.findings], "readings": readings,
+            "vote": run.vote, "label_in_readings": in_readings}
 
 
 def _check_resumable(out: Path, config: EvalConfig, resume: bool) -> tuple[set[str], set[str]]:
@@ -324,7 +369,8 @@ def run_eval(samples: Sequence[Sample], formulator: Formulator | FormulateFn | F
         executor: Callable[..., None] = RayExecutor(formulator, config)
     else:
         built = formulator.build() if isinstance(formulator, FormulatorSpec) else formulator
-        evaluator = SampleEvaluator(as_callable(built), config)
+        evaluator = SampleEvaluator(as_callable(built), config,
+                                    formulator=built if config.rounds is not None else None)
         executor = partial(_run_threads, evaluator=evaluator, workers=max(1, int(config.workers)))
     try:
         _run(todo, len(samples), out, blobs, config, executor, result, progress, on_record)

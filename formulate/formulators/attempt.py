@@ -59,6 +59,12 @@ class FormulateAttempt:
         return self.status == "ok" and self.formulation is not None
 
     @property
+    def confidence(self) -> float | None:
+        """How sure the formulator is (the offline reader sets it, 0..1); None when it does not say."""
+        value = self.extra.get("confidence")
+        return float(value) if isinstance(value, int | float) else None
+
+    @property
     def rounds(self) -> int:
         """Number of model calls made."""
         return len(self.history)

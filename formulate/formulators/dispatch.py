@@ -29,7 +29,7 @@ class RulesTextFormulator:
         self.threshold = threshold
 
     def formulate(self, problem_text: str, problem_id: str | None = None) -> FormulateAttempt:
-        from formulate.formulators.rules import formulate_rules
+        from formulate.formulators.offline import formulate_rules
 
         result = formulate_rules(problem_text)
         attempt = FormulateAttempt(problem_text=problem_text, problem_id=problem_id, formulator="rules",

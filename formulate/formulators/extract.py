@@ -10,8 +10,6 @@ quotes, Python literals and unquoted keys.
 from __future__ import annotations
 
 import ast
-import io
-import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -202,13 +200,15 @@ def parse_structured(text: str) -> Any:
     text = text.strip().lstrip("\ufeff")
     if not text:
         return None
+    from formulate.ir.bounded import json_loads
+
     try:
-        return json.loads(text)
+        return json_loads(text, "model reply")
     except ValueError:
         pass
     if text[:1] in "{[":
         try:
-            return json.loads(repair_json(text))
+            return json_loads(repair_json(text), "model reply")
         except ValueError:
             pass
     return _load_yaml(text)
@@ -279,17 +279,12 @@ def _unfenced_yaml(text: str) -> str | None:
 
 
 def _load_yaml(text: str) -> Any:
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    from formulate.ir.yaml12 import fast_load
+    from formulate.ir.io import load_yaml_bounded
 
-    done, data = fast_load(text)
-    if done:
-        return _plain(data)
-    yaml = YAML(typ="safe", pure=True)
     try:
-        return _plain(yaml.load(io.StringIO(text)))
+        return _plain(load_yaml_bounded(text, "model reply"))
     except (YAMLError, ValueError, TypeError):
         return None
 

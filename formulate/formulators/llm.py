@@ -25,7 +25,7 @@ from formulate.formulators.attempt import FormulateAttempt, RoundRecord
 from formulate.formulators.extract import code_blocks, extract_structured, repair_json, strip_reasoning
 from formulate.formulators.fewshot import Example, select_examples
 from formulate.formulators.prompt import build_messages, repair_message
-from formulate.ir.io import formulation_from_data, parse_yaml_text
+from formulate.ir.io import formulation_from_data, parse_yaml_text, with_data_dir
 from formulate.ir.model import (
     CONSTRAINT_KEYS,
     OBJECTIVE_KEYS,
@@ -122,8 +122,14 @@ def _list_schema() -> str:
         "name": {"type": "string"},
         "description": _nullable({"type": "string"}),
         "meta": _obj({"assumptions": {"type": "array", "items": {"type": "string"}},
-                      "alternatives": {"type": "array", "items": {"type": "string"}}},
-                     "assumptions made and alternative readings considered"),
+                      "alternatives": {"type": "array", "items": {"anyOf": [
+                          {"type": "string"},
+                          _obj({"reading": {"type": "string", "description": "the reading, one sentence"},
+                                "changes": _nullable({"type": "string", "description":
+                                                      "a JSON object: the sections that differ, items by name, "
+                                                      "null deletes"})},
+                               "a reading that changes the answer, as a patch of the formulation")]}}},
+                     "assumptions made and alternative readings that change the answer"),
         "sets": {"type": "array", "items": set_item},
         "parameters": {"type": "array", "items": parameter_item},
         "variables": {"type": "array", "items": _item_schema("Variable", VARIABLE_KEYS, "a decision variable")},
@@ -254,13 +260,22 @@ def _entries(values: dict[Any, Any], depth: int, prefix: list[Any]) -> list[dict
     return out
 
 
+def _list_alternative(entry: Any) -> Any:
+    """A patch alternative for the list shape: ``changes`` as a JSON string (strict schemas cannot hold a map)."""
+    if isinstance(entry, dict) and isinstance(entry.get("changes"), dict):
+        return {"reading": entry.get("reading"), "changes": json.dumps(entry["changes"], ensure_ascii=False)}
+    if isinstance(entry, dict):
+        return {"reading": entry.get("reading"), "changes": entry.get("changes")}
+    return entry
+
+
 def to_list_shape(data: dict[str, Any]) -> dict[str, Any]:
     """The map form as the list shape of :func:`list_schema` (every key present, null when unused)."""
     meta = data.get("meta") or {}
     out: dict[str, Any] = {
         "name": data.get("name", "model"), "description": data.get("description"),
         "meta": {"assumptions": list(meta.get("assumptions") or []),
-                 "alternatives": list(meta.get("alternatives") or [])},
+                 "alternatives": [_list_alternative(a) for a in meta.get("alternatives") or []]},
         "sets": [], "parameters": [], "variables": [], "objective": None, "constraints": [],
     }
     for name, spec in (data.get("sets") or {}).items():
@@ -325,8 +340,12 @@ def _diagnose(text: str) -> FormulationError:
                                 "your reply", fix)
     stripped = candidate.strip()
     if stripped.startswith("{"):
+        from formulate.ir.bounded import json_loads
+
         try:
-            data = json.loads(repair_json(stripped))
+            data = json_loads(repair_json(stripped), "your reply")
+        except FormulationError as exc:
+            return exc
         except json.JSONDecodeError as exc:
             line = stripped.splitlines()[exc.lineno - 1].strip() if exc.lineno <= len(stripped.splitlines()) else ""
             return FormulationError(f"JSON error at line {exc.lineno} `{line}`: {exc.msg}", "your reply",
@@ -389,8 +408,9 @@ class LLMFormulator:
 
     def __init__(self, model: ChatModel, *, k_examples: int = 3, max_repairs: int = 2, temperature: float = 0.0,
                  structured: bool = False, max_tokens: int | None = None,
-                 library: str | Path | Sequence[Example] | None = None) -> None:
+                 library: str | Path | Sequence[Example] | None = None, data_dir: str | Path | None = None) -> None:
         self.model = model
+        self.data_dir = data_dir  # the folder the model's `file:` tables may come from (none when None)
         self.k_examples = k_examples
         self.max_repairs = max(0, max_repairs)
         self.temperature = temperature
@@ -555,6 +575,8 @@ class LLMFormulator:
     def _stamp(self, formulation: Formulation, problem_text: str) -> None:
         """Keep the source text and say who wrote the formulation; a claimed answer is not an expected one."""
         formulation.problem = problem_text
+        if self.data_dir is not None:
+            with_data_dir(formulation, self.data_dir)
         meta = formulation.meta
         if "expected_objective" in meta:
             meta["claimed_objective"] = meta.pop("expected_objective")

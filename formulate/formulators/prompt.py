@@ -22,49 +22,89 @@ MAX_ERRORS_SHOWN = 12
 
 _KEY_NOTES = {
     "problem": "filled in for you from the problem text; leave it out",
-    "meta": "write `assumptions` and `alternatives`, lists of short sentences",
+    "meta": "write `assumptions` (short sentences) and `alternatives` (readings that change the answer, each "
+            "`{reading: ..., changes: {section: {name: item or null}}}`)",
 }
 
 _ITEM_KINDS = {"Parameter": "parameter", "Variable": "variable", "Objective": "objective", "Constraint": "constraint"}
 
 _OPERATORS = """\
-- numbers; names of sets, parameters, variables and bound indices; subscripts `x[i, j]`, `x['chair']`, `x[3]`
-  (the member's type must match the set: integers unquoted, strings quoted)
-- `+ - * /`, unary minus, `**` with a constant exponent, parentheses; `%` and `//` on data
+- numbers (`5e-7` too); names of sets, parameters, variables and bound indices; subscripts `x[i, j]`, `x['chair']`,
+  `x[3]` (the member's type must match the set: integers unquoted, strings quoted, `x['X-ray']` for members that
+  are not identifiers)
+- `+ - * /`, unary minus, `**` with a constant exponent, parentheses; `%` and `//` on data; `-t ** 2` is
+  `-(t ** 2)`, as in Python
 - rows: `<=`, `>=`, `==`, and ranges `lo <= e <= hi`; strict `<`/`>` only between integer expressions
   (integer variables, integer coefficients); on anything continuous write `<=`/`>=`
 - in data-only places (filters, conditions, derived sets/parameters) every comparison `< <= > >= == !=`,
-  `and or not`, `in`, `not in`
+  `and or not`, `in`/`not in` a set or a literal list (`degree[c] in ['master', 'phd']`), strings compared with
+  `==`/`!=` (`if kind[j] == 'rush'`), and `inf` as a number (`if cap[i, j] < inf`)
 - generators: `sum(cost[i, j] * x[i, j] for i in I for j in J if cost[i, j] < 50)`; any number of `for`
-  clauses, tuple targets `for (i, j) in Arcs`, `if` filters on data only (never on variables)
+  clauses, tuple targets `for (i, j) in Arcs`, `if` filters on data only (never on variables); a count is
+  `sum(1 for j in J if size[j] > 3)`; an empty sum is 0
 - `sum`, `min`, `max` take a generator or a list of arguments: `max(0, start[j] + dur[j] - due[j])`
-- index arithmetic on integer members: `stock[t - 1]`, `x[i + 1]`; leaving the set is an error, so guard it
-  with the data-only conditional `(stock[t - 1] if t > first(T) else initial)` (only the taken branch counts)
-- `prev(i)`/`next(i)` (step `prev(i, 2)`, cyclic `wrap=True`) and `ord(i)` work on any ordered set;
-  on string members compare positions `ord(i) < ord(j)`, never `i < j`
+- index arithmetic on integer members: `stock[t - 1]`, `x[i + 1]` moves by whole steps and leaving the set is an
+  error, so guard it with the data-only conditional `(stock[t - 1] if t > first(T) else initial)` (only the taken
+  branch counts); outside subscripts, arithmetic on an index is plain arithmetic (`if a * width[1] <= w + 1e-9`)
+- `prev(i)`/`next(i)` (step `prev(i, 2)`, cyclic `wrap=True`) and `ord(i)` work on an index bound to a plain
+  set; on string members compare positions `ord(i) < ord(j)`, never `i < j`; a part of a tuple target
+  (`for (a, b) in Pairs`) has no position: loop `for a in S for b in S if (a, b) in Pairs` instead
+- data given once per unordered pair reads both ways with `(t[i, j] if (i, j) in Given else t[j, i])`, also as
+  a coefficient
 - `exp`, `log`, `sqrt`, `**`, `abs` of data only are data (linear coefficients); on variables they make the
   model nonlinear
 - `pwl(x, xs, ys)`: x affine, xs strictly increasing breakpoints (1-D parameters over one set or literal
   lists), x stays within [xs[0], xs[-1]]"""
 
 _FORMS = """\
-- sets: `P: [chair, table]`; `T: range(1, 13)` (1..12); tuple set `Arcs: [[a, b], [b, c]]`; derived from data
-  with a quoted comprehension `Links: "{(d, t) for d in D for t in T if km[d, t] <= 30}"`
+- sets: `P: [chair, table]` (members are integers or strings, `'X-ray'` included); `T: range(1, 13)` (1..12;
+  sized from data: `range(1, len(P) + 1)`, `range(1, n_bins + 1)`); tuple sets of any arity
+  `Arcs: [[a, b], [b, c]]`, `Moves: [[1, 3, 2], [2, 1, 3]]`; derived from data with a quoted comprehension
+  `Links: "{(d, t) for d in D for t in T if km[d, t] <= 30}"`; set algebra `Nodes: "Depots | Stores"`,
+  `"A & B"` (both), `"A - B"` (in A, not in B), left set's order first
 - parameters: scalar `budget: 1000`; `profit: {index: [P], values: {chair: 30, table: 50}}` (by member) or
   `values: [30, 50]` (list in set order); two indices as nested mappings or nested lists (rows = first set);
-  over a tuple set one list in tuple order; sparse with `default: 0`; derived from data with a quoted
-  expression `horizon: "sum(dur[j] for j in J)"` or `"{p: cap[p] - need[p] for p in P}"`
-- variables: `x: {index: [P], type: integer, lower: 0, upper: 40}`; bounds are numbers, `inf`, `-inf` or a
-  parameter name (read at the variable's key)
-- objective: `{sense: minimize|maximize, expr: ...}`
+  over a tuple set one list in tuple order or nested mappings one level per part
+  (`toll: {index: [Arcs], values: {a: {b: 3}, b: {c: 2}}}`); sparse with `default: 0`; text values
+  (`degree: {index: [Staff], values: {ann: master, bob: phd}}`) for comparisons in filters; derived from data
+  with a quoted expression `horizon: "sum(dur[j] for j in J)"`, a keyed comprehension
+  `"{p: cap[p] - need[p] for p in P}"`, over a tuple set `"{(i, j): 60 * km[i, j] / speed for (i, j) in Arcs}"`
+  (indexed by Arcs) or over two sets `"{(i, k): ... for i in I for k in K}"`; a set comprehension `{(d, t) for
+  ...}` goes under `sets:`, a keyed one `{p: ... for p in P}` under `parameters:`; unused parameters are allowed
+  (reported as a warning)
+- variables: `x: {index: [P], type: integer, lower: 0, upper: 40}`; indexed by a tuple set and other sets
+  (`index: [Pairs, K]`) they are subscripted flat `y[a, b, k]`; bounds are numbers, `inf`, `-inf` or a parameter
+  name: a scalar, one over the variable's sets (read at its key), over fewer of them (`upper: avail` with avail
+  over [G] bounds `x` over [G, T] by `avail[g]`) or over a superset of its members (a variable over a derived
+  subset of `Pipes` reads `capacity` over `Pipes`)
+- objective: `{sense: minimize|maximize, expr: ...}`; several objectives (goal programming) as a list
+  `[{sense: minimize, expr: overtime, priority: 2}, {sense: maximize, expr: profit, priority: 1, weight: 1}]`:
+  higher priority first, each later level optimised with the earlier ones held at their optimum (lexicographic);
+  equal priorities are summed with `weight` (default 1; a level's first sense wins, opposite senses subtract)
 - constraints: one row `name: EXPR`; indexed inline `name: EXPR for i in I`; block form with `forall:`
-  (a comprehension clause `i in I, j in J if cond`), `expr:`, `when:` (a binary variable, or `not` one, under
-  which the row holds; big-M is derived for you), `either:` (a list of single comparisons, at least one holds),
-  `description:`"""
+  (a comprehension clause `i in I, j in J if cond`, tuple targets `(i, j) in Arcs`), `expr:`, `when:` (a binary
+  variable, or `not` one, under which the row holds), `either:` (a list of single comparisons, at least one
+  holds), `description:`"""
+
+_SOLVING = """\
+- `when:` / `either:` / `min`, `max`, `abs` outside convex positions: big-M comes from the variables' bounds, per
+  row; never write big-M by hand and never invent bounds; give the finite bounds the text states (capacities,
+  demands); without them SCIP's native indicator constraints are used (automatic solver choice)
+- LP, MILP and convex QP (a convex quadratic objective) go to HiGHS; quadratic rows, second-order cones
+  (`sum(y[i] ** 2 for i in I) <= t ** 2` with `t >= 0`, or `sqrt(sum(...)) <= t`), MIQP, nonconvex products and
+  exp/log/sqrt of variables go to SCIP
+- a product of a binary variable with a binary or a bounded variable (`open[i] * flow[i, j]`) is linearised
+  exactly: the model stays a MILP for HiGHS; write the product rather than a big-M by hand
+- a row whose sums are all empty reads a constant: it is dropped when it holds and an error when it does not
+- packing and bin models: bound the number of bins from data (`Bins: range(1, n_items + 1)`) and break symmetry
+  (`use[b] <= use[b - 1] for b in Bins if b > first(Bins)`)"""
 
 _PITFALLS = """\
 - Put expressions in block style or in quotes: inside a flow mapping `{forall: p in P, expr: x[p] <= 40}` YAML
-  reads `[` and `,` as syntax and the file breaks. Quote any expression that starts with `{`, `[` or `*`.
+  reads `[` and `,` as syntax and the file breaks. Quote any expression that starts with `{`, `[` or `*`, and any
+  text with a comma or bracket inside `{...}`: `{description: "10,000 yuan per m3"}`.
+- A value or list item that opens with a quote must be quoted whole: `- '"fixed" means paid once'`, not
+  `- "fixed" means paid once`.
 - `lower` defaults to 0 and `upper` to +inf (1 for binary): a free variable needs `lower: -inf`; YAML's
   infinity is `.inf` / `-.inf` (the strings `inf`, `-inf` also work as bounds).
 - Use `type: integer` (or `binary`) for counts of indivisible things (people, trucks, machines, units).
@@ -102,6 +142,8 @@ def _type_text(node: dict[str, Any], defs: dict[str, Any]) -> str:
     """A short type description of one JSON-schema node."""
     if "$ref" in node:
         name = node["$ref"].rsplit("/", 1)[-1]
+        if name == "Objectives":
+            return "list of objective"
         return _ITEM_KINDS.get(name, name)
     if "anyOf" in node:
         parts = [_type_text(n, defs) for n in node["anyOf"] if n.get("type") != "null"]
@@ -169,6 +211,7 @@ def language_reference() -> str:
         "## Forms\n" + _FORMS,
         "## Expressions\n" + _OPERATORS,
         "## Functions\n" + functions_summary(),
+        "## What solving does\n" + _SOLVING,
         "## Pitfalls\n" + _PITFALLS,
         "## Example\n```yaml\n" + _EXAMPLE + "\n```",
     ])
@@ -182,8 +225,12 @@ def reference_example() -> str:
 _TASK_YAML = """\
 You are an operations-research modeller. Turn the optimisation problem the user gives into a formulation
 in the language below. Use every number the text gives, with the text's units, and name things after the
-text. Record in `meta` the assumptions you made and the alternative readings you considered:
-`meta: {assumptions: [...], alternatives: [...]}` (short sentences; empty lists if none).
+text. Record in `meta` the assumptions you made (`assumptions`, short sentences) and, in `alternatives`,
+every other reading of the text that would change the answer, written as a patch that is solved beside your
+main formulation: `{reading: "fixed costs are paid every week", changes: {constraints: {fixed_if_used: null},
+objective: {sense: minimize, expr: "..."}}}`. `changes` holds only the sections that differ (`sets`,
+`parameters`, `variables`, `constraints`, `objective`); an item there replaces or adds the item of that name,
+`null` deletes it. Use empty lists if there is nothing to record.
 
 Answer with ONE YAML document in a single ```yaml fenced block: the complete formulation (keys `name`,
 `meta`, `sets`, `parameters`, `variables`, `objective`, `constraints`). You may write a few lines of
@@ -192,7 +239,10 @@ reasoning before the block; nothing after it."""
 _TASK_JSON = """\
 You are an operations-research modeller. Turn the optimisation problem the user gives into a formulation
 in the language below. Use every number the text gives, with the text's units, and name things after the
-text. Record in `meta` the assumptions you made and the alternative readings you considered.
+text. Record in `meta` the assumptions you made and, in `alternatives`, every other reading of the text
+that would change the answer as `{reading, changes}`: `changes` is a JSON object (as a string) holding only the
+sections that differ, in the plain map form (`{"constraints": {"fixed_if_used": null}, "objective": {...}}`);
+an item there replaces or adds the item of that name, null deletes it.
 
 Answer with ONE JSON object that matches the response schema. It is the language below with every mapping
 of named items written as a list of objects with a `name`: `sets` items have `members` (a list) or

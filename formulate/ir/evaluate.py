@@ -14,12 +14,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from formulate.errors import FormulationError, did_you_mean
+from formulate.errors import FormulationError, NumberError, did_you_mean
 from formulate.ir.data import Domain, ParamData, SetData
-from formulate.ir.members import MemberCodec
+from formulate.ir.limits import check_elements
+from formulate.ir.members import MAX_MEMBER, MemberCodec
 from formulate.ir.values import NL, Data, Lin, Mem, as_nl
 
 Value = Data | Mem | Lin | NL
+#: the largest power of a variable expression (a solver cannot use x ** 387420489, and evaluating it overflows)
+MAX_EXPONENT = 100
 
 
 @dataclass
@@ -89,11 +92,13 @@ class Evaluator:
         self.where = where
         self.codec = ctx.codec
         self._aux_count = 0
+        #: index name -> (its tuple target, the set it iterates), for the error of ord/prev/next on a component
+        self.tuple_targets: dict[str, tuple[list[str], str]] = {}
 
     # ----------------------------------------------------------------- errors
     def binding_text(self, table: Table, row: int) -> str:
         names = [n for n in table.binds]
-        if not names or row < 0:
+        if not names or row < 0 or row >= table.n:
             return ""
         vals = []
         for n in names:
@@ -110,13 +115,37 @@ class Evaluator:
         where = self.where + (self.binding_text(table, row) if table is not None else "")
         return FormulationError(what, where, fix)
 
+    def finite(self, result: np.ndarray, operands: tuple[np.ndarray, ...], node: ast.AST, table: Table) -> Data:
+        """``result`` of data arithmetic, refusing an overflow to infinity or a NaN from finite operands."""
+        with np.errstate(all="ignore"):
+            bad = ~np.isfinite(result)
+            if bad.any():
+                for operand in operands:
+                    bad &= np.broadcast_to(np.isfinite(operand), bad.shape)
+                nan = np.isnan(result)
+                for operand in operands:
+                    nan &= ~np.broadcast_to(np.isnan(operand), nan.shape)
+                bad |= nan
+        if bad.any():
+            row = int(np.argmax(bad))
+            kind = "is not a number (NaN)" if np.isnan(result[row]) else "is infinite (an overflow or a division by zero)"
+            raise NumberError(f"`{_unparse(node)}` {kind}", self.where + self.binding_text(table, row)
+                              if table.n == len(result) else self.where,
+                              "check the data and the expression (a power, a product or a division by zero)")
+        return Data(result)
+
+    def check_rows(self, count: int, node: ast.AST, table: Table) -> None:
+        """Refuse a generator clause (or range) that would make more rows than the element limit."""
+        what = f"`for ... in {_unparse(node)}`" if table.n > 1 else f"`{_unparse(node)}`"
+        check_elements(count * (len(table.binds) + 1), what, self.where)  # one code per row and bound name
+
     # -------------------------------------------------------------- conversion
     def full(self, table: Table, value: float) -> Data:
         return Data(np.full(table.n, value, dtype=float))
 
     def to_data(self, value: Value, node: ast.AST, table: Table) -> Data:
         if isinstance(value, Data):
-            return value
+            return value if value.v.dtype != bool else Data(value.v.astype(float))
         if isinstance(value, Mem):
             if value.codes.ndim != 1:
                 raise self.error(f"`{_unparse(node)}` is a tuple of members, not a number", table, 0)
@@ -144,7 +173,7 @@ class Evaluator:
             if not np.all(np.isfinite(v)) or not np.all(v == np.round(v)):
                 bad = int(np.argmax(~np.isfinite(v) | (v != np.round(v))))
                 raise self.error(f"subscript `{_unparse(node)}` is {v[bad]}, not a member", table, bad,
-                                 "subscripts are members: integers or strings")
+                                 "subscripts are members (integers or strings); index arithmetic moves by whole steps")
             return Mem(v.astype(np.int64) * 2)
         raise VariableInData(_first_variable(node, self.ctx) or _unparse(node))
 
@@ -184,7 +213,15 @@ class Evaluator:
             return Data(np.full(table.n, value, dtype=bool))
         if isinstance(value, str):
             return Mem(np.full(table.n, self.codec.encode(value), dtype=np.int64))
-        return self.full(table, float(value))
+        try:
+            number = float(value)
+        except OverflowError:
+            raise NumberError(f"the integer literal of {len(str(abs(value)))} digits is too large for a number",
+                              self.where, "write a smaller number") from None
+        if number in (np.inf, -np.inf):
+            raise NumberError(f"the number literal `{_unparse(node)}` is too large (it would be infinite)", self.where,
+                              "write `inf` if infinity is meant")
+        return self.full(table, number)
 
     def _eval_Name(self, node: ast.Name, table: Table, sign: int) -> Value:
         name = node.id
@@ -341,8 +378,9 @@ class Evaluator:
             left = self.eval(node.left, table, sign)
             if isinstance(left, Mem) and isinstance(op, ast.Add | ast.Sub):
                 right = self.eval(node.right, table)
-                if isinstance(right, Data):
+                if isinstance(right, Data) and np.all(right.v == np.round(right.v)):
                     return self.shift_member(left, right, -1 if isinstance(op, ast.Sub) else 1, node, table)
+                # a fractional offset is plain arithmetic on the member's value (data, never a subscript)
             else:
                 right = self.eval(node.right, table, -sign if isinstance(op, ast.Sub) else sign)
             if isinstance(op, ast.Sub):
@@ -364,12 +402,19 @@ class Evaluator:
             return self.scale(left, 1.0 / d, node.left, table)
         if isinstance(op, ast.Pow):
             return self.power(node, table, sign)
+        if isinstance(op, ast.BitOr | ast.BitAnd):
+            symbol = "|" if isinstance(op, ast.BitOr) else "&"
+            raise self.error(f"`{_unparse(node)}`: `{symbol}` combines sets in a set definition "
+                             "(`Nodes: \"Depots | Stores\"`)", table, 0,
+                             "in a condition write `or` / `and`")
         if isinstance(op, ast.Mod | ast.FloorDiv):
             a = self.eval_data(node.left, table).v
             b = self.eval_data(node.right, table).v
             if np.any(b == 0):
                 raise self.error(f"modulo by zero in `{_unparse(node)}`", table, int(np.argmax(b == 0)))
-            return Data(np.mod(a, b) if isinstance(op, ast.Mod) else np.floor_divide(a, b))
+            with np.errstate(all="ignore"):
+                return self.finite(np.mod(a, b) if isinstance(op, ast.Mod) else np.floor_divide(a, b), (a, b), node,
+                                   table)
         raise self.error(f"operator in `{_unparse(node)}` is not supported", table, 0)  # pragma: no cover
 
     def shift_member(self, mem: Mem, delta: Data, direction: int, node: ast.AST, table: Table) -> Mem:
@@ -378,14 +423,14 @@ class Evaluator:
             raise self.error(f"`{_unparse(node)}`: index arithmetic needs integer members", table, row,
                              "on string members use prev(i) / next(i)")
         d = delta.v
-        if not np.all(d == np.round(d)):
-            raise self.error(f"`{_unparse(node)}`: members move by whole steps", table, 0)
         codes = mem.codes + 2 * direction * d.astype(np.int64)
         return Mem(codes, mem.set)
 
     def add(self, left: Value, right: Value, node: ast.AST, table: Table) -> Value:
         if isinstance(left, Data | Mem) and isinstance(right, Data | Mem):
-            return Data(self.to_data(left, node, table).v + self.to_data(right, node, table).v)
+            a, b = self.to_data(left, node, table).v, self.to_data(right, node, table).v
+            with np.errstate(all="ignore"):
+                return self.finite(a + b, (a, b), node, table)
         if isinstance(left, NL) or isinstance(right, NL):
             a, b = as_nl(self.to_lin(left, node, table)), as_nl(self.to_lin(right, node, table))
             return NL([("sum", [x, y]) for x, y in zip(a.trees, b.trees, strict=True)])
@@ -393,19 +438,29 @@ class Evaluator:
         return a.plus(b)  # type: ignore[union-attr]
 
     def scale(self, value: Value, factor: np.ndarray, node: ast.AST, table: Table) -> Value:
+        if isinstance(value, Lin | NL) and not np.all(np.isfinite(factor)):
+            row = int(np.argmax(~np.isfinite(factor)))
+            raise NumberError(f"a coefficient of `{_unparse(node)}` is {factor[row]}", self.where +
+                              (self.binding_text(table, row) if table.n == len(factor) else ""),
+                              "an infinite or NaN coefficient cannot go to a solver; check the data")
         if isinstance(value, Lin):
             return value.scaled(factor)
         if isinstance(value, NL):
             return NL([("prod", [("const", float(f)), t]) for f, t in zip(factor.tolist(), value.trees, strict=True)])
-        return Data(self.to_data(value, node, table).v * factor)
+        v = self.to_data(value, node, table).v
+        with np.errstate(all="ignore"):
+            return self.finite(v * factor, (v, factor), node, table)
 
     def multiply(self, node: ast.BinOp, table: Table, sign: int) -> Value:
         left = self.eval(node.left, table, 0)
         if isinstance(left, Data | Mem):
             d = self.to_data(left, node.left, table).v
             right = self.eval(node.right, table, self._sign_times(sign, d))
-            return self.scale(right, d, node.right, table) if not isinstance(right, Data | Mem) else \
-                Data(d * self.to_data(right, node.right, table).v)
+            if not isinstance(right, Data | Mem):
+                return self.scale(right, d, node.right, table)
+            r = self.to_data(right, node.right, table).v
+            with np.errstate(all="ignore"):
+                return self.finite(d * r, (d, r), node, table)
         right = self.eval(node.right, table, 0)
         if isinstance(right, Data | Mem):
             d = self.to_data(right, node.right, table).v
@@ -435,7 +490,12 @@ class Evaluator:
                              "write x ** 2 or exp(...)")
         p = self.to_data(exponent, node.right, table).v
         if isinstance(base, Data | Mem):
-            return Data(np.power(self.to_data(base, node.left, table).v, p))
+            b = self.to_data(base, node.left, table).v
+            with np.errstate(all="ignore"):
+                return self.finite(np.power(b, p), (b, p), node, table)
+        if not np.all(np.isfinite(p)) or np.any(np.abs(p) > MAX_EXPONENT):
+            raise NumberError(f"`{_unparse(node)}`: the exponent of a variable expression must be a finite number "
+                              f"of at most {MAX_EXPONENT} in size", self.where, "write x ** 2, x ** 0.5 or exp(...)")
         if np.all(p == 1):
             return base
         if np.all(p == 0):
@@ -473,6 +533,9 @@ class Evaluator:
             raise VariableInData(_first_variable(node, self.ctx) or "?")
         if isinstance(op, ast.Eq | ast.NotEq) and (isinstance(left, Mem) or isinstance(right, Mem)):
             a, b = self.to_codes(left, ln, table), self.to_codes(right, rn, table)
+            if a.codes.shape[1:] != b.codes.shape[1:]:  # a member and a tuple, or tuples of other lengths
+                raise self.error(f"`{_unparse(node)}` compares members with different numbers of parts", table, 0,
+                                 "compare a member with a member, or a tuple with a tuple of the same length")
             equal = np.all(a.codes == b.codes, axis=-1) if a.codes.ndim > 1 else a.codes == b.codes
             return equal if isinstance(op, ast.Eq) else ~equal
         for value, sub in ((left, ln), (right, rn)):
@@ -546,6 +609,8 @@ class Evaluator:
         return la.spread(yes, table.n).plus(lb.spread(no, table.n))
 
     def _eval_Tuple(self, node: ast.Tuple, table: Table, sign: int) -> Value:
+        if not node.elts:
+            raise self.error("`()` is an empty tuple, not a value", table, 0, "remove it or write a number")
         mems = [self.to_codes(self.eval(e, table), e, table) for e in node.elts]
         columns = [c for m in mems for c in m.components()]
         return Mem(np.stack(columns, axis=1))
@@ -576,19 +641,25 @@ class Evaluator:
                                      "iterate over a set name, range(a, b) or a list")
                 raise self.undefined(node.id, table)
             k = len(s)
+            self.check_rows(table.n * k, node, table)
             rows = np.repeat(np.arange(table.n, dtype=np.int64), k)
             pos = np.tile(np.arange(k, dtype=np.int64), table.n)
             codes = s.codes[pos]
             return s, rows, codes, pos
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "range":
-            args = [self.eval_data(a, table).v for a in node.args]
-            if not 1 <= len(args) <= 2:
+            if node.keywords or not 1 <= len(node.args) <= 2:
                 raise self.error("range takes (stop) or (start, stop)", table, 0)
+            args = [self.eval_data(a, table).v for a in node.args]
             start, stop = (np.zeros(table.n), args[0]) if len(args) == 1 else (args[0], args[1])
-            if not (np.all(start == np.round(start)) and np.all(stop == np.round(stop))):
-                raise self.error(f"`{_unparse(node)}` needs integer bounds", table, 0)
+            for bound in (start, stop):
+                bad = ~np.isfinite(bound) | (bound != np.round(bound)) | (np.abs(bound) > MAX_MEMBER)
+                if bad.any():
+                    row = int(np.argmax(bad))
+                    raise self.error(f"`{_unparse(node)}` needs integer bounds of at most 18 digits; a bound is "
+                                     f"{bound[row]:g}", table, row, "write range(a, b) with whole numbers a <= b")
             start, stop = start.astype(np.int64), stop.astype(np.int64)
             counts = np.maximum(stop - start, 0)
+            self.check_rows(int(min(counts.sum(dtype=np.float64), 2.0**62)), node, table)
             rows = np.repeat(np.arange(table.n, dtype=np.int64), counts)
             offsets = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
             values = start[rows] + offsets
@@ -606,6 +677,7 @@ class Evaluator:
                     raise self.error(f"`{_unparse(node)}`: a literal list to iterate holds numbers or strings", table, 0)
             s = SetData.build(_unparse(node), members, self.codec)
             k = len(s)
+            self.check_rows(table.n * k, node, table)
             rows = np.repeat(np.arange(table.n, dtype=np.int64), k)
             pos = np.tile(np.arange(k, dtype=np.int64), table.n)
             return s, rows, s.codes[pos], pos
@@ -625,6 +697,7 @@ class Evaluator:
                                  f"the target names {len(names)}", table, 0)
             for c, name in enumerate(names):
                 new.binds[name] = Mem(codes[:, c], None)
+                self.tuple_targets[name] = (names, _unparse(gen.iter))
         return new, rows
 
     def generator_parts(self, node: ast.Call) -> tuple[ast.expr, list[ast.comprehension]] | None:
@@ -669,6 +742,7 @@ def quadratic_product(a: Lin, b: Lin) -> Lin:
         cb = np.bincount(br_s, minlength=n)
         start_b = np.cumsum(cb) - cb
         reps = cb[ar_s]
+        check_elements(int(reps.sum(dtype=np.float64)), "a product of two sums (its quadratic terms)")
         ia = np.repeat(np.arange(len(ar_s)), reps)
         within = np.arange(len(ia)) - np.repeat(np.cumsum(reps) - reps, reps)
         ib = start_b[ar_s[ia]] + within

@@ -37,7 +37,7 @@ FUNCTIONS: dict[str, str] = {
     "range": "range(a, b): integers a..b-1 (in set definitions and generators)",
 }
 
-_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv, ast.BitOr, ast.BitAnd)  # | & on sets
 _UNARY = (ast.USub, ast.UAdd, ast.Not)
 _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)
 _OP_TEXT = {ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<",

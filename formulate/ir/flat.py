@@ -102,6 +102,27 @@ class NonlinearRow:
 
 
 @dataclass
+class ObjectiveLevel:
+    """One level of a lexicographic objective: ``constant + linear @ x`` (``linear`` may be shorter than the
+    column vector: columns added after it have coefficient 0), optimised in ``sense``."""
+
+    priority: int
+    sense: Literal["minimize", "maximize"]
+    linear: np.ndarray
+    constant: float
+    text: str = ""
+
+    def coefficients(self, n: int) -> np.ndarray:
+        """The linear part padded to ``n`` columns."""
+        out = np.zeros(n)
+        out[:min(n, len(self.linear))] = self.linear[:n]
+        return out
+
+    def value(self, x: np.ndarray) -> float:
+        return float(self.constant + self.coefficients(len(x)) @ x)
+
+
+@dataclass
 class FlatProblem:
     """A grounded problem: column vector, bounds, integrality, objective, CSR rows and extras.
 
@@ -130,6 +151,9 @@ class FlatProblem:
     quadratic_rows: list[QuadraticRow] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
     nonlinear_rows: list[NonlinearRow] = field(default_factory=list)
+    #: several objectives (language.md §5), highest priority first; the main objective is the first level.
+    #: Empty for a single objective.
+    objective_levels: list[ObjectiveLevel] = field(default_factory=list)
     problem_class: str = "LP"  # LP, MILP, QP, MIQP, NLP, MINLP
     convex: bool = True
 

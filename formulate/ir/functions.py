@@ -10,6 +10,7 @@ import ast
 
 import numpy as np
 
+from formulate.errors import FormulationError
 from formulate.ir.evaluate import Evaluator, Table, Value
 from formulate.ir.values import NL, Data, Lin, Mem, as_nl
 
@@ -91,6 +92,11 @@ def call_min(ev: Evaluator, node: ast.Call, table: Table, sign: int) -> Value:
 
 def _extremum(ev: Evaluator, node: ast.Call, table: Table, sign: int, is_max: bool) -> Value:
     values, expanded, parent = _args(ev, node, table, sign)
+    if parent is not None and table.n:
+        empty = np.bincount(parent, minlength=table.n) == 0
+        if empty.any():
+            raise ev.error(f"`{ast.unparse(node)}` is {'max' if is_max else 'min'} over nothing: the generator is empty",
+                           table, int(np.argmax(empty)), "add a filter so that it has members, or use sum(...)")
     if all(isinstance(v, Data | Mem) for v in values):
         if parent is None:
             arrays = [ev.to_data(v, node, table).v for v in values]
@@ -98,8 +104,6 @@ def _extremum(ev: Evaluator, node: ast.Call, table: Table, sign: int, is_max: bo
         d = ev.to_data(values[0], node, expanded).v
         out = np.full(table.n, -INF if is_max else INF)
         (np.maximum if is_max else np.minimum).at(out, parent, d)
-        if np.isinf(out).any() and len(d) < table.n:
-            raise ev.error(f"`{ast.unparse(node)}` is empty", table, int(np.argmax(np.isinf(out))))
         return Data(out)
     if any(isinstance(v, NL) for v in values):
         raise ev.error(f"`{ast.unparse(node)}`: min/max of nonlinear terms is not supported", table, 0,
@@ -184,7 +188,8 @@ def _unary_math(ev: Evaluator, node: ast.Call, table: Table, name: str) -> Value
             raise ev.error(f"`{ast.unparse(node)}`: log of a non-positive number", table, int(np.argmax(d <= 0)))
         if name == "sqrt" and np.any(d < 0):
             raise ev.error(f"`{ast.unparse(node)}`: sqrt of a negative number", table, int(np.argmax(d < 0)))
-        return Data({"exp": np.exp, "log": np.log, "sqrt": np.sqrt}[name](d))
+        with np.errstate(all="ignore"):
+            return ev.finite({"exp": np.exp, "log": np.log, "sqrt": np.sqrt}[name](d), (d,), node, table)
     return NL([(name, t) for t in as_nl(value).trees])
 
 
@@ -231,6 +236,9 @@ def _position(ev: Evaluator, node: ast.Call, table: Table) -> tuple[Mem, np.ndar
     if not node.args:
         raise ev.error(f"`{ast.unparse(node)}` needs an index", table, 0)
     mem = ev.eval(node.args[0], table)
+    arg = node.args[0]
+    if isinstance(mem, Mem) and mem.set is None and isinstance(arg, ast.Name) and arg.id in ev.tuple_targets:
+        raise _tuple_component_error(ev, node, arg.id, mem, table)
     if not isinstance(mem, Mem) or mem.set is None or mem.codes.ndim != 1:
         raise ev.error(f"`{ast.unparse(node)}`: `{ast.unparse(node.args[0])}` must be an index bound to a set "
                        "(`for i in S`)", table, 0)
@@ -238,6 +246,31 @@ def _position(ev: Evaluator, node: ast.Call, table: Table) -> tuple[Mem, np.ndar
     if (pos < 0).any():
         raise ev.error(f"`{ast.unparse(node)}`: not a member of {mem.set.name}", table, int(np.argmax(pos < 0)))
     return mem, pos
+
+
+def _tuple_component_error(ev: Evaluator, node: ast.Call, name: str, mem: Mem, table: Table):
+    """`ord(a)` with `a` from `for (a, b) in Pairs`: a component has no set, so no position; say how to bind it."""
+    names, iterated = ev.tuple_targets[name]
+    loops = []
+    for part in names:
+        loops.append(f"for {part} in {_set_holding(ev, table.binds[part].codes) if part in table.binds else 'S'}")
+    target = f"({', '.join(names)})"
+    rewrite = f"{' '.join(loops)} if {target} in {iterated}"
+    return ev.error(f"`{ast.unparse(node)}`: `{name}` is a part of the tuple target `for {target} in {iterated}`, "
+                    "which has no order of its own", table, 0, f"bind it to a plain set: `{rewrite}`")
+
+
+def _set_holding(ev: Evaluator, codes: np.ndarray) -> str:
+    """The first declared one-part set that holds every value of ``codes`` (``S`` when none does)."""
+    names = getattr(ev.ctx, "f", None)
+    for set_name in (list(names.sets) if names is not None else []):
+        try:
+            s = ev.ctx.get_set(set_name)
+        except FormulationError:  # a set that fails to build is reported on its own
+            continue
+        if s is not None and s.arity == 1 and len(codes) and bool((s.positions([codes]) >= 0).all()):
+            return set_name
+    return "S"
 
 
 def _step(ev: Evaluator, node: ast.Call, table: Table, direction: int) -> Value:

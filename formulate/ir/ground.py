@@ -19,20 +19,31 @@ import numpy as np
 from formulate.errors import FormulationError, did_you_mean
 from formulate.ir.build_data import (
     build_parameter,
+    data_number,
     evaluate_set_expression,
     set_members_from_list,
 )
 from formulate.ir.data import Domain, ParamData, SetData
 from formulate.ir.evaluate import Evaluator, Table, VarData, VariableInData
 from formulate.ir.expr import ConstraintForm, normalise_constraint, parse_expression
-from formulate.ir.flat import Block, FlatProblem, Indicator, NonlinearRow, QuadraticRow
+from formulate.ir.flat import Block, FlatProblem, Indicator, NonlinearRow, ObjectiveLevel, QuadraticRow
 from formulate.ir.functions import columns_lin
+from formulate.ir.limits import check_elements
 from formulate.ir.members import MemberCodec
 from formulate.ir.model import Formulation, Parameter
 from formulate.ir.values import NL, Data, Lin, Mem, as_nl
 
 log = logging.getLogger(__name__)
 INF = np.inf
+_OP_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "=="}
+
+
+class AlreadyReported(FormulationError):
+    """An item failed because a set or parameter it reads failed earlier; that error is the one to report."""
+
+    def __init__(self, cause: FormulationError) -> None:
+        super().__init__(cause.what, cause.where, cause.fix)
+        self.cause = cause
 
 
 @dataclass
@@ -63,8 +74,9 @@ class Grounder:
     def __init__(self, formulation: Formulation, base_dir: str | Path | None = None, collect_errors: bool = False):
         self.f = formulation
         self.codec = MemberCodec()
-        base = base_dir or formulation.meta.get("_base_dir")
-        self.base_dir = Path(base) if base else None
+        from formulate.ir.io import data_dir_of
+
+        self.base_dir = Path(base_dir) if base_dir is not None else data_dir_of(formulation)
         self.sets: dict[str, SetData] = {}
         self.params: dict[str, ParamData] = {}
         self.vars: dict[str, VarData] = {}
@@ -85,6 +97,9 @@ class Grounder:
         self.indicators: list[Indicator] = []
         self._names = set(formulation.sets) | set(formulation.parameters) | set(formulation.variables)
         self._current_label = ""
+        self._failed: dict[tuple[str, str], FormulationError] = {}
+        self._levels: list[ObjectiveLevel] = []
+        self._objective_is_nonlinear = False
 
     # --------------------------------------------------------------- context
     def all_names(self) -> list[str]:
@@ -96,15 +111,25 @@ class Grounder:
             raise FormulationError(f"{kind} `{name}` depends on itself ({chain})", f"{kind} `{name}`",
                                    "break the cycle: define one of them from data only")
 
+    def _failed_before(self, kind: str, name: str) -> None:
+        """A set or parameter that failed to build fails again without a second report of the same cause."""
+        exc = self._failed.get((kind, name))
+        if exc is not None:
+            raise AlreadyReported(exc)
+
     def get_set(self, name: str) -> SetData | None:
         if name in self.sets:
             return self.sets[name]
         if name not in self.f.sets:
             return None
+        self._failed_before("set", name)
         self._check_cycle(name, "set")
         self._building.append(name)
         try:
             self.sets[name] = self._build_set(name, self.f.sets[name])
+        except FormulationError as exc:
+            self._failed[("set", name)] = exc
+            raise
         finally:
             self._building.pop()
         return self.sets[name]
@@ -137,14 +162,20 @@ class Grounder:
             return self.params[name]
         if name not in self.f.parameters or name in self.f.sets:
             return None
+        self._failed_before("parameter", name)
         self._check_cycle(name, "parameter")
         self._building.append(name)
         try:
             ev = Evaluator(self, f"parameter `{name}`")
             self.params[name] = build_parameter(ev, name, self.f.parameters[name], self.sets_for(name), self.base_dir)
         except VariableInData as exc:
-            raise FormulationError(f"depends on variable `{exc.name}`", f"parameter `{name}`",
-                                   "parameters are data: compute them from sets and other parameters") from None
+            error = FormulationError(f"depends on variable `{exc.name}`", f"parameter `{name}`",
+                                     "parameters are data: compute them from sets and other parameters")
+            self._failed[("parameter", name)] = error
+            raise error from None
+        except FormulationError as exc:
+            self._failed[("parameter", name)] = exc
+            raise
         finally:
             self._building.pop()
         return self.params[name]
@@ -229,6 +260,8 @@ class Grounder:
                 sets.append(s)
             domain = Domain(sets)
             n = domain.size
+            check_elements(n, f"the variable over [{domain.names()}]", where)
+            check_elements(self.ncols + n, "the model's variables together", where)
             offset = self.ncols
             lower = self._bound(name, var.lower, domain, 0.0 if var.type != "binary" else 0.0, "lower")
             default_upper = 1.0 if var.type == "binary" else INF
@@ -257,7 +290,7 @@ class Grounder:
         if isinstance(spec, bool):
             raise FormulationError(f"`{side}: {spec}` is a boolean", where, "give a number or a parameter name")
         if isinstance(spec, int | float):
-            return np.full(n, float(spec))
+            return np.full(n, data_number(spec, f"{where} {side} bound"))
         text = str(spec).strip()
         if text.lower() in ("inf", "+inf", ".inf", "infinity", "none"):
             return np.full(n, INF)
@@ -321,7 +354,41 @@ class Grounder:
         obj = self.f.objective
         if obj is None:
             return np.zeros(0), 0.0, (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)), "minimize"
-        where = "objective"
+        items = self.f.objectives()
+        if len(items) == 1:  # a weight on a lone objective changes nothing
+            return self._one_objective(items[0], "objective")
+        return self._objective_levels(items)
+
+    def _objective_levels(self, items: list) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray, np.ndarray], str]:
+        """Several objectives: one level per priority (highest first), each a weighted sum in its first sense."""
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        priorities = sorted({o.priority or 0 for o in items}, reverse=True)
+        levels: list[ObjectiveLevel] = []
+        for priority in priorities:
+            group = [(k, o) for k, o in enumerate(items) if (o.priority or 0) == priority]
+            sense = group[0][1].sense
+            linear = np.zeros(0)
+            constant = 0.0
+            for k, o in group:
+                where = f"objective {k + 1}" if len(items) > 1 else "objective"
+                lin, const, quad, _ = self._one_objective(o, where)
+                if quad[2].size or self._objective_is_nonlinear:
+                    raise FormulationError("is not linear; several objectives must each be linear", where,
+                                           "keep one nonlinear objective, or move the nonlinear part into a "
+                                           "variable and a constraint")
+                factor = (1.0 if o.weight is None else float(o.weight)) * (1.0 if o.sense == sense else -1.0)
+                size = max(len(linear), len(lin))
+                linear = np.pad(linear, (0, size - len(linear))) + factor * np.pad(lin, (0, size - len(lin)))
+                constant += factor * const
+            text = " + ".join(f"{o.weight} * ({o.expr})" if o.weight is not None else o.expr for _, o in group)
+            levels.append(ObjectiveLevel(priority, sense, linear, constant, text))
+        self._levels = levels if len(levels) > 1 else []
+        first = levels[0]
+        return first.linear, first.constant, empty, first.sense
+
+    def _one_objective(self, obj, where: str) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray, np.ndarray],
+                                                      str]:
+        self._objective_is_nonlinear = False
         tree = parse_expression(obj.expr, where)
         if isinstance(tree, ast.Compare):
             raise FormulationError(f"`{obj.expr}` is a comparison", where,
@@ -336,6 +403,7 @@ class Grounder:
         if isinstance(value, Mem):
             value = ev.to_data(value, tree, Table(1))
         if isinstance(value, NL):
+            self._objective_is_nonlinear = True
             t = self.new_columns("_objective", 1, np.array([-INF]), np.array([INF]), integer=False)
             lower, upper = (-INF, 0.0) if sign > 0 else (0.0, INF)
             self.nonlinear_rows.append(NonlinearRow("_objective_epigraph",
@@ -463,17 +531,24 @@ class Grounder:
 
     def _emit(self, form: ConstraintForm, label: str, table: Table, ev: Evaluator, expr: Lin | NL,
               lower: np.ndarray, upper: np.ndarray) -> None:
+        if isinstance(expr, Lin):
+            empty = self._constant_rows(expr)
+            if empty.any():
+                value = expr.const
+                bad = empty & ((value < lower - 1e-9) | (value > upper + 1e-9))
+                if bad.any():
+                    r = int(np.argmax(bad))
+                    raise ev.error(f"reads {self._reading(form, table, r, ev)} (no variable left); the data make it "
+                                   "impossible", table, r,
+                                   "check the data, the filter or the comparison (an empty sum is 0)")
+                if empty.all():
+                    self.warnings.append(f"constraint `{form.name}` has no variables and always holds; it has no "
+                                         "effect")
+                    return
+                keep = np.flatnonzero(~empty)  # rows that hold whatever the variables are: dropped
+                expr, table = expr.take(keep), table.take(keep)
+                lower, upper = lower[keep], upper[keep]
         n = table.n
-        if isinstance(expr, Lin) and not expr.has_variables:
-            value = expr.const
-            bad = (value < lower - 1e-9) | (value > upper + 1e-9)
-            if bad.any():
-                r = int(np.argmax(bad))
-                raise ev.error(f"is always false: it has no variables and reads {value[r]:g} within "
-                               f"[{lower[r]:g}, {upper[r]:g}]", table, r,
-                               "check the data or the comparison; a constraint needs variables")
-            self.warnings.append(f"constraint `{form.name}` has no variables and always holds; it has no effect")
-            return
         keys = self._keys_for(table)
         if isinstance(expr, Lin) and not expr.has_quadratic:
             self.add_rows(label, expr, lower, upper, keys=keys, description=form.description)
@@ -491,6 +566,38 @@ class Grounder:
             return
         for r, tree in enumerate(as_nl(expr).trees):
             self.nonlinear_rows.append(NonlinearRow(names[r], tree, float(lower[r]), float(upper[r])))
+
+    @staticmethod
+    def _constant_rows(expr: Lin) -> np.ndarray:
+        """Rows of ``expr`` with no variable term (an empty sum, or data only)."""
+        count = np.zeros(expr.n, dtype=np.int64)
+        rows, _, coefs = expr.terms()
+        if len(rows):
+            count += np.bincount(rows[coefs != 0], minlength=expr.n)
+        qr, _, _, qv = expr.qterms()
+        if len(qr):
+            count += np.bincount(qr[qv != 0], minlength=expr.n)
+        return count == 0
+
+    @staticmethod
+    def _reading(form: ConstraintForm, table: Table, row: int, ev: Evaluator) -> str:
+        """The comparison of one row with its data filled in: `0 >= 5`."""
+        node = form.expr
+        if not isinstance(node, ast.Compare):
+            return "a constant"
+        one = table.take(np.array([row], dtype=np.int64))
+        parts = []
+        for operand in [node.left, *node.comparators]:
+            try:
+                value = ev.eval(operand, one)
+                number = float(ev.to_lin(value, operand, one).const[0]) if not isinstance(value, NL) else None
+            except (FormulationError, VariableInData):
+                number = None
+            parts.append(f"{number:g}" if number is not None else ast.unparse(operand))
+        text = parts[0]
+        for op, part in zip(node.ops, parts[1:], strict=True):
+            text += f" {_OP_TEXT[type(op)]} {part}"
+        return text
 
     @staticmethod
     def _row_names(label: str, keys, n: int) -> list[str]:
@@ -588,7 +695,8 @@ class Grounder:
         try:
             return fn(name)
         except FormulationError as exc:
-            self.errors.append(exc)
+            if not isinstance(exc, AlreadyReported) and str(exc) not in {str(e) for e in self.errors}:
+                self.errors.append(exc)
             return (np.zeros(0), 0.0, (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)), "minimize") \
                 if name == "objective" else None
 
@@ -616,7 +724,8 @@ class Grounder:
             name=self.f.name, sense=sense, col_lower=lo, col_upper=hi, integrality=ints, obj_linear=obj,
             obj_constant=constant, row_start=start, row_index=index, row_value=value, row_lower=row_lo,
             row_upper=row_hi, var_blocks=self.var_blocks, row_blocks=store.blocks, obj_qi=qa, obj_qj=qb, obj_qv=qv,
-            quadratic_rows=self.quadratic_rows, indicators=self.indicators, nonlinear_rows=self.nonlinear_rows)
+            quadratic_rows=self.quadratic_rows, indicators=self.indicators, nonlinear_rows=self.nonlinear_rows,
+            objective_levels=self._levels)
         from formulate.ir.classify import classify
 
         classify(problem, self.warnings)
@@ -624,7 +733,7 @@ class Grounder:
 
     def _unused(self) -> None:
         used: set[str] = set()
-        texts = [self.f.objective.expr] if self.f.objective else []
+        texts = [o.expr for o in self.f.objectives()]
         for name in self.f.constraints:
             c = self.f.constraint(name)
             texts += [t for t in (c.forall, c.expr, c.when) if t] + list(c.either or [])

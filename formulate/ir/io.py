@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from formulate.errors import FormulationError, did_you_mean, raise_all
+from formulate.errors import FormulationError, LimitError, did_you_mean, raise_all
 from formulate.ir.model import (
     CONSTRAINT_KEYS,
     OBJECTIVE_KEYS,
@@ -25,20 +28,42 @@ _FLOW_FIX = "write the constraint in block style or quote the expression"
 def _yaml():
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=True)
+    from formulate.ir.yaml12 import ruamel_constructor
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = ruamel_constructor()
+    return yaml
+
+
+def load_yaml_bounded(text: str, source: str = "<text>") -> Any:
+    """YAML 1.2 text to plain data, within the limits of :mod:`formulate.ir.bounded`.
+
+    Raises FormulationError for a limit or a bad number (naming ``source`` and the line), and
+    ruamel's YAMLError for a syntax error.
+    """
+    from formulate.ir.bounded import check_text, depth_error
+    from formulate.ir.yaml12 import fast_load
+
+    try:
+        check_text(text, source)
+        done, data = fast_load(text, source)
+        if done:
+            return data
+        return _yaml().load(text)
+    except RecursionError:
+        raise depth_error(source) from None
+    except FormulationError as exc:
+        if exc.where and source and not exc.where.startswith(source):
+            raise type(exc)(exc.what, f"{source} {exc.where}", exc.fix) from None
+        raise exc.at(source) from None
 
 
 def parse_yaml_text(text: str, source: str = "<text>") -> Any:
     """Parse YAML 1.2 text; a syntax error becomes one FormulationError naming the line."""
-    from formulate.ir.yaml12 import fast_load
-
-    done, data = fast_load(text)
-    if done:
-        return data
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return _yaml().load(text)
+        return load_yaml_bounded(text, source)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line_no = mark.line + 1 if mark is not None else 0
@@ -46,12 +71,64 @@ def parse_yaml_text(text: str, source: str = "<text>") -> Any:
         line = lines[line_no - 1].strip() if 0 < line_no <= len(lines) else ""
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         fix = "check the indentation and quoting of that line"
-        if "{" in line and ("[" in line or "," in line.split("{", 1)[1]):
+        text_key = _plain_text_key(line, mark.column if mark is not None else -1)
+        quoted = _QUOTE_OPENED.match(line)
+        if quoted is not None and quoted.group(3).strip() and not quoted.group(3).lstrip().startswith(("#", ",", "]", "}")):
+            head, quote, rest = quoted.group(1), quoted.group(2), quoted.group(3)
+            body = line[len(head):]
+            other = "'" if quote == '"' else '"'
+            fix = (f"a value that opens with a quote must be quoted whole: YAML ends the text at the closing "
+                   f"{quote} and cannot read `{rest.strip()}`; write `{head}{other}{body}{other}` (or reword it so "
+                   "it does not start with a quote)")
+        elif text_key is not None:
+            fix = (f"inside a flow mapping {{...}}, `[`, `]` and `,` are YAML syntax and split the plain text of "
+                   f"`{text_key}`; quote the text (`{text_key}: \"...\"`) or write the item in block style")
+        elif "{" in line and ("[" in line or "," in line.split("{", 1)[1]):
             fix = (f"an expression inside a flow mapping {{...}} breaks YAML ([ and , are syntax there); {_FLOW_FIX}, "
                    "e.g. `name:\\n  forall: p in P\\n  expr: x[p] <= 40`")
         raise FormulationError(f"YAML error at line {line_no} `{line}`: {problem}", source, fix) from None
     except YAMLError as exc:
-        raise FormulationError(f"YAML error: {exc}", source, "check the file's syntax") from None
+        raise FormulationError(f"YAML error: {' '.join(str(exc).split())}", source, "check the file's syntax") from None
+
+
+def _split_text(data: dict[str, Any], key: Any) -> str | None:
+    """`description: 10,000 yuan` as written, when a comma in a flow mapping's plain text made `key` a key."""
+    text = str(key)
+    if data.get(key) is not None or not (" " in text.strip() or text[:1].isdigit()):
+        return None
+    keys = list(data)
+    at = keys.index(key)
+    if at == 0:
+        return None
+    before = keys[at - 1]
+    value = data[before]
+    if isinstance(value, dict | list) or value is None:
+        return None
+    return f"{before}: {value},{key}"
+
+
+_TEXT_KEYS = ("description", "name", "problem", "reading")
+#: `- "x" means y` / `key: 'x' and y`: a scalar that opens with a quote and goes on after the closing one
+_QUOTE_OPENED = re.compile(r"""^(\s*(?:-\s+)?(?:[\w.-]+:\s+)?)(["'])(?:(?!\2).)*\2(.*)$""")
+
+
+def _plain_text_key(line: str, column: int) -> str | None:
+    """The text key (`description`) whose unquoted value in a flow mapping holds the character YAML choked on."""
+    if "{" not in line or column < 0:
+        return None
+    before = line[:column] if column <= len(line) else line
+    found = None
+    for word in _TEXT_KEYS:
+        at = before.rfind(f"{word}:")
+        if at >= 0 and (found is None or at > found[1]):
+            found = (word, at)
+    if found is None:
+        return None
+    value = before[found[1] + len(found[0]) + 1:].lstrip()
+    if value.startswith(("'", '"')):
+        return None
+    later_key = any(f"{k}:" in value for k in ("expr", "forall", "when", "index", "values", "lower", "upper"))
+    return None if later_key else found[0]
 
 
 def _key_errors(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> list[FormulationError]:
@@ -59,6 +136,11 @@ def _key_errors(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> l
     errors = []
     for key in data:
         if key in allowed:
+            continue
+        split = _split_text(data, key)
+        if split is not None and not any(ch in str(key) for ch in "()[]<>=+*/"):
+            errors.append(FormulationError(f"a comma inside `{{...}}` split `{split}` into keys", where,
+                                           "quote the text (`\"...\"`) or write the item in block style"))
             continue
         if any(ch in str(key) for ch in "()[]<>=+*/"):
             errors.append(FormulationError(f"unknown key `{key}`: a comma inside an expression in a flow mapping "
@@ -94,6 +176,10 @@ def structure_errors(data: Any, source: str = "<text>") -> list[FormulationError
     objective = data.get("objective")
     if isinstance(objective, dict):
         errors.extend(_key_errors(objective, OBJECTIVE_KEYS, "objective"))
+    elif isinstance(objective, list):
+        for k, item in enumerate(objective):
+            if isinstance(item, dict):
+                errors.extend(_key_errors(item, OBJECTIVE_KEYS, f"objective {k + 1}"))
     return errors
 
 
@@ -109,17 +195,33 @@ def formulation_from_data(data: Any, source: str = "<text>") -> Formulation:
         return Formulation.model_validate(data)
     except ValidationError as exc:
         details = exc.errors()
-    raise_all([FormulationError(f"`{'.'.join(str(p) for p in err['loc'])}`: {err['msg']}", source,
-                                "see `formulate schema` for the allowed shapes") for err in details])
+    own = [e for e in details if e.get("type") == "value_error"]  # our validators' messages say it best
+    raise_all([FormulationError(f"`{'.'.join(str(p) for p in loc)}`: {str(err['msg']).removeprefix('Value error, ')}",
+                                source, "see `formulate schema` for the allowed shapes")
+               for err in own or details if (loc := _union_loc(err["loc"], data)) is not None])
     raise FormulationError("the formulation does not match the schema", source, "see `formulate schema`")
+
+
+def _union_loc(loc: tuple, data: Any) -> tuple | None:
+    """The error's location without pydantic's union branch name, or None for the branch not written.
+
+    ``objective`` is one objective (a mapping) or a list of them: report only the shape the user wrote.
+    """
+    if len(loc) < 2 or loc[0] != "objective" or loc[1] not in ("Objective", "Objectives"):
+        return loc
+    written = data.get("objective") if isinstance(data, dict) else None
+    branch = "Objectives" if isinstance(written, list) else "Objective"
+    return (loc[0], *loc[2:]) if loc[1] == branch else None
 
 
 def loads(text: str, source: str = "<text>") -> Formulation:
     """Parse a formulation from YAML or JSON text."""
+    from formulate.ir.bounded import json_loads
+
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(text)
+            data = json_loads(text, source)
         except json.JSONDecodeError:
             data = parse_yaml_text(text, source)
     else:
@@ -129,18 +231,69 @@ def loads(text: str, source: str = "<text>") -> Formulation:
 
 def load(path: str | Path) -> Formulation:
     """Load a formulation file (.yaml, .yml or .json); `file:` tables resolve relative to it."""
+    import os
+    import stat
+
+    from formulate.ir.limits import current
+
     path = Path(path)
-    if not path.exists():
-        raise FormulationError(f"file `{path}` does not exist", None, "check the path")
-    if path.is_dir():
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise FormulationError(f"file `{path}` does not exist", None, "check the path") from None
+    except OSError as exc:
+        raise FormulationError(f"cannot open `{str(path)[:200]}` ({os.strerror(exc.errno or 0).lower()})", None,
+                               "check the path") from None
+    if stat.S_ISDIR(info.st_mode):
         raise FormulationError(f"`{path}` is a directory, not a formulation file", None, "give a .yaml or .json file")
+    if not stat.S_ISREG(info.st_mode):
+        raise FormulationError(f"`{path}` is not a regular file (a pipe or a device)", None,
+                               "give a .yaml or .json file")
+    limit = current().max_document_chars
+    if info.st_size > 4 * limit:  # UTF-8: at most 4 bytes a character
+        raise LimitError(f"`{path}` is {info.st_size:,} bytes, over the limit of {limit:,} characters", None,
+                         "put large tables in a `file:` (CSV or .npy), or raise FORMULATE_MAX_DOCUMENT_CHARS")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise FormulationError(f"`{path}` is not UTF-8 text", None, "give a YAML or JSON formulation") from None
+    except OSError as exc:
+        raise FormulationError(f"cannot read `{path}` ({os.strerror(exc.errno or 0).lower()})", None,
+                               "check the file's permissions") from None
     formulation = loads(text, str(path))
-    formulation.meta.setdefault("_base_dir", str(path.parent.resolve()))
+    return with_data_dir(formulation, path.parent)
+
+
+def with_data_dir(formulation: Formulation, folder: str | Path | None) -> Formulation:
+    """Allow `file:` tables from ``folder`` (and only there); None forbids them. Returns ``formulation``."""
+    formulation._data_dir = str(Path(folder).resolve()) if folder is not None else None
     return formulation
+
+
+def data_dir_of(formulation: Formulation) -> Path | None:
+    """The folder `file:` tables of ``formulation`` may come from: its own, else the session's --data-dir."""
+    own = formulation._data_dir
+    if own is not None:
+        return Path(own)
+    return Path(_session_data_dir) if _session_data_dir is not None else None
+
+
+_session_data_dir: str | None = None
+
+
+@contextmanager
+def data_dir_scope(folder: str | Path | None) -> Iterator[None]:
+    """Inside the block, formulations not read from a file (a model's) may read `file:` tables from ``folder``.
+
+    The CLI's ``--data-dir``; it holds for every thread (the eval runner's workers too).
+    """
+    global _session_data_dir
+    previous = _session_data_dir
+    _session_data_dir = str(Path(folder).resolve()) if folder is not None else None
+    try:
+        yield
+    finally:
+        _session_data_dir = previous
 
 
 def _inline(value: Any) -> bool:

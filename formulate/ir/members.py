@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 Member = int | str
+#: the largest integer member: codes are 2 * v in int64
+MAX_MEMBER = 2**61
 
 
 class MemberCodec:
@@ -24,9 +26,12 @@ class MemberCodec:
     def encode(self, value: Any) -> int:
         if isinstance(value, bool):
             raise TypeError("booleans are not members")
-        if isinstance(value, int | np.integer):
-            return int(value) * 2
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, int | np.integer | float) and not (isinstance(value, float) and not value.is_integer()):
+            if abs(value) > MAX_MEMBER:
+                from formulate.errors import NumberError
+
+                raise NumberError(f"an integer member of {len(str(abs(int(value))))} digits is too large", None,
+                                  "integer members have at most 18 digits; quote it to make it a string")
             return int(value) * 2
         if isinstance(value, str):
             code = self._string_code.get(value)
@@ -38,7 +43,7 @@ class MemberCodec:
         raise TypeError(f"{value!r} is not a member (members are integers or strings)")
 
     def encode_many(self, values: list[Any]) -> np.ndarray:
-        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        if values and all(isinstance(v, int) and not isinstance(v, bool) and abs(v) <= MAX_MEMBER for v in values):
             return np.asarray(values, dtype=np.int64) * 2
         return np.fromiter((self.encode(v) for v in values), dtype=np.int64, count=len(values))
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, field_validator
 
 Number = int | float
 Bound = Number | str | None
 
 PARAMETER_KEYS = ("index", "values", "default", "file", "description")
 VARIABLE_KEYS = ("index", "type", "lower", "upper", "description")
-OBJECTIVE_KEYS = ("sense", "expr", "description")
+OBJECTIVE_KEYS = ("sense", "expr", "priority", "weight", "description")
 CONSTRAINT_KEYS = ("forall", "expr", "when", "either", "description")
 TOP_LEVEL_KEYS = (
     "name", "description", "problem", "meta", "sets", "parameters", "variables", "objective", "constraints",
@@ -22,6 +22,13 @@ _SENSE_ALIASES = {"min": "minimize", "minimise": "minimize", "max": "maximize", 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants")
+
+
+def _no_bool(value: Any) -> Any:
+    """A boolean where a number belongs is an error (pydantic would read `true` as 1)."""
+    if isinstance(value, bool):
+        raise ValueError(f"`{str(value).lower()}` is a boolean, not a number; write 1 or 0")
+    return value
 
 
 class Parameter(_Strict):
@@ -38,6 +45,11 @@ class Parameter(_Strict):
     def _one_index(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
+    @field_validator("default", mode="before")
+    @classmethod
+    def _default_not_bool(cls, value: Any) -> Any:
+        return _no_bool(value)
+
 
 class Variable(_Strict):
     """A scalar or indexed decision variable."""
@@ -52,6 +64,11 @@ class Variable(_Strict):
     @classmethod
     def _one_index(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("lower", "upper", mode="before")
+    @classmethod
+    def _bound_not_bool(cls, value: Any) -> Any:
+        return _no_bool(value)
 
     @field_validator("type", mode="before")
     @classmethod
@@ -68,6 +85,8 @@ class Objective(_Strict):
 
     sense: Literal["minimize", "maximize"]
     expr: str
+    priority: int | None = Field(None, description="several objectives: higher priority is optimised first")
+    weight: Number | None = Field(None, description="several objectives of equal priority are summed with weights")
     description: str | None = None
 
     @field_validator("sense", mode="before")
@@ -82,6 +101,42 @@ class Objective(_Strict):
     @classmethod
     def _expr_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int | float) else value
+
+
+class Objectives(RootModel[list[Objective]]):
+    """Several objectives: lexicographic by ``priority`` (highest first), summed by ``weight`` within one.
+
+    ``sense``, ``expr`` and ``description`` are those of the first objective of the highest priority, so code
+    that reads one objective sees the primary one.
+    """
+
+    @field_validator("root")
+    @classmethod
+    def _not_empty(cls, value: list[Objective]) -> list[Objective]:
+        if not value:
+            raise ValueError("give at least one objective")
+        return value
+
+    @property
+    def levels(self) -> list[Objective]:
+        return self.root
+
+    @property
+    def primary(self) -> Objective:
+        top = max(o.priority or 0 for o in self.root)
+        return next(o for o in self.root if (o.priority or 0) == top)
+
+    @property
+    def sense(self) -> str:
+        return self.primary.sense
+
+    @property
+    def expr(self) -> str:
+        return self.primary.expr
+
+    @property
+    def description(self) -> str | None:
+        return self.primary.description
 
 
 class Constraint(_Strict):
@@ -104,13 +159,32 @@ class Formulation(_Strict):
     sets: dict[str, Any] = Field(default_factory=dict, description="list, range(a, b) or quoted comprehension")
     parameters: dict[str, Number | str | Parameter] = Field(default_factory=dict)
     variables: dict[str, Variable] = Field(default_factory=dict)
-    objective: Objective | None = None
+    objective: Objective | Objectives | None = Field(
+        None, description="one objective, or a list of them with `priority` (lexicographic) and `weight`")
     constraints: dict[str, str | Constraint] = Field(default_factory=dict)
+    #: the folder `file:` tables may be read from (set by load() and data_dir=, never by the document)
+    _data_dir: str | None = PrivateAttr(None)
 
     @field_validator("sets", "parameters", "variables", "constraints", mode="before")
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
         return {} if value is None else value
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _parameters_not_bool(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                if isinstance(item, bool):
+                    raise ValueError(f"parameter `{name}` is `{str(item).lower()}`, a boolean, not a number; "
+                                     "write 1 or 0")
+        return value
+
+    def objectives(self) -> list[Objective]:
+        """Every objective, in the order written (one for a single objective, none without one)."""
+        if self.objective is None:
+            return []
+        return self.objective.levels if isinstance(self.objective, Objectives) else [self.objective]
 
     def constraint(self, name: str) -> Constraint:
         """The constraint ``name`` in block form (a one-line string becomes ``expr``)."""

@@ -429,16 +429,21 @@ class _Renderer:
         return self.subscript(self.name(text), names, len(names) == 1)
 
     def objective(self) -> list[str]:
-        obj = self.f.objective
-        if obj is None:
-            return []
-        word = ("\\min" if obj.sense == "minimize" else "\\max") if self.s.latex else obj.sense
-        try:
-            body = self.expr(parse_expression(obj.expr, "objective"))
-        except FormulateError:
-            body = self.text(obj.expr)
-        item = self.math(f"{word}\\ {body}" if self.s.latex else f"{word} {body}")
-        return [item + (f": {self.text(obj.description)}" if obj.description else "")]
+        items = self.f.objectives()
+        out = []
+        for obj in items:
+            word = ("\\min" if obj.sense == "minimize" else "\\max") if self.s.latex else obj.sense
+            try:
+                body = self.expr(parse_expression(obj.expr, "objective"))
+            except FormulateError:
+                body = self.text(obj.expr)
+            item = self.math(f"{word}\\ {body}" if self.s.latex else f"{word} {body}")
+            notes = [f"priority {obj.priority}" if obj.priority is not None else "",
+                     f"weight {obj.weight}" if obj.weight is not None else ""]
+            note = ", ".join(n for n in notes if n)
+            item += f" ({self.text(note)})" if note and len(items) > 1 else ""
+            out.append(item + (f": {self.text(obj.description)}" if obj.description else ""))
+        return out
 
     def constraints(self) -> list[str]:
         out = []

@@ -40,6 +40,7 @@ class SolverResult:
     solve_seconds: float = 0.0
     message: str = ""
     iis: list[str] | None = None
+    objectives: list[float] | None = None  # every level's value, for several objectives
 
 
 class SolverBackend(ABC):

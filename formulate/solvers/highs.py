@@ -286,6 +286,8 @@ class HighsBackend(SolverBackend):
         return True
 
     def _solve(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
+        if problem.objective_levels:
+            return self._solve_levels(problem, options)
         h, term = run(problem, options)
         message = ""
         resolve = options.extra.get("resolve", True)
@@ -296,6 +298,21 @@ class HighsBackend(SolverBackend):
         elif term == Termination.UNBOUNDED:
             message = _ray(h, problem) or relaxation_ray(problem, options.time_limit) or "objective is unbounded"
         return self._result(h, problem, term, message)
+
+    def _solve_levels(self, problem: FlatProblem, options: SolveOptions) -> SolverResult:
+        """Several objectives through HiGHS's lexicographic multi-objective API."""
+        from formulate.solvers.lexicographic import finish, highs_objectives
+
+        h = new_highs(options.verbose)
+        apply_options(h, options)
+        load_problem(h, problem)
+        highs_objectives(h, problem)
+        h.run()
+        term = termination(h.getModelStatus())
+        message = ""
+        if term in (Termination.INFEASIBLE_OR_UNBOUNDED, Termination.UNBOUNDED) and options.extra.get("resolve", True):
+            term, message = decide_unbounded(problem, options.time_limit)
+        return finish(problem, self._result(h, problem, term, message))
 
     def _resolve(self, problem: FlatProblem, options: SolveOptions) -> tuple[Any, Termination, str]:
         """Decide infeasible vs unbounded: presolve off, then a zero-objective feasibility check."""

@@ -139,7 +139,12 @@ def solve_flat(problem: FlatProblem, solver: str | None = None, options: SolveOp
     backend = choose_solver(problem, solver)
     log.debug("solving %s (%s) with %s", problem.name, problem.problem_class, backend.name)
     t0 = time.perf_counter()
-    result = backend.solve(problem, options)
+    if problem.objective_levels and backend.name != "highs":
+        from formulate.solvers.lexicographic import solve_levels
+
+        result = solve_levels(backend, problem, options)  # HiGHS takes the levels natively
+    else:
+        result = backend.solve(problem, options)
     if not result.solve_seconds:
         result.solve_seconds = time.perf_counter() - t0
     if (result.termination == Termination.INFEASIBLE and problem.is_linear()

@@ -21,14 +21,64 @@ def split_label(label: str) -> tuple[str, str | None]:
 
 
 def constraint_text(formulation: Formulation, name: str) -> str | None:
-    """``for p in P: `x[p] <= 40``` as the formulation writes constraint ``name`` (None if it has none)."""
+    """```x[p] <= 40` for p in P`` as the formulation writes constraint ``name`` (None if it has none)."""
     if name not in formulation.constraints:
         return None
     c = formulation.constraint(name)
     body = f"`{c.expr}`" if c.expr else ("either " + " or ".join(f"`{e}`" for e in c.either or []))
     if c.when:
         body += f" when `{c.when}`"
-    return f"for {c.forall}: {body}" if c.forall else body
+    return f"{body} for {c.forall}" if c.forall else body
+
+
+_AT_MOST = re.compile(r"\b(?:at most|no more than|not more than|up to|maximum(?: of)?|max\.?|not exceed(?:ing)?|"
+                      r"cannot exceed|can't exceed|limited to|less than|fewer than|under|only)\s+\$?$", re.IGNORECASE)
+_AT_LEAST = re.compile(r"\b(?:at least|no less than|not less than|no fewer than|minimum(?: of)?|min\.?|"
+                       r"more than|greater than|over|exceed(?:ing)?|a total of at least)\s+\$?$", re.IGNORECASE)
+
+
+_CLAUSE_START = re.compile(r"[.;:\n()]|\s-\s|,\s")
+_NEGATED = re.compile(r"\b(?:not|never|cannot|can't|won't|mustn't|shouldn't|doesn't|don't|no)\s+(?:[a-z]+\s+)?$",
+                      re.IGNORECASE)
+
+
+def direction_hint(span: str | None, bound: float, sense: str) -> str | None:
+    """``the text says "at most 40" but the row reads `>=``` when the words right before ``bound`` in ``span``
+    (in the same clause) contradict the row's direction (``<=`` or ``>=``); None otherwise, and None when the
+    number occurs more than once in ``span`` (then it cannot tell which occurrence the row stands for)."""
+    if not span or sense not in ("<=", ">=") or bound in (0.0, 1.0):
+        return None
+    from formulate.verify.text import close, numbers_in_text
+
+    hits = [n for n in numbers_in_text(span) if n.data and any(close(bound, v) for v in n.values)]
+    if len(hits) != 1:
+        return None
+    number = hits[0]
+    before = _CLAUSE_START.split(span[max(0, number.start - 40):number.start])[-1]
+    at_most, at_least = _AT_MOST.search(before), _AT_LEAST.search(before)
+    if at_most and _NEGATED.search(before[:at_most.start()]):  # "no less than", "not under"
+        at_most, at_least = None, at_most
+    elif at_least and _NEGATED.search(before[:at_least.start()]):  # "must not exceed", "cannot be more than"
+        at_most, at_least = at_least, None
+    if re.search(r"\bby\s+\S+\s+than\s*$", before):  # "exceed Y by more than 4": a difference, unclear
+        return None
+    if at_most and sense == ">=":
+        return f'the text says "{at_most.group(0).strip()} {number.text}" but the row reads `>=`'
+    if at_least and sense == "<=":
+        return f'the text says "{at_least.group(0).strip()} {number.text}" but the row reads `<=`'
+    return None
+
+
+def row_sense(problem: FlatProblem, row: int) -> tuple[str, float | None]:
+    """(``<=``, upper) / (``>=``, lower) / (``==``, value) / (``range``, None) of a linear row."""
+    lo, up = float(problem.row_lower[row]), float(problem.row_upper[row])
+    if np.isfinite(lo) and np.isfinite(up):
+        return ("==", lo) if lo == up else ("range", None)
+    if np.isfinite(up):
+        return "<=", up
+    if np.isfinite(lo):
+        return ">=", lo
+    return "free", None
 
 
 def _fmt(value: float) -> str:

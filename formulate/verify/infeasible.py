@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from formulate.verify.describe import (
     constraint_text,
+    direction_hint,
     find_row,
     quote,
     row_numbers,
+    row_sense,
     row_text,
     source_sentence,
     split_label,
@@ -48,11 +50,13 @@ def check_infeasible(subject: Subject) -> list[Finding]:
         head = f"- constraint `{name}`" + (f": {written}" if written else "")
         rows = []
         numbers: list[float] = []
+        senses: list[tuple[str, float | None]] = []
         for label in labels[:_MAX_ROWS_SHOWN]:
             row = find_row(problem, label) if problem is not None else None
             if row is not None:
                 rows.append(f"{label}: {row_text(problem, row)}" if label != name else row_text(problem, row))
                 numbers += row_numbers(problem, row)
+                senses.append(row_sense(problem, row))
         if len(labels) > _MAX_ROWS_SHOWN:
             rows.append(f"... and {len(labels) - _MAX_ROWS_SHOWN} more rows of `{name}`")
         lines.append(head)
@@ -62,6 +66,10 @@ def check_infeasible(subject: Subject) -> list[Finding]:
         if span:
             spans.append(span)
             lines.append("    " + quote(span))
+            hint = next((h for sense, bound in senses if bound is not None
+                         and (h := direction_hint(text, bound, sense))), None)
+            if hint:
+                lines.append(f"    Note: {hint}.")
     for label in bounds:
         var = split_label(label.split()[0])[0]
         lines.append(f"- the bound {label} of variable `{var}`" + _bound_origin(f, var, label))

@@ -33,18 +33,51 @@ _ALLOWS_FRACTIONS = re.compile(r"fraction(?:al|s)?\s+(?:amounts?|units?|numbers?
                                re.IGNORECASE)
 
 
+_WHOLE = re.compile(r"\b(?:whole|integers?|integral|indivisible|cannot be (?:split|divided)|no fractions?|"
+                    r"not be fractional|can(?:not|'t) be fractional)\b", re.IGNORECASE)
+_COUNTED = re.compile(r"\b(?:how many|number of|count of|amount of)\s+([a-z]+)(?:\s+(?:and|or)\s+([a-z]+))?",
+                      re.IGNORECASE)
+_DIVISIBLE = frozenset("""
+hours hour minutes minute days acres acre hectares tons ton tonnes kg kilograms grams pounds lbs liters litres
+gallons barrels meters metres miles km dollars money cash funds budget capital time land area water oil gas
+electricity energy power fuel milk juice sugar flour feed fertilizer chemical chemicals material materials
+investment investments resources effort space weight volume production output
+""".split())
+
+
+def _counted_in_text(text: str) -> set[str]:
+    """Nouns the text counts ("how many trucks", "the number of nurses") or asks for in whole numbers."""
+    words: set[str] = set()
+    for m in _COUNTED.finditer(text):
+        for word in m.groups():
+            if word and word.lower() not in _DIVISIBLE:
+                words.add(_singular(word.lower()))
+    return words
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
 def check_integrality(subject: Subject) -> list[Finding]:
     f, problem, x = subject.formulation, subject.problem, subject.point
     if f is None:
         return []
     out: list[Finding] = []
     allows = bool(_ALLOWS_FRACTIONS.search(subject.text))
+    whole = bool(_WHOLE.search(subject.text))
+    counted = _counted_in_text(subject.text)
     if problem is not None and x is not None and not allows:
         for block in problem.var_blocks:
             spec = f.variables.get(block.name)
             if spec is None or spec.type != "continuous":
                 continue
             noun = _counted_noun(block.name, spec.description)
+            if noun is None:
+                words = [_singular(w) for w in name_words(block.name) + name_words(spec.description or "")]
+                noun = next((w for w in words if w in counted), None)
+                if noun is None and whole and not any(w in _DIVISIBLE for w in words):
+                    noun = "things the text asks for in whole numbers"
             if noun is None:
                 continue
             values = x[block.start:block.stop]

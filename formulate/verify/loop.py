@@ -206,7 +206,7 @@ def _single(problem_text: str, formulator: Any, problem_id: str | None, settings
     result.seconds = time.perf_counter() - started
     run = SampleRun(0, [result])
     run.attempt = attempt  # type: ignore[attr-defined]
-    if on_round:
+    if on_round and formulation is not None:
         on_round(result)
     return run
 
@@ -247,7 +247,8 @@ class _Conversation:
             response, error = first[index]
             for number in range(1, rounds + 1):
                 if number > 1:
-                    response, error = self._ask(run.messages, problem_text, problem_id, 1, temperature, index)
+                    seed = index if samples > 1 else None  # samples' conversations stay apart in the cache
+                    response, error = self._ask(run.messages, problem_text, problem_id, 1, temperature, seed)
                 result = self._round(number, index, response, error, problem_text)
                 run.rounds.append(result)
                 if result.stage != "model_error":

@@ -22,7 +22,7 @@ from formulate.verify.subject import Subject
 from formulate.verify.text import TextNumber, sentence_at
 
 _LITERAL = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)")
-_UNIT_FACTORS = (1.0, 60.0, 1 / 60, 100.0, 0.01, 1000.0, 0.001, 24.0, 1 / 24, 7.0, 12.0, 52.0, 365.0)
+_UNIT_FACTORS = (1.0, 60.0, 1 / 60, 100.0, 0.01, 1000.0, 0.001)
 _SHOWN = 8
 _REL = 1e-6
 #: the grounded arrays are read only up to this many values
@@ -43,15 +43,16 @@ def check_numbers(subject: Subject) -> list[Finding]:
         invented = invented_values(f, text_numbers)
         if invented:
             out.append(_invented_finding(invented))
-    for warning in subject.warnings:
-        m = re.match(r"parameter `(\w+)` is never used", warning)
-        if m:
-            name = m.group(1)
-            out.append(Finding("numbers", "warning", f"parameter `{name}`",
-                               f"Parameter `{name}` is declared but never used in the objective or any constraint: "
-                               "a term or a constraint of the text that needs it may be missing. Use it where the "
-                               "text says, or remove it if it is not data of this problem.",
-                               f"parameter `{name}` is never used"))
+    unused = [m.group(1) for w in subject.warnings if (m := re.match(r"parameter `(\w+)` is never used", w))]
+    if unused:
+        names = ", ".join(f"`{n}`" for n in unused)
+        one = len(unused) == 1
+        out.append(Finding("numbers", "warning", f"parameter{'' if one else 's'} {names}",
+                           f"Parameter{'' if one else 's'} {names} {'is' if one else 'are'} declared but never used in "
+                           "the objective or any constraint: a term or a constraint of the text that needs "
+                           f"{'it' if one else 'them'} may be missing. Use {'it' if one else 'them'} where the text "
+                           "says, or remove what is not data of this problem.",
+                           f"never used: {names}"))
     return out
 
 
@@ -94,13 +95,23 @@ def formulation_values(f: Formulation, problem=None) -> np.ndarray:
             found.append(float(len(members)))
     for spec in f.parameters.values():
         if isinstance(spec, Parameter):
-            found.extend(_flatten(spec.values))
+            table = list(_flatten(spec.values))
+            found.extend(table)
+            # steps of cumulative tables (cost at each breakpoint): 860 - 510 is 500 kg at $0.70
+            steps = [b - a for a, b in zip(table, table[1:], strict=False)]
+            if len(table) >= 3 and (all(d >= 0 for d in steps) or all(d <= 0 for d in steps)):
+                found.extend(steps)
             if spec.default is not None:
                 found.extend(_flatten(spec.default))
         else:
             found.extend(_flatten(spec))
     for v in f.variables.values():
         found.extend(_flatten([v.lower, v.upper]))
+    # counts of things the text names ("three products", "two shifts"): declared items, columns per kind
+    found += [float(len(f.variables)), float(len(f.constraints)), float(len(f.parameters))]
+    if problem is not None:
+        found += [float(problem.num_cols), float(problem.num_rows)]
+        found += [float(b.size) for b in problem.var_blocks + problem.row_blocks]
     if f.objective is not None:
         found.extend(_literals(f.objective.expr))
     for name in f.constraints:
@@ -136,19 +147,23 @@ def _forms(number: TextNumber) -> list[float]:
     return forms
 
 
-def _used(number: TextNumber, values: np.ndarray, others: Iterable[float]) -> bool:
+def _used(number: TextNumber, values: np.ndarray, derived: np.ndarray, others: Iterable[float]) -> bool:
+    """``number`` (in a form or unit) is in ``values``, or combined with another text number it makes one of
+    the ``derived`` values (those that are not themselves numbers of the text)."""
     forms = _forms(number)
     for form in forms:
         for factor in _UNIT_FACTORS:
             if _contains(values, form * factor):
                 return True
+    if derived.size == 0:
+        return False
     for form in forms:
         for other in others:
             if other == 0:
                 continue
             for combo in (form * other, form / other, other / form if form else math.inf, form + other,
                           form - other, other - form):
-                if _contains(values, combo):
+                if _contains(derived, combo):
                     return True
     return False
 
@@ -157,13 +172,16 @@ def missing_numbers(text_numbers: list[TextNumber], values: np.ndarray) -> list[
     """The data numbers of the text that appear nowhere in ``values`` in any form."""
     data = [n for n in text_numbers if n.data]
     plain = [v for n in data for v in n.values]
+    text_forms = np.unique(np.asarray([f * s for n in text_numbers for f in _forms(n) for s in (1.0, -1.0)],
+                                      dtype=float))
+    derived = np.asarray([v for v in values if not _contains(text_forms, float(v))], dtype=float)
     out: list[TextNumber] = []
     seen: set[float] = set()
     for number in data:
         if number.value in seen or number.value in (0.0, 1.0):
             continue
         others = [v for v in plain if v != number.value]
-        if not _used(number, values, others):
+        if not _used(number, values, derived, others):
             out.append(number)
             seen.add(number.value)
     return out
@@ -173,7 +191,7 @@ def invented_values(f: Formulation, text_numbers: list[TextNumber]) -> list[tupl
     """(parameter, value) of scalar parameters and bounds the text never gives and no two text numbers make."""
     text_values = sorted({v for n in text_numbers for v in _forms(n)})
     arr = np.unique(np.asarray(text_values + [-v for v in text_values], dtype=float))
-    pairs = [v for n in text_numbers for v in n.values]
+    pairs = [v for n in text_numbers for v in _forms(n)]
     candidates: list[tuple[str, float]] = []
     for name, spec in f.parameters.items():
         if isinstance(spec, int | float) and not isinstance(spec, bool):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<cur>[$€£¥])?\s?"
@@ -48,7 +49,7 @@ department departments block blocks area areas region district districts batch b
 _MONTHS = frozenset("january february march april may june july august september october november december "
                     "jan feb mar apr jun jul aug sep sept oct nov dec".split())
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•]\s*)?\(?\d{1,2}[.):]\s", re.MULTILINE)
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[A-Z0-9(\"'$-])|\n\s*\n|\n(?=\s*(?:[-*•]|\(?\d{1,2}[.)]\s|\|))")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9(\"'$-])|\n\s*\n|\n(?=\s*(?:[-*•]|\(?\d{1,2}[.)]\s|\|))")
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,11 @@ def _is_time_or_year(text: str, start: int, end: int, value: float, raw: str) ->
 
 def numbers_in_text(text: str) -> list[TextNumber]:
     """Every number of ``text``, in order (see the module docstring for the forms read)."""
+    return list(_numbers_in_text(text))
+
+
+@lru_cache(maxsize=64)
+def _numbers_in_text(text: str) -> tuple[TextNumber, ...]:
     found: list[TextNumber] = []
     marker_spans = [(m.start(), m.end()) for m in _LIST_MARKER.finditer(text)]
     for m in _NUMBER.finditer(text):
@@ -163,7 +169,7 @@ def numbers_in_text(text: str) -> list[TextNumber]:
         found.append(TextNumber(value, text[start:m.end()].strip(), start, m.end(), tuple(forms), data, percent))
     found.extend(_word_numbers(text))
     found.sort(key=lambda n: n.start)
-    return found
+    return tuple(found)
 
 
 def _word_numbers(text: str) -> list[TextNumber]:

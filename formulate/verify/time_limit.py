@@ -48,9 +48,11 @@ def _hints(subject: Subject) -> list[str]:
         hints.append(f"`{'`, `'.join(conditional[:5])}` use `when:`/`either:`, whose big-M comes from the variables' "
                      f"bounds: give those variables the tightest bounds the text allows{bounds}.")
     for set_name, variable in _symmetric_sets(subject):
+        index = subject.formulation.variables[variable].index or []
+        example = (f", e.g. the constraint `{variable}[b] <= {variable}[prev(b)] for b in {set_name} if ord(b) > 1` "
+                   "(use the earlier members first)" if index == [set_name] else "")
         hints.append(f"the members of set `{set_name}` look identical (no data tells them apart) and `{variable}` is "
-                     f"indexed by it: break the symmetry, e.g. `{variable}[b] <= {variable}[prev(b)]` for b in "
-                     f"{set_name} if ord(b) > 1` (use the lower-numbered members first).")
+                     f"indexed by it: break the symmetry{example}.")
     hints.append("add a valid bound the data implies (total area, total demand, the horizon, a count of items) as "
                  "a constraint, and keep the number of bins, vehicles or periods no larger than the data needs.")
     return hints
@@ -88,5 +90,6 @@ def _symmetric_sets(subject: Subject) -> list[tuple[str, str]]:
                         values.values() if isinstance(values, dict) else values)}) > 1:
                     distinct = True
         if not distinct:
-            out.append((set_name, variables[0]))
+            alone = [n for n in variables if f.variables[n].index == [set_name]]
+            out.append((set_name, (alone or variables)[0]))
     return out[:2]

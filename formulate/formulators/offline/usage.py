@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from formulate.formulators.rules_lexer import Token
-from formulate.formulators.rules_patterns import Row
+from formulate.formulators.offline.lexer import Token
+from formulate.formulators.offline.patterns import Row
 
 USAGE_VERBS = {
     "requires", "require", "required", "requiring", "needs", "need", "needing", "uses", "use", "using", "takes",

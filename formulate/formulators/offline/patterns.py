@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from formulate.formulators.rules_lexer import Token
+from formulate.formulators.offline.lexer import Token
 
 FILLER = {"WORD", "OF", "EACH", "LP", "RP", "TO", "FROM", "BETWEEN", "AS", "RANGEW"}
 _STRONG = (">=", "<=", "==", ">", "<")

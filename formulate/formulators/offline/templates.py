@@ -1,4 +1,4 @@
-"""The offline rules formulator: short linear word problems -> Formulation, with no model.
+"""The template reader: short linear word problems -> Formulation, with no model.
 
 It reads the decision quantities, every sentence that carries a number (a limit, a relation, a
 coefficient list, a bound) and the objective sense. Every number in the text must be explained; a
@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from formulate.formulators.rules_entities import Entity, find_entities
-from formulate.formulators.rules_lexer import NumberCounter, Token, lex, source_text, split_sentences
-from formulate.formulators.rules_numbers import normalise
-from formulate.formulators.rules_patterns import FILLER, Row, coef_list, parse_clause
-from formulate.formulators.rules_usage import Table, availability_rows, join, usage_table
+from formulate.formulators.offline.entities import Entity, find_entities
+from formulate.formulators.offline.lexer import NumberCounter, Token, lex, source_text, split_sentences
+from formulate.formulators.offline.numbers import normalise
+from formulate.formulators.offline.patterns import FILLER, Row, coef_list, parse_clause
+from formulate.formulators.offline.usage import Table, availability_rows, join, usage_table
 from formulate.ir.model import Constraint, Formulation, Objective, Variable
 
 THRESHOLD = 0.5
@@ -453,7 +453,7 @@ def _objective(found: _Found, n: int, sense: str, notes: list[str]) -> tuple[dic
     return {k: v for k, (v, _) in merged.items()}, ""
 
 
-def formulate_rules(text: str) -> RulesResult:
+def formulate_templates(text: str) -> RulesResult:
     """Formulate ``text`` with sentence patterns, or refuse with a reason."""
     if not text or not text.strip():
         return _refuse("the text is empty")
@@ -595,14 +595,4 @@ def _constraint_name(row: Row, clause: str, names: list[str], taken: dict) -> st
     return name
 
 
-class RulesFormulator:
-    """The offline default formulator (no model)."""
-
-    name = "rules"
-
-    def formulate(self, text: str) -> RulesResult:
-        """Formulate ``text``; see :func:`formulate_rules`."""
-        return formulate_rules(text)
-
-
-__all__ = ["RulesFormulator", "RulesResult", "formulate_rules", "THRESHOLD", "FILLER"]
+__all__ = ["RulesResult", "formulate_templates", "THRESHOLD", "FILLER"]

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from formulate.formulators.rules_entities import Entity, mention_spans
+from formulate.formulators.offline.entities import Entity, mention_spans
 
 
 @dataclass
