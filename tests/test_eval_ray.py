@@ -60,6 +60,8 @@ def _without_times(record: dict) -> dict:
     record = {k: v for k, v in record.items() if k not in ("times", "finished")}
     if record.get("solution"):
         record["solution"] = {k: v for k, v in record["solution"].items() if k != "times"}
+    if record.get("rounds"):
+        record["rounds"] = [{k: v for k, v in r.items() if k != "seconds"} for r in record["rounds"]]
     return record
 
 
@@ -72,12 +74,12 @@ def test_ray_and_thread_runs_give_identical_records(local_ray, replayed, tmp_pat
     logs = {}
     for backend in ("thread", "ray"):
         logs[backend] = tmp_path / f"{backend}.jsonl"
-        config = config_for(dataset, spec.model, backend=backend, workers=2, model_calls=2)
+        config = config_for(dataset, spec.model, backend=backend, workers=2, model_calls=2, rounds=3)
         result = run_eval(dataset.samples, spec, logs[backend], config, progress=False)
         assert len(result.records) == len(PROBLEMS)
     thread = {r["id"]: _without_times(r) for r in _records(logs["thread"])}
     on_ray = {r["id"]: _without_times(r) for r in _records(logs["ray"])}
-    assert on_ray == thread
+    assert on_ray == thread and all(r["rounds"] for r in on_ray.values())  # the verifier ran in the workers
     assert {pid: r["stage"] for pid, r in on_ray.items()} == {p[0]: p[4] for p in PROBLEMS}
     header = json.loads(logs["ray"].read_text().splitlines()[0])
     assert (header["backend"], header["threads"]) == ("ray", 1)  # one HiGHS thread per task

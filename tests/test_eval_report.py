@@ -132,3 +132,26 @@ def test_html_report_renders_in_headless_chromium_with_nothing_cut_off(c3_runs, 
     subprocess.run([*flags[:-2], "--window-size=1000,4200", f"--screenshot={shot}", report.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_verifier_rounds_and_readings_are_drawn(tmp_path):
+    from formulate.eval.plots import rounds_figure
+    from formulate.llm import record_replay
+    from tests.test_eval import PROBLEMS
+
+    data, replay = tmp_path / "toy.jsonl", tmp_path / "replies.jsonl"
+    data.write_text("".join(json.dumps({"id": pid, "question": text, "answer": label}) + "\n"
+                            for pid, text, label, _, _ in PROBLEMS))
+    for pid, text, _, replies, _ in PROBLEMS:
+        record_replay(replay, text, pid, replies)
+    out = tmp_path / "verified.jsonl"
+    result = CliRunner().invoke(eval_app, ["eval", str(data), "--model", f"replay:{replay}", "--out", str(out),
+                                           "--rounds", "3", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    summary = summarize(out)
+    assert summary.with_rounds == len(PROBLEMS) and summary.by_round
+    rounds = sorted(summary.by_round)
+    assert rounds[0] == 1 and summary.by_round[rounds[-1]] >= summary.by_round[1]  # "feed" is fixed in round 2
+    assert summary.by_round[rounds[-1]] <= summary.correct
+    assert "<svg" in (rounds_figure([summary]) or "")
+    assert "Accuracy by verifier round" in to_html([summary])
