@@ -91,7 +91,8 @@ def test_registry_has_every_source_with_pinned_urls():
     expected = {"nl4opt_orig", "nl4opt_sirl", "mamo_easylp_orig", "mamo_easylp_sirl_fixed", "mamo_complexlp_orig",
                 "mamo_complexlp_sirl_fixed", "industryor_sirl_fixedv2", "nlp4lp_llmopt", "complexor_llmopt",
                 "optibench_orig", "optmath_bench", "optmath_bench193", "nl4opt_resocratic_e", "industryor_llmopt",
-                "logior", "nlp4lp_orthought", "complexor_orthought", "industryor_orthought"}
+                "logior", "nlp4lp_orthought", "complexor_orthought", "industryor_orthought", "c3_canonical",
+                "c3_linguistic", "c3_objective", "c3_constraint"}
     assert set(dataset_names()) == expected
     spec = get_spec("nl4opt_orig")
     assert spec.url() == ("https://raw.githubusercontent.com/optsuite/OptMATH/"
@@ -101,6 +102,7 @@ def test_registry_has_every_source_with_pinned_urls():
     for s in registry().values():
         assert len(s.commit) == 40 and s.license
         assert s.format == "dir" or len(s.sha256 or "") == 64
+        assert s.benchmark and s.label_version  # every entry names its label version
     assert get_spec("logior").folders[0] == "prob_001" and len(get_spec("logior").folders) == 92
     assert len(get_spec("industryor_orthought").folders) == 83
     assert get_spec("industryor").name == "industryor_sirl_fixedv2"
@@ -199,6 +201,93 @@ def test_directory_release_fetches_only_question_and_answer(server, cache, monke
                                                                       ("prob_002", None, "infeasible")]
     assert not any(p.endswith(("code.py", "model.txt")) for p in requests)
     assert load_spec(spec).samples[0].question.startswith("Question of prob_001")  # cached now
+
+
+C3_CLASSES = {"Knapsack": (5, 10, 20), "TSP": (4, 8)}  # made-up problems of C3-Bench's record layout
+C3_PERTURBATION = {"c3_canonical": None, "c3_linguistic": ("linguistic_complexity", ("easy", "hard")),
+                   "c3_objective": ("objective_type", ("min_cost",)), "c3_constraint": None}
+
+
+def c3_records(name: str) -> list[dict]:
+    """Records in C3-Bench's layout: class, size (a string), question, answer (a numeric string)."""
+    field_, values = C3_PERTURBATION[name] or (None, ("",))
+    records = []
+    for cls, sizes in C3_CLASSES.items():
+        for size in sizes:
+            for value in values:
+                unit = "items" if cls == "Knapsack" else "cities"
+                record = {"experimental_type": name.removeprefix("c3_"), "problem_class": cls, "size": str(size),
+                          "question": f"A {cls} instance with {size} {unit} ({value or 'plain'}); optimise it.",
+                          "answer": f"{size * 100 + 0.5:.1f}"}
+                if field_:
+                    record[field_] = value
+                records.append(record)
+    return records
+
+
+def serve_c3(root: Path) -> dict[str, DatasetSpec]:
+    """Write the four C3 files under the pinned repo/commit/path of ``root``; specs carrying their sha256."""
+    specs = {}
+    for name in C3_PERTURBATION:
+        spec = get_spec(name)
+        records = c3_records(name)
+        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+        _serve(root, spec, data)
+        specs[name] = dataclasses.replace(spec, sha256=hashlib.sha256(data).hexdigest(), records=len(records))
+    return specs
+
+
+def test_c3_bench_is_registered_with_its_rule_groups_and_pinned_files():
+    pinned = {"c3_canonical": ("test_data/canonical/canonical.jsonl", "fdc70212", 1810),
+              "c3_linguistic": ("test_data/perturbations/linguistic_complexity.jsonl", "513aece3", 1640),
+              "c3_objective": ("test_data/perturbations/objective_perturbation.jsonl", "4b67402c", 1060),
+              "c3_constraint": ("test_data/perturbations/constraint_augmentation.jsonl", "79170ad5", 1060)}
+    for name, (path, sha, records) in pinned.items():
+        spec = get_spec(name)
+        assert (spec.repo, spec.commit) == ("Cardinal-Operations/OPTEngine", "d84a4b49187071debf16f50ba03a193776213edd")
+        assert (spec.path, spec.sha256[:8], spec.records, spec.rule) == (path, sha, records, "rel2e-3")
+        assert spec.group_keys[:2] == ("problem_class", "size") and spec.label_version == "generated"
+    assert get_spec("c3_linguistic").group_keys[-1] == "linguistic_complexity"
+    assert get_spec("c3").name == "c3_canonical"
+
+
+def test_c3_files_download_from_the_pinned_path_and_keep_their_groups(server, cache, monkeypatch):
+    root, base, requests = server
+    specs = serve_c3(root)
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", base)
+    for spec in specs.values():
+        data = load_spec(spec)
+        assert len(data.samples) == spec.records and requests[-1] == f"/{spec.repo}/{spec.commit}/{spec.path}"
+        first = data.samples[0]
+        assert (first.problem_class, first.meta["size"], first.answer) == ("Knapsack", "5", 500.5)
+    hard = [s for s in load_spec(specs["c3_linguistic"]).samples if s.meta["linguistic_complexity"] == "hard"]
+    assert len(hard) == 5 and {s.meta["size"] for s in hard} == {"5", "10", "20", "4", "8"}
+    mismatched = dataclasses.replace(get_spec("c3_constraint"), records=None)  # the real pinned sha256
+    with pytest.raises(DatasetError, match="checksum mismatch for c3_constraint"):
+        fetch(mismatched, force=True)
+
+
+def test_datasets_show_prints_provenance_label_version_and_issues():
+    shown = CliRunner().invoke(eval_app, ["datasets", "show", "mamo_easylp_orig"])
+    assert shown.exit_code == 0, shown.output
+    lines = dict(line.split(None, 1) for line in shown.output.splitlines() if line.strip() and
+                 not line.startswith(" "))
+    assert lines["source"] == "FreedomIntelligence/Mamo" and lines["commit"] == get_spec("mamo_easylp_orig").commit
+    assert lines["path"] == "data/optimization/Easy_LP/mamo_easy_lp.jsonl"
+    assert lines["sha256"] == get_spec("mamo_easylp_orig").sha256 and lines["license"] == "CC-BY-SA-4.0"
+    assert lines["label_version"] == "original" and lines["benchmark"] == "MAMO EasyLP"
+    assert lines["label"].startswith("issues") and "SIRL" in shown.output
+    c3 = CliRunner().invoke(eval_app, ["datasets", "show", "c3_objective"])
+    assert "rel2e-3" in c3.output and "objective_type" in c3.output
+
+
+def test_datasets_list_never_cuts_a_name(monkeypatch):
+    for columns in ("40", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        listed = CliRunner().invoke(eval_app, ["datasets", "list"])
+        assert listed.exit_code == 0
+        first_words = {line.split()[0] for line in listed.output.splitlines() if line.strip()}
+        assert set(dataset_names()) <= first_words, columns
 
 
 # ---------------------------------------------------------------------------------------------- answers

@@ -362,7 +362,8 @@ def test_cli_max_retries_and_eval_flags(fake_openai, tmp_path):
                 "--timeout", "5", "--workers", "1", "--out", str(tmp_path / "run.jsonl"), "--no-progress")
     assert done.returncode == 0, done.stderr
     assert server.count == 3  # 1 + 2 retries
-    record = json.loads((tmp_path / "run.jsonl").read_text().splitlines()[-1])
+    record = [r for r in map(json.loads, (tmp_path / "run.jsonl").read_text().splitlines())
+              if r.get("type") == "sample"][-1]  # the log ends with the run's `end` record
     assert "after 3 attempt(s)" in json.dumps(record)
 
 

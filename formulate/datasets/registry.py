@@ -8,7 +8,7 @@ a folder, so the registry carries the folder names at the pinned commit (``ortho
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +22,7 @@ MAMO = ("FreedomIntelligence/Mamo", "2c91069dee5c1e4db4b899eb176ec987d0251bb3")
 LLMOPT = ("antgroup/LLMOPT", "1492dd33e39ea13f1afe32a0adc13d4217334195")
 RESOCRATIC = ("yangzhch6/ReSocratic", "56a638f689abbfd67650121cd4fdbe044e69e86c")
 ORTHOUGHT = ("ZJU-TSELab/ORThought", "fb8a5ded1ab5f9759a3f513dc96ecb53ee1043d4")
+OPTENGINE = ("Cardinal-Operations/OPTEngine", "d84a4b49187071debf16f50ba03a193776213edd")
 
 JSONL = "jsonl"
 JSON_ARRAY = "json"
@@ -46,6 +47,11 @@ class DatasetSpec:
     description: str = ""
     class_keys: tuple[str, ...] = ()  # record fields that name a problem class or difficulty
     folders: tuple[str, ...] = field(default=(), repr=False)  # directory releases only
+    benchmark: str = ""  # the benchmark this file is a release of (NL4Opt, MAMO EasyLP, ...)
+    label_version: str = "original"  # whose labels: original, SIRL-fixed, ORThought-corrected, generated, ...
+    label_issues: tuple[str, ...] = ()  # known problems with the labels, one sentence each
+    rule: str | None = None  # the benchmark's own scoring rule (None: the project default)
+    group_keys: tuple[str, ...] = ()  # record fields reported as accuracy by group (C3: class, size, ...)
 
     def url(self, base_url: str | None = None) -> str:
         """The raw file (or folder) URL at the pinned commit; ``base_url`` replaces the host part."""
@@ -62,14 +68,27 @@ class DatasetSpec:
         return {"name": self.name, "source": f"{self.repo} @ {self.commit}", "path": self.path,
                 "url": self.url(), "sha256": self.sha256, "format": self.format, "records": self.records,
                 "question_key": self.question_key, "answer_key": self.answer_key, "id_key": self.id_key,
-                "license": self.license, "description": self.description}
+                "license": self.license, "description": self.description, "benchmark": self.benchmark,
+                "label_version": self.label_version, "label_issues": list(self.label_issues),
+                "rule": self.rule, "group_keys": list(self.group_keys)}
+
+    @property
+    def version_label(self) -> str:
+        """``benchmark / label version``: scores compare only between runs with the same one."""
+        return f"{self.benchmark or self.name} / {self.label_version}"
 
 
 def _single(name: str, src: tuple[str, str], path: str, sha256: str, fmt: str, q: str, a: str,
             records: int, license: str, id_key: str | None = None, class_keys: tuple[str, ...] = (),
-            description: str = "") -> DatasetSpec:
+            description: str = "", **labels: object) -> DatasetSpec:
     return DatasetSpec(name, src[0], src[1], path, sha256, fmt, q, a, id_key, records, license, description,
-                       class_keys)
+                       class_keys, **labels)  # type: ignore[arg-type]
+
+
+_ROUNDED = "some labels are rounded or written with thousands separators; the raw label is kept beside the parsed one"
+_INFEASIBLE_MARKERS = "infeasible problems are labelled with a marker ('No Best Solution', -9999), not a status"
+_AUDITED = ("later audits (SIRL, ORThought) found wrong labels in this release; compare only with tables built on "
+            "the same release")
 
 
 _SINGLE = [
@@ -118,12 +137,84 @@ _SINGLE = [
             100, "none", id_key="index", description="IndustryOR, original text and labels (answers rounded)"),
 ]
 
+_LABELS: dict[str, dict[str, object]] = {
+    "nl4opt_orig": {"benchmark": "NL4Opt", "label_version": "original",
+                    "label_issues": (_AUDITED, _INFEASIBLE_MARKERS)},
+    "nl4opt_sirl": {"benchmark": "NL4Opt", "label_version": "SIRL release",
+                    "label_issues": (_INFEASIBLE_MARKERS,)},
+    "mamo_easylp_orig": {"benchmark": "MAMO EasyLP", "label_version": "original",
+                         "label_issues": (_AUDITED, "SIRL's fixed release drops 10 of the 652 problems")},
+    "mamo_easylp_sirl_fixed": {"benchmark": "MAMO EasyLP", "label_version": "SIRL-fixed",
+                               "label_issues": ("642 of the 652 original problems; `is_checked` marks audited "
+                                                "labels",)},
+    "mamo_complexlp_orig": {"benchmark": "MAMO ComplexLP", "label_version": "original",
+                            "label_issues": (_AUDITED, "SIRL's fixed release drops 8 of the 211 problems")},
+    "mamo_complexlp_sirl_fixed": {"benchmark": "MAMO ComplexLP", "label_version": "SIRL-fixed",
+                                  "label_issues": ("203 of the 211 original problems; `is_checked` marks audited "
+                                                   "labels",)},
+    "industryor_sirl_fixedv2": {"benchmark": "IndustryOR", "label_version": "SIRL-fixed v2",
+                                "label_issues": ("labels corrected by SIRL (second revision); problem texts as "
+                                                 "in the original",)},
+    "industryor_llmopt": {"benchmark": "IndustryOR", "label_version": "original",
+                          "label_issues": (_AUDITED, _ROUNDED,
+                                           "ORThought's corrected release keeps 83 of the 100 problems")},
+    "nlp4lp_llmopt": {"benchmark": "NLP4LP", "label_version": "LLMOPT release",
+                      "label_issues": ("ORThought's corrected release differs (264 problems)",)},
+    "complexor_llmopt": {"benchmark": "ComplexOR", "label_version": "LLMOPT release",
+                         "label_issues": ("ORThought publishes corrected labels for the same 18 problems",)},
+    "optibench_orig": {"benchmark": "OptiBench", "label_version": "original", "label_issues": ()},
+    "optmath_bench": {"benchmark": "OptMATH-Bench", "label_version": "original (166)", "label_issues": ()},
+    "optmath_bench193": {"benchmark": "OptMATH-Bench", "label_version": "SIRL release (193)",
+                         "label_issues": ("193 problems, not the 166 of the OptMATH release",)},
+    "nl4opt_resocratic_e": {"benchmark": "NL4Opt-E", "label_version": "ReSocratic release",
+                            "label_issues": ()},
+}
+
+_C3_NOTE = ("labels generated programmatically and solved by the generator (high label quality); texts round "
+            "some data, so the benchmark scores with a relative 0.2% tolerance (rel2e-3) and the strict rule is "
+            "reported beside it")
+_C3 = [  # name, path, sha256, records, perturbation field, description
+    ("c3_canonical", "test_data/canonical/canonical.jsonl",
+     "fdc7021278c22b6ffce068a95f0ad7d705cfe50674647b73e6af34f9c97840f5", 1810, None,
+     "C3-Bench canonical problems (OPT-Engine): 10 classes at growing sizes"),
+    ("c3_linguistic", "test_data/perturbations/linguistic_complexity.jsonl",
+     "513aece3dd0e7f2af55b149e8018de4101d79523ef5cc80cd2d72dfc5030ba07", 1640, "linguistic_complexity",
+     "C3-Bench perturbation: linguistic complexity (easy/moderate/hard)"),
+    ("c3_objective", "test_data/perturbations/objective_perturbation.jsonl",
+     "4b67402c3eb157d563c39ffcbee639bc367d14dc145b7aab3b046744da3aa566", 1060, "objective_type",
+     "C3-Bench perturbation: objective changed"),
+    ("c3_constraint", "test_data/perturbations/constraint_augmentation.jsonl",
+     "79170ad525dae10ad132fa5ad8fdc9d5419c61a6e18e99d2cce5295b7eb64a0c", 1060, None,
+     "C3-Bench perturbation: constraints added"),
+]
+C3_RULE = "rel2e-3"
+
+
+def _c3_specs() -> list[DatasetSpec]:
+    specs = []
+    for name, path, sha, records, extra, description in _C3:
+        groups = ("problem_class", "size", "experimental_type") + ((extra,) if extra else ())
+        specs.append(DatasetSpec(name, OPTENGINE[0], OPTENGINE[1], path, sha, JSONL, "question", "answer", None,
+                                 records, "none", description, ("problem_class",), benchmark="C3-Bench",
+                                 label_version="generated", label_issues=(_C3_NOTE,), rule=C3_RULE,
+                                 group_keys=groups))
+    return specs
+
+
 _DIRECTORIES = [
     ("logior", "LogiOR", "LogiOR (ORThought)"),
     ("nlp4lp_orthought", "NLP4LP", "NLP4LP, corrected by ORThought"),
     ("complexor_orthought", "ComplexOR", "ComplexOR, corrected by ORThought"),
     ("industryor_orthought", "IndustryOR", "IndustryOR, corrected by ORThought (83 of 100)"),
 ]
+
+_CORRECTED = ("labels corrected by ORThought; problems it could not fix are left out",)
+_DIRECTORY_LABELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "logior": ("LogiOR", "original", ("statuses other than optimal mark infeasible or unbounded problems",)),
+    "nlp4lp_orthought": ("NLP4LP", "ORThought-corrected", _CORRECTED),
+    "complexor_orthought": ("ComplexOR", "ORThought-corrected", _CORRECTED),
+    "industryor_orthought": ("IndustryOR", "ORThought-corrected", ("83 of the 100 problems", *_CORRECTED)),
+}
 
 #: short names for the most used variants
 ALIASES = {
@@ -134,6 +225,7 @@ ALIASES = {
     "nlp4lp": "nlp4lp_llmopt",
     "complexor": "complexor_llmopt",
     "optibench": "optibench_orig",
+    "c3": "c3_canonical",
 }
 
 
@@ -148,13 +240,16 @@ def _orthought_folders() -> dict[str, list[str]]:
 @cache
 def registry() -> dict[str, DatasetSpec]:
     """Every registered dataset by name (built once)."""
-    specs = {s.name: s for s in _SINGLE}
+    specs = {s.name: replace(s, **_LABELS.get(s.name, {})) for s in _SINGLE}  # type: ignore[arg-type]
+    specs.update({s.name: s for s in _c3_specs()})
     folders = _orthought_folders()
     for name, folder, description in _DIRECTORIES:
+        benchmark, version, issues = _DIRECTORY_LABELS[name]
         names = tuple(folders[folder])
         specs[name] = DatasetSpec(name, ORTHOUGHT[0], ORTHOUGHT[1], f"datasets/processed/{folder}", None, DIRECTORY,
                                   "question.txt", "answer.json", None, len(names), "none", description,
-                                  folders=names)
+                                  folders=names, benchmark=benchmark, label_version=version,
+                                  label_issues=issues)
     return specs
 
 
@@ -174,5 +269,5 @@ def get_spec(name: str) -> DatasetSpec:
     raise DatasetError(f"unknown dataset `{name}`{tail}")
 
 
-__all__ = ["ALIASES", "DIRECTORY", "DatasetSpec", "JSONL", "JSON_ARRAY", "RAW_BASE", "dataset_names", "get_spec",
+__all__ = ["ALIASES", "C3_RULE", "DIRECTORY", "DatasetSpec", "JSONL", "JSON_ARRAY", "RAW_BASE", "dataset_names", "get_spec",
            "registry"]

@@ -176,6 +176,46 @@ def make_formulator(spec: str, mode: str = "ir", **opts: Any) -> Formulator:
     return LLMFormulator(model)
 
 
+@dataclass(frozen=True)
+class FormulatorSpec:
+    """How to build a formulator (``make_formulator`` arguments): sent to Ray workers, built once in each."""
+
+    model: str
+    mode: str = "ir"
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, model: str, mode: str = "ir", **options: Any) -> FormulatorSpec:
+        """A spec with the options that are set (None values dropped)."""
+        return cls(model, mode, tuple(sorted((k, v) for k, v in options.items() if v is not None)))
+
+    @property
+    def endpoint(self) -> str:
+        """Where model calls go (a server URL, or the spec): one cluster-wide rate limiter each."""
+        return str(dict(self.options).get("base_url") or self.model)
+
+    def build(self) -> Formulator:
+        """The formulator (validates the model spec and mode)."""
+        return make_formulator(self.model, mode=self.mode, **dict(self.options))
+
+    def validate(self) -> None:
+        """Check the spec without building it (no weights loaded): the mode, the model spec, a replay file."""
+        if self.mode not in ("ir", "code"):
+            raise FormulateError(f"unknown mode `{self.mode}`; use ir (structured formulation) or code (model "
+                                 "writes a script)")
+        if self.model.strip().lower() == "rules":
+            if self.mode == "code":
+                raise FormulateError("the rules formulator writes formulations, not scripts; use --mode ir")
+            return
+        from pathlib import Path
+
+        from formulate.llm.registry import parse_spec
+
+        prefix, rest = parse_spec(self.model)
+        if prefix == "replay" and not Path(rest).expanduser().is_file():
+            raise FormulateError(f"replay file {rest} does not exist; record replies first or fix the path")
+
+
 def as_callable(formulator: Formulator | FormulateFn) -> FormulateFn:
     """``formulator.formulate`` when it has one, else the callable itself."""
     method = getattr(formulator, "formulate", None)
@@ -195,5 +235,5 @@ def close_formulator(formulator: Any) -> None:
             return
 
 
-__all__ = ["AttemptView", "FormulateFn", "Formulator", "as_callable", "close_formulator", "make_formulator",
+__all__ = ["AttemptView", "FormulateFn", "Formulator", "FormulatorSpec", "as_callable", "close_formulator", "make_formulator",
            "view_attempt"]

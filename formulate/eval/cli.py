@@ -76,6 +76,14 @@ def eval_command(
                        ] = 1,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="folder the models' `file:` tables may be read "
                                                   "from (none without it)")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="thread (this machine) or ray (Ray tasks; local Ray "
+                                         "unless --address)")] = "thread",
+    address: Annotated[str | None, typer.Option("--address", help="ray: an existing cluster (auto, HOST:PORT or "
+                                                "ray://HOST:PORT)")] = None,
+    model_calls: Annotated[int, typer.Option("--model-calls", help="ray: model calls in flight per endpoint, "
+                                             "across the cluster")] = 16,
+    rpm: Annotated[float | None, typer.Option("--rpm", help="ray: model calls started per minute per endpoint")
+                   ] = None,
 ) -> None:
     """Evaluate a model on a dataset: formulate, solve and score every sample into a resumable JSONL log."""
     from formulate.cli_args import (
@@ -87,9 +95,9 @@ def eval_command(
         check_time_limit,
     )
     from formulate.datasets import load_dataset
-    from formulate.eval.attempts import close_formulator, make_formulator
+    from formulate.eval.attempts import FormulatorSpec
     from formulate.eval.report import summarize
-    from formulate.eval.runner import EvalConfig, run_eval
+    from formulate.eval.runner import BACKENDS, config_for, run_eval
     from formulate.eval.scoring import get_rule
     from formulate.formulators.dispatch import check_mode
 
@@ -113,24 +121,28 @@ def eval_command(
     try:
         check_mode(spec, mode)
         get_rule(rule)
+        if backend not in BACKENDS:
+            raise FormulateError(f"unknown backend `{backend}`; use {' or '.join(BACKENDS)}")
+        if address and backend != "ray":
+            raise FormulateError("--address names a Ray cluster; add --backend ray")
         data = load_dataset(dataset, limit=limit)
         target = out or default_out(dataset, spec, mode)
         if unsafe_no_sandbox and mode == "code":
             from formulate.cli import UNSAFE_WARNING
 
             typer.echo(UNSAFE_WARNING, err=True)
-        formulator = make_formulator(spec, mode=mode, base_url=base_url, api_key=api_key, use_cache=not no_cache,
-                                     timeout=timeout, max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox)
-        config = EvalConfig(dataset=data.name, model=spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit,
-                            mip_gap=gap, workers=workers, source=data.source,
-                            rounds=rounds if rounds > 0 else None, samples=max(1, samples))
+        formulator = FormulatorSpec.of(spec, mode, base_url=base_url, api_key=api_key,
+                                       use_cache=None if not no_cache else False, timeout=timeout,
+                                       max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox or None)
+        config = config_for(data, spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit, mip_gap=gap,
+                            workers=workers, backend=backend, address=address, model_calls=model_calls,
+                            calls_per_minute=rpm, rounds=rounds if rounds > 0 else None,
+                            samples=max(1, samples))
         try:
             result = run_eval(data.samples, formulator, target, config, resume=resume, progress=progress)
         except KeyboardInterrupt:
             typer.echo(f"interrupted; every finished sample is in {target}; rerun with --resume to continue", err=True)
             raise typer.Exit(130) from None
-        finally:
-            close_formulator(formulator)
         if result.skipped:
             typer.echo(f"resumed: {result.skipped} samples already in {target}", err=True)
         summary = summarize(target, rule=rule)
@@ -185,7 +197,7 @@ def report_command(
 def datasets_list(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Every registered dataset, with its size, format, license and whether it is cached."""
+    """Every registered dataset: size, label version, license, whether it is cached (names are never cut)."""
     from formulate.datasets import cached_path, registry
 
     specs = list(registry().values())
@@ -194,8 +206,8 @@ def datasets_list(
         return
     from formulate.cli_args import columns
 
-    rows = [("name", "records", "format", "license", "cached", "description")]
-    rows += [(s.name, str(s.records or "?"), s.format, s.license, "yes" if cached_path(s).is_file() else "no",
+    rows = [("name", "records", "label version", "license", "cached", "description")]
+    rows += [(s.name, str(s.records or "?"), s.label_version, s.license, "yes" if cached_path(s).is_file() else "no",
               s.description) for s in specs]
     typer.echo(columns(rows, indent=""))
 
@@ -224,16 +236,29 @@ def datasets_show(
     name: Annotated[str, typer.Argument(help="a registered name or a local file")],
     samples: Annotated[int, typer.Option("--samples", "-n", help="also print the first N samples (downloads)")] = 0,
 ) -> None:
-    """Where a dataset comes from, its fields and license; with -n, its first samples."""
+    """Where a dataset comes from (source, commit, path, sha256), its license, label version and known label issues."""
     from formulate.datasets import cached_path, get_spec, load_dataset
     from formulate.datasets.loaders import looks_like_path
 
     try:
         if not looks_like_path(name):
             spec = get_spec(name)
-            info = {**spec.summary(), "cache": str(cached_path(spec)), "cached": cached_path(spec).is_file()}
-            for key, value in info.items():
-                typer.echo(f"{key:13} {value}")
+            info = {**spec.summary(), "commit": spec.commit, "cache": str(cached_path(spec)),
+                    "cached": cached_path(spec).is_file()}
+            info["source"] = spec.repo
+            issues = info.pop("label_issues") or ["none known"]
+            order = ["name", "benchmark", "label_version", "source", "commit", "path", "sha256", "url", "license",
+                     "records", "format", "question_key", "answer_key", "id_key", "group_keys", "rule",
+                     "description", "cache", "cached"]
+            for key in order:
+                value = info.get(key)
+                if key == "rule":
+                    value = value or "rel1e-4 (the project default)"
+                if key == "group_keys" and not value:
+                    continue
+                typer.echo(f"{key:14} {', '.join(value) if isinstance(value, list) else value}")
+            for i, issue in enumerate(issues):
+                typer.echo(f"{'label issues' if i == 0 else '':14} - {issue}")
         if samples or looks_like_path(name):
             data = load_dataset(name, limit=samples or 3)
             for s in data.samples:
@@ -242,6 +267,14 @@ def datasets_show(
                            f"  {text[:300]}{'...' if len(text) > 300 else ''}")
     except FormulateError as exc:
         _fail(str(exc))
+
+def _mount_sweep() -> None:
+    from formulate.eval.sweep_cli import sweep_command
+
+    eval_app.command("sweep")(sweep_command)
+
+
+_mount_sweep()
 
 
 __all__ = ["datasets_app", "default_out", "eval_app"]

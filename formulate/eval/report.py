@@ -1,4 +1,6 @@
-"""Summaries of evaluation logs, side by side: Markdown tables, and HTML with inline SVG bar charts.
+"""Summaries of evaluation logs, side by side: Markdown tables, and HTML with figures drawn by matplotlib.
+
+Runs are grouped by benchmark and label version: published tables compare only within one version.
 
 Definitions (stated in every report):
 
@@ -21,6 +23,9 @@ from formulate.eval.scoring import Rule, get_rule
 
 DEFINITIONS = ("accuracy = correct / total under the rule; answered = a formulation or script reached the solver; "
                "executed = the solve ran to a solution (an objective, or a proven status matching the label)")
+VERSION_NOTE = ("Scores compare only between runs on the same benchmark and label version: published tables "
+                "built on another label version (original, SIRL-fixed, ORThought-corrected, ...) are not comparable.")
+LOCAL_VERSION = "unversioned (local file)"
 _NOT_ANSWERED = {"formulate", "parse", "check"}
 
 
@@ -54,8 +59,18 @@ class Summary:
     by_label: dict[str, ClassRow] = field(default_factory=dict)
     correct_ids: set[str] = field(default_factory=set)
     rescored: bool = False
+    benchmark: str = "?"
+    label_version: str = LOCAL_VERSION
+    wall_s: float = 0.0  # the run's wall time (every invocation), not the sum over samples
+    also: dict[str, int] = field(default_factory=dict)  # rule scored beside the main one -> correct
+    groups: dict[str, dict[str, ClassRow]] = field(default_factory=dict)  # group key -> value -> row
+    class_size: dict[tuple[str, str], ClassRow] = field(default_factory=dict)
+    sample_times: list[float] = field(default_factory=list)
+    sample_tokens: list[int] = field(default_factory=list)
     among_readings: int = 0  # correct, or the label is one of the solved readings' objectives
     verified: bool = False  # some record lists readings (then "label among the readings" is shown)
+    by_round: dict[int, int] = field(default_factory=dict)  # round -> correct had the run stopped after it
+    with_rounds: int = 0  # samples whose record lists verifier rounds
 
     @property
     def accuracy(self) -> float:
@@ -64,10 +79,17 @@ class Summary:
     def pct(self, n: int) -> float:
         return 100.0 * n / self.total if self.total else 0.0
 
+    @property
+    def version_label(self) -> str:
+        """``benchmark / label version``."""
+        return f"{self.benchmark} / {self.label_version}"
+
     def score_line(self) -> str:
         """``accuracy 12/245 = 4.9% (rule rel1e-4: ...); answered ...; executed ...``."""
+        beside = "".join(f"; {name} {self.also[name]}/{self.total} = {self.pct(self.also[name]):.1f}%"
+                         for name in sorted(self.also))
         return (f"{self.name}: accuracy {self.correct}/{self.total} = {100 * self.accuracy:.1f}% "
-                f"(rule {self.rule.describe()}); answered {self.pct(self.answered):.1f}%, "
+                f"(rule {self.rule.describe()}){beside}; answered {self.pct(self.answered):.1f}%, "
                 f"executed {self.pct(self.executed):.1f}%"
                 + (f"; label among the readings {self.among_readings}/{self.total}" if self.verified else ""))
 
@@ -91,6 +113,25 @@ def _label_in_readings(record: dict[str, Any], rule: Rule) -> bool:
     return False
 
 
+def _count_rounds(summary: Summary, record: dict[str, Any], rule: Rule) -> None:
+    """Correct after each round: the first draw's latest round up to it (a sample that stopped earlier keeps
+    its last answer)."""
+    rounds = [r for r in record.get("rounds") or [] if isinstance(r, dict) and not r.get("sample")]
+    if not rounds:
+        return
+    summary.with_rounds += 1
+    expected = record.get("expected") or {}
+    last = max(int(r.get("round") or 0) for r in rounds)
+    summary.by_round.update({k: summary.by_round.get(k, 0) for k in range(1, max(last, max(summary.by_round,
+                                                                                            default=0)) + 1)})
+    ordered = sorted(rounds, key=lambda r: int(r.get("round") or 0))
+    for k in summary.by_round:
+        upto = [r for r in ordered if int(r.get("round") or 0) <= k]
+        if upto and rule.correct(upto[-1].get("objective"), upto[-1].get("status"), expected.get("answer"),
+                                 expected.get("status"), expected.get("raw")):
+            summary.by_round[k] += 1
+
+
 def summarize(path: str | Path, rule: str | None = None, name: str | None = None) -> Summary:
     """Read a run log and count; with ``rule``, re-score every sample under that rule."""
     run = read_log(path)
@@ -102,7 +143,13 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
                       dataset=str(header.get("dataset") or first.get("dataset") or "?"),
                       model=str(header.get("model") or first.get("model") or "?"),
                       mode=str(header.get("mode") or first.get("mode") or "?"), rule=chosen,
-                      rescored=chosen.name != logged_rule)
+                      rescored=chosen.name != logged_rule, wall_s=run.wall_s)
+    summary.benchmark = str(header.get("benchmark") or summary.dataset)
+    summary.label_version = str(header.get("label_version") or LOCAL_VERSION)
+    also = [get_rule(n) for n in header.get("also_rules") or () if get_rule(n).name != chosen.name]
+    if summary.rescored and logged_rule and get_rule(logged_rule).name not in {r.name for r in also}:
+        also.append(get_rule(logged_rule))
+    summary.also = {r.name: 0 for r in also}
     for sid, record in run.samples.items():
         stage = record.get("stage") or "formulate"
         ok = _correct(record, chosen) if summary.rescored else bool(record.get("correct"))
@@ -115,6 +162,7 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
         if record.get("readings"):
             summary.verified = True  # some formulation listed readings that change the answer
         summary.among_readings += ok or _label_in_readings(record, chosen)
+        _count_rounds(summary, record, chosen)
         summary.stages[stage] += 1
         summary.answered += stage not in _NOT_ANSWERED
         predicted = record.get("predicted") or {}
@@ -122,10 +170,23 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
         tokens = record.get("tokens") or {}
         summary.prompt_tokens += int(tokens.get("prompt") or 0)
         summary.completion_tokens += int(tokens.get("completion") or 0)
+        summary.sample_tokens.append(int(tokens.get("prompt") or 0) + int(tokens.get("completion") or 0))
         times = record.get("times") or {}
         summary.time_formulate += float(times.get("formulate") or 0.0)
         summary.time_solve += float(times.get("solve") or 0.0)
         summary.time_total += float(times.get("total") or 0.0)
+        summary.sample_times.append(float(times.get("total") or 0.0))
+        for other in also:
+            summary.also[other.name] += _correct(record, other)
+        groups = record.get("groups") or {}
+        for key, value in groups.items():
+            row = summary.groups.setdefault(str(key), {}).setdefault(str(value), ClassRow())
+            row.total += 1
+            row.correct += ok
+        if "problem_class" in groups and "size" in groups:
+            row = summary.class_size.setdefault((str(groups["problem_class"]), str(groups["size"])), ClassRow())
+            row.total += 1
+            row.correct += ok
         solution = record.get("solution") or {}
         for table, key in ((summary.by_class, solution.get("problem_class") or "(no model)"),
                            (summary.by_label, record.get("class"))):
@@ -146,14 +207,18 @@ def _overview_rows(runs: list[Summary]) -> list[tuple[str, list[str]]]:
         ("dataset", [r.dataset for r in runs]),
         ("model", [r.model for r in runs]),
         ("mode", [r.mode for r in runs]),
+        ("label version", [r.version_label for r in runs]),
         ("rule", [r.rule.describe() + (" (re-scored)" if r.rescored else "") for r in runs]),
         ("accuracy", [_frac(r.correct, r.total) for r in runs]),
+        *[(f"accuracy under {name}", [_frac(r.also[name], r.total) if name in r.also else "-" for r in runs])
+          for name in sorted({n for r in runs for n in r.also})],
         *([("label among the readings", [_frac(r.among_readings, r.total) if r.verified else "-" for r in runs])]
           if any(r.verified for r in runs) else []),
         ("answered", [_frac(r.answered, r.total) for r in runs]),
         ("executed", [_frac(r.executed, r.total) for r in runs]),
         ("tokens prompt / completion", [f"{r.prompt_tokens:,} / {r.completion_tokens:,}" for r in runs]),
-        ("time formulate / solve / total (s)",
+        ("wall time (s)", [f"{r.wall_s:.1f}" for r in runs]),
+        ("summed over samples: formulate / solve / total (s)",
          [f"{r.time_formulate:.1f} / {r.time_solve:.1f} / {r.time_total:.1f}" for r in runs]),
     ]
     if multi:
@@ -183,12 +248,44 @@ def _class_rows(runs: list[Summary], attr: str) -> list[tuple[str, list[str]]]:
     return rows
 
 
+def _group_rows(runs: list[Summary], key: str) -> list[tuple[str, list[str]]]:
+    from formulate.eval.plots import _size_key
+
+    values = sorted({v for r in runs for v in r.groups.get(key, {})}, key=_size_key if key == "size" else str)
+    return [(value, [_frac(row.correct, row.total) if (row := r.groups.get(key, {}).get(value)) else "-"
+                     for r in runs]) for value in values]
+
+
+def _class_size_rows(runs: list[Summary]) -> list[tuple[str, list[str]]]:
+    from formulate.eval.plots import _size_key
+
+    keys = sorted({k for r in runs for k in r.class_size}, key=lambda k: (k[0], _size_key(k[1])))
+    return [(f"{cls} @ {size}", [_frac(row.correct, row.total) if (row := r.class_size.get((cls, size))) else "-"
+                                 for r in runs]) for cls, size in keys]
+
+
 def _sections(runs: list[Summary]) -> list[tuple[str, list[tuple[str, list[str]]]]]:
     sections = [("Runs", _overview_rows(runs)), ("Failure stages", _stage_rows(runs)),
                 ("By problem class (of the solved formulation)", _class_rows(runs, "by_class"))]
     if any(r.by_label for r in runs):
         sections.append(("By dataset label", _class_rows(runs, "by_label")))
+    if any(r.class_size for r in runs):
+        sections.append(("By class and size", _class_size_rows(runs)))
+    keys = [k for k in dict.fromkeys(k for r in runs for k in r.groups) if k not in ("problem_class", "size")]
+    sections += [(f"By {key}", _group_rows(runs, key)) for key in keys]
     return sections
+
+
+def by_version(runs: list[Summary]) -> dict[str, list[Summary]]:
+    """Runs grouped by ``benchmark / label version`` (in first-seen order)."""
+    groups: dict[str, list[Summary]] = {}
+    for run in runs:
+        groups.setdefault(run.version_label, []).append(run)
+    return groups
+
+
+def _version_rows(runs: list[Summary]) -> list[tuple[str, str]]:
+    return [(label, ", ".join(r.name for r in group)) for label, group in by_version(runs).items()]
 
 
 def _md_cell(text: str) -> str:
@@ -196,80 +293,21 @@ def _md_cell(text: str) -> str:
 
 
 def to_markdown(runs: list[Summary]) -> str:
-    """The comparison as Markdown tables (one column per run)."""
-    lines = ["# Evaluation report", "", f"_{DEFINITIONS}_", ""]
-    header = "| | " + " | ".join(_md_cell(r.name) for r in runs) + " |"
-    rule = "|---|" + "---|" * len(runs)
-    for title, rows in _sections(runs):
-        lines += [f"## {title}", "", header, rule]
-        lines += ["| " + _md_cell(label) + " | " + " | ".join(_md_cell(c) for c in cells) + " |"
-                  for label, cells in rows]
-        lines.append("")
+    """The comparison as Markdown tables (one column per run), one group per benchmark and label version."""
+    lines = ["# Evaluation report", "", f"_{DEFINITIONS}_", "", f"_{VERSION_NOTE}_", "", "## Label versions", "",
+             "| benchmark / label version | runs |", "|---|---|"]
+    lines += [f"| {_md_cell(label)} | {_md_cell(names)} |" for label, names in _version_rows(runs)]
+    lines.append("")
+    for label, group in by_version(runs).items():
+        header = "| | " + " | ".join(_md_cell(r.name) for r in group) + " |"
+        rule = "|---|" + "---|" * len(group)
+        lines += [f"## {_md_cell(label)}", ""]
+        for title, rows in _sections(group):
+            lines += [f"### {title}", "", header, rule]
+            lines += ["| " + _md_cell(row) + " | " + " | ".join(_md_cell(c) for c in cells) + " |"
+                      for row, cells in rows]
+            lines.append("")
     return "\n".join(lines)
-
-
-# ------------------------------------------------------------------------------------------------- SVG
-
-_COLORS = {"ok": "#2e7d32", "wrong_answer": "#f9a825", "solve": "#ef6c00", "check": "#c62828",
-           "parse": "#6a1b9a", "formulate": "#546e7a", "no_label": "#9e9e9e"}
-_METRIC_COLORS = ("#1565c0", "#42a5f5", "#90caf9")
-
-
-def _svg_metrics(runs: list[Summary]) -> str:
-    """Grouped horizontal bars: accuracy, answered, executed (percent) per run."""
-    label_w, bar_w, bar_h, gap = 220, 360, 14, 10
-    metrics = [("accuracy", lambda r: r.accuracy * 100), ("answered", lambda r: r.pct(r.answered)),
-               ("executed", lambda r: r.pct(r.executed))]
-    group_h = len(metrics) * bar_h + gap
-    height = len(runs) * group_h + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 140}" height="{height}" '
-             'role="img" aria-label="accuracy, answered and executed per run" font-family="sans-serif" font-size="12">']
-    for i, run in enumerate(runs):
-        y0 = 10 + i * group_h
-        parts.append(f'<text x="{label_w - 8}" y="{y0 + bar_h * 1.5 + 4}" text-anchor="end">'
-                     f'{html.escape(run.name)}</text>')
-        for j, (metric, value) in enumerate(metrics):
-            v = max(0.0, min(100.0, value(run)))
-            y = y0 + j * bar_h
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{bar_w * v / 100:.1f}" height="{bar_h - 2}" '
-                         f'fill="{_METRIC_COLORS[j]}"><title>{metric} {v:.1f}%</title></rect>')
-            parts.append(f'<text x="{label_w + bar_w * v / 100 + 4:.1f}" y="{y + bar_h - 4}">{metric} {v:.1f}%</text>')
-    y = height - 14
-    for j, (metric, _) in enumerate(metrics):
-        x = label_w + j * 110
-        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{_METRIC_COLORS[j]}"/>'
-                     f'<text x="{x + 14}" y="{y}">{metric}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _svg_stages(runs: list[Summary]) -> str:
-    """One stacked bar per run: the share of samples ending in each stage."""
-    label_w, bar_w, bar_h = 220, 420, 20
-    stages = [s for s in STAGES if any(r.stages.get(s) for r in runs)]
-    height = len(runs) * (bar_h + 8) + 40
-    width = max(label_w + bar_w + 20, 20 + len(stages) * 105)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'role="img" aria-label="failure stages per run" font-family="sans-serif" font-size="12">']
-    for i, run in enumerate(runs):
-        y = 10 + i * (bar_h + 8)
-        parts.append(f'<text x="{label_w - 8}" y="{y + bar_h - 6}" text-anchor="end">{html.escape(run.name)}</text>')
-        x = float(label_w)
-        for stage in stages:
-            n = run.stages.get(stage, 0)
-            if not n or not run.total:
-                continue
-            w = bar_w * n / run.total
-            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{_COLORS.get(stage, "#000")}">'
-                         f'<title>{stage}: {n}/{run.total}</title></rect>')
-            x += w
-    y = height - 14
-    for j, stage in enumerate(stages):
-        x = 10 + j * 105
-        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{_COLORS.get(stage, "#000")}"/>'
-                     f'<text x="{x + 14}" y="{y}">{stage}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def _html_table(runs: list[Summary], rows: list[tuple[str, list[str]]]) -> str:
@@ -279,18 +317,31 @@ def _html_table(runs: list[Summary], rows: list[tuple[str, list[str]]]) -> str:
     return f"<table>{head}{body}</table>"
 
 
-def to_html(runs: list[Summary]) -> str:
-    """A self-contained HTML page: the tables of :func:`to_markdown` and two inline SVG charts."""
-    sections = _sections(runs)
+def to_html(runs: list[Summary], drawn: list[tuple[str, str]] | None = None) -> str:
+    """A self-contained HTML page: figures drawn by matplotlib (inline SVG), then the tables per label version.
+
+    ``drawn`` is :func:`formulate.eval.plots.figures` of ``runs`` when the caller has it already.
+    """
+    from formulate.eval.plots import figures
+
     body = [f"<h1>Evaluation report</h1><p><em>{html.escape(DEFINITIONS)}</em></p>",
-            "<h2>Scores</h2>", _svg_metrics(runs), "<h2>Where samples end</h2>", _svg_stages(runs)]
-    for title, rows in sections:
-        body.append(f"<h2>{html.escape(title)}</h2>{_html_table(runs, rows)}")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+            f"<p class=\"note\">{html.escape(VERSION_NOTE)}</p>", "<h2>Label versions</h2><table>"
+            "<tr><th>benchmark / label version</th><th>runs</th></tr>"
+            + "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for a, b in _version_rows(runs))
+            + "</table>"]
+    for title, svg in figures(runs) if drawn is None else drawn:
+        body.append(f"<h2>{html.escape(title)}</h2><figure>{svg}</figure>")
+    for label, group in by_version(runs).items():
+        body.append(f"<h2>{html.escape(label)}</h2>")
+        for title, rows in _sections(group):
+            body.append(f"<h3>{html.escape(title)}</h3><div class=\"wide\">{_html_table(group, rows)}</div>")
+    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}"
+             "figure{margin:0.5em 0 1.5em}figure svg{max-width:100%;height:auto}.note{background:#fff8e1;"
+             "padding:6px 10px;border-left:4px solid #f9a825}.wide{overflow-x:auto}"
              "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:4px 8px;"
-             "text-align:left;font-size:13px}th{background:#f5f5f5}")
+             "text-align:left;font-size:13px;overflow-wrap:anywhere}th{background:#f5f5f5}")
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>formulate evaluation report</title>"
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
 
 
-__all__ = ["DEFINITIONS", "Summary", "summarize", "to_html", "to_markdown"]
+__all__ = ["DEFINITIONS", "Summary", "VERSION_NOTE", "by_version", "summarize", "to_html", "to_markdown"]

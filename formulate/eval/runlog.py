@@ -1,8 +1,9 @@
 """The evaluation log: JSON lines, appended and flushed one record at a time, readable after a crash.
 
 Record types (``"type"``): ``run`` (the settings of one invocation; the first is the run's own),
-``sample`` (one evaluated problem) and ``blob`` (a long prompt message stored once and referenced from
-samples by its sha256, so a shared system prompt is not repeated in every line).
+``sample`` (one evaluated problem), ``blob`` (a long prompt message stored once and referenced from
+samples by its sha256, so a shared system prompt is not repeated in every line) and ``end`` (an
+invocation's wall time; missing when it was killed).
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ class RunLog:
     samples: dict[str, dict[str, Any]] = field(default_factory=dict)
     blobs: dict[str, str] = field(default_factory=dict)
     bad_lines: int = 0
+    invocations: list[dict[str, Any]] = field(default_factory=list)  # started, wall_s or last sample finished
+
+    @property
+    def wall_s(self) -> float:
+        """The run's wall time: the sum over invocations (a killed one counts up to its last record)."""
+        total = 0.0
+        for inv in self.invocations:
+            if inv.get("wall_s") is not None:
+                total += float(inv["wall_s"])
+            elif inv.get("started") and inv.get("last"):
+                total += max(0.0, (_stamp(inv["last"]) - _stamp(inv["started"])))
+        return total
 
     @property
     def header(self) -> dict[str, Any]:
@@ -45,6 +58,15 @@ class RunLog:
                 message = {"role": message.get("role"), "content": self.blobs.get(message["ref"], "")}
             out.append(message)
         return out
+
+
+def _stamp(text: str) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text)).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def read_log(path: str | Path) -> RunLog:
@@ -89,12 +111,18 @@ def _add_record(run: RunLog, raw: bytes) -> bool:
     kind = record.get("type", "sample")
     if kind == "run":
         run.headers.append(record)
+        run.invocations.append({"started": record.get("started"), "wall_s": None, "last": None})
+    elif kind == "end":
+        if run.invocations and isinstance(record.get("wall_s"), int | float):
+            run.invocations[-1]["wall_s"] = record["wall_s"]
     elif kind == "blob":
         if not isinstance(record.get("sha256"), str) or not isinstance(record.get("content"), str):
             return False
         run.blobs[record["sha256"]] = record["content"]
     elif kind == "sample" and isinstance(record.get("id"), str | int):
         run.samples[str(record["id"])] = record  # a later line for an id replaces an earlier one
+        if run.invocations and record.get("finished"):
+            run.invocations[-1]["last"] = record["finished"]
     else:
         return False
     return True

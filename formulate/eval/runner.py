@@ -13,14 +13,23 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from formulate.datasets.loaders import Sample
 from formulate.errors import FormulateError, FormulationError
-from formulate.eval.attempts import AttemptView, FormulateFn, Formulator, as_callable, view_attempt
+from formulate.eval.attempts import (
+    AttemptView,
+    FormulateFn,
+    Formulator,
+    FormulatorSpec,
+    as_callable,
+    close_formulator,
+    view_attempt,
+)
 from formulate.eval.runlog import LogWriter, read_log
 from formulate.eval.scoring import get_rule
 
@@ -46,8 +55,41 @@ class EvalConfig:
     mip_gap: float | None = None
     workers: int = 4
     source: str | None = None
+    benchmark: str | None = None  # the benchmark and label version (scores compare only within one)
+    label_version: str | None = None
+    group_keys: list[str] = field(default_factory=list)  # sample fields kept as ``groups`` (C3: class, size)
+    also_rules: list[str] = field(default_factory=list)  # rules scored beside ``rule`` (``scores`` in records)
+    backend: str = "thread"  # thread | ray
+    address: str | None = None  # ray: an existing cluster (None starts a local one)
+    threads: int | None = None  # solver threads per sample (the ray backend sets 1)
+    model_calls: int = 16  # ray: model calls in flight at once per endpoint, across the cluster
+    calls_per_minute: float | None = None  # ray: model calls started per minute per endpoint
     rounds: int | None = None  # verifier rounds per sample (None: formulate and solve once, no verifier)
     samples: int = 1  # formulations drawn and voted on (with the verifier)
+
+
+BACKENDS = ("thread", "ray")
+
+
+def config_for(dataset: Any, model: str, **settings: Any) -> EvalConfig:
+    """The run settings for a loaded dataset: its benchmark, label version, groups and own scoring rule.
+
+    A dataset with its own rule (C3-Bench: rel2e-3) is scored under it unless ``rule`` is given, and
+    the project's strict rule is scored beside it.
+    """
+    from formulate.eval.scoring import STRICT_RULE
+
+    spec = getattr(dataset, "spec", None)
+    settings = {k: v for k, v in settings.items() if v is not None}
+    if spec is not None:
+        settings.setdefault("rule", spec.rule)
+        settings.setdefault("benchmark", spec.benchmark or spec.name)
+        settings.setdefault("label_version", spec.label_version)
+        settings.setdefault("group_keys", list(spec.group_keys))
+    rule = get_rule(settings.get("rule")).name
+    if rule != STRICT_RULE:
+        settings.setdefault("also_rules", [STRICT_RULE])
+    return EvalConfig(dataset=dataset.name, model=model, source=dataset.source, **settings)
 
 
 @dataclass
@@ -97,6 +139,7 @@ class SampleEvaluator:
         self.formulate = formulate
         self.config = config
         self.rule = get_rule(config.rule)
+        self.also = [get_rule(name) for name in config.also_rules if get_rule(name).name != self.rule.name]
         self.formulator = formulator  # the object itself: the verifier's loop drives its conversation
 
     @property
@@ -189,8 +232,9 @@ class SampleEvaluator:
         from formulate.api import solve
 
         cfg = self.config
+        native = {"threads": cfg.threads} if cfg.threads and (cfg.solver or "highs") == "highs" else {}
         try:
-            sol = solve(formulation, solver=cfg.solver, time_limit=cfg.time_limit, mip_gap=cfg.mip_gap)
+            sol = solve(formulation, solver=cfg.solver, time_limit=cfg.time_limit, mip_gap=cfg.mip_gap, **native)
         except FormulationError as exc:
             return None, "check", str(exc)
         except FormulateError as exc:
@@ -215,6 +259,11 @@ class SampleEvaluator:
                 pred_obj: float | None, pred_status: str | None, correct: bool, stage: str, error: str | None,
                 times: dict[str, float]) -> dict[str, Any]:
         cfg = self.config
+        groups = {k: sample.meta[k] for k in cfg.group_keys if sample.meta.get(k) not in (None, "")}
+        extra: dict[str, Any] = {"groups": groups} if groups else {}
+        if self.also:
+            extra["scores"] = {r.name: r.correct(pred_obj, pred_status, sample.answer, sample.expected_status,
+                                                 sample.answer_raw) for r in self.also}
         return {
             "type": "sample", "id": sample.id, "question_sha256": _question_hash(sample.question),
             "dataset": cfg.dataset, "model": cfg.model, "mode": cfg.mode, "class": sample.problem_class,
@@ -231,6 +280,7 @@ class SampleEvaluator:
             "tokens": {"prompt": view.prompt_tokens if view else 0,
                        "completion": view.completion_tokens if view else 0},
             "times": {k: round(v, 6) for k, v in times.items()},
+            **extra,
             "finished": _now(),
         }
 
@@ -296,30 +346,54 @@ def _progress(enabled: bool | None):
                     TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=not on)
 
 
-def run_eval(samples: Sequence[Sample], formulator: Formulator | FormulateFn, out: str | Path,
+def run_eval(samples: Sequence[Sample], formulator: Formulator | FormulateFn | FormulatorSpec, out: str | Path,
              config: EvalConfig, *, resume: bool = False, progress: bool | None = None,
              on_record: Callable[[dict[str, Any]], None] | None = None) -> RunResult:
     """Evaluate ``samples`` into the JSONL log ``out``; with ``resume``, skip ids already logged.
 
-    Records are written by this thread as workers finish, one flushed line each, so an interruption
-    loses only samples in flight. ``progress`` None shows a bar only when stderr is a terminal.
+    Records are written by this thread as workers (threads, or Ray tasks with ``config.backend ==
+    "ray"``) finish, one flushed line each, so an interruption loses only samples in flight.
+    ``formulator`` may be a :class:`FormulatorSpec` (built here, or once per Ray worker).
+    ``progress`` None shows a bar only when stderr is a terminal.
     """
     out = Path(out)
+    if config.backend not in BACKENDS:
+        raise FormulateError(f"unknown backend `{config.backend}`; use {' or '.join(BACKENDS)}")
     done, blobs = _check_resumable(out, config, resume)
     todo = [s for s in samples if s.id not in done]
     result = RunResult(out, skipped=len(samples) - len(todo))
-    evaluator = SampleEvaluator(as_callable(formulator), config,
-                                formulator=formulator if config.rounds is not None else None)
+    if config.backend == "ray":
+        from formulate.eval.ray_backend import RayExecutor
+
+        config = replace(config, threads=config.threads or 1)  # one HiGHS thread per task
+        executor: Callable[..., None] = RayExecutor(formulator, config)
+    else:
+        built = formulator.build() if isinstance(formulator, FormulatorSpec) else formulator
+        evaluator = SampleEvaluator(as_callable(built), config,
+                                    formulator=built if config.rounds is not None else None)
+        executor = partial(_run_threads, evaluator=evaluator, workers=max(1, int(config.workers)))
+    try:
+        _run(todo, len(samples), out, blobs, config, executor, result, progress, on_record)
+    finally:
+        if isinstance(formulator, FormulatorSpec) and config.backend != "ray":
+            close_formulator(built)
+    return result
+
+
+def _run(todo: Sequence[Sample], total: int, out: Path, blobs: set[str], config: EvalConfig,
+         executor: Callable[..., None], result: RunResult, progress: bool | None,
+         on_record: Callable[[dict[str, Any]], None] | None) -> None:
+    """Write the header, every record as it arrives, and an ``end`` record with the wall time."""
     started = time.perf_counter()
-    header = {"type": "run", "version": LOG_VERSION, **asdict(config), "rule": evaluator.rule.name,
-              "rule_statement": evaluator.rule.statement, "started": _now(), "samples": len(samples),
+    rule = get_rule(config.rule)
+    header = {"type": "run", "version": LOG_VERSION, **asdict(config), "rule": rule.name,
+              "rule_statement": rule.statement, "started": _now(), "samples": total,
               "skipped": result.skipped, "argv": sys.argv[1:]}
     bar = _progress(progress)
     correct = 0
     with LogWriter(out, blobs) as writer, bar:
         writer.write(header)
         task = bar.add_task("eval", total=len(todo), score="")
-        workers = max(1, int(config.workers))
 
         def emit(record: dict[str, Any]) -> None:
             nonlocal correct
@@ -332,13 +406,21 @@ def run_eval(samples: Sequence[Sample], formulator: Formulator | FormulateFn, ou
             if on_record:
                 on_record(record)
 
-        if workers == 1:
-            for sample in todo:
-                emit(evaluator(sample)[0])
-        else:
-            _run_pool(todo, evaluator, workers, emit)
-    result.wall_s = time.perf_counter() - started
-    return result
+        try:
+            executor(todo, emit)
+        finally:
+            result.wall_s = time.perf_counter() - started
+            writer.write({"type": "end", "wall_s": round(result.wall_s, 6), "records": len(result.records),
+                          "finished": _now()})
+
+
+def _run_threads(todo: Sequence[Sample], emit: Callable[[dict[str, Any]], None], *, evaluator: SampleEvaluator,
+                 workers: int) -> None:
+    if workers == 1:
+        for sample in todo:
+            emit(evaluator(sample)[0])
+    else:
+        _run_pool(todo, evaluator, workers, emit)
 
 
 def _run_pool(todo: Sequence[Sample], evaluator: SampleEvaluator, workers: int,
@@ -367,4 +449,4 @@ def _run_pool(todo: Sequence[Sample], evaluator: SampleEvaluator, workers: int,
     pool.shutdown(wait=True)
 
 
-__all__ = ["EvalConfig", "LOG_VERSION", "RunResult", "STAGES", "SampleEvaluator", "run_eval"]
+__all__ = ["BACKENDS", "EvalConfig", "config_for", "LOG_VERSION", "RunResult", "STAGES", "SampleEvaluator", "run_eval"]

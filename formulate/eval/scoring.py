@@ -17,6 +17,8 @@ from formulate.datasets.answers import label_decimals
 from formulate.errors import FormulateError, did_you_mean
 
 DEFAULT_RULE = "rel1e-4"
+#: the project's strict rule, reported beside a dataset's own looser rule (C3-Bench: rel2e-3)
+STRICT_RULE = DEFAULT_RULE
 INFEASIBLE_MARKER = ("infeasible_marker: a label marking infeasible/unbounded matches only a solve that proves it "
                      "(infeasible_or_unbounded matches either)")
 
@@ -70,6 +72,7 @@ RULES: dict[str, Rule] = {
     for r in (
         Rule("rel1e-4", "|pred-ans| <= 1e-4*max(1,|ans|)", _rel(1e-4)),
         Rule("rel1e-6", "|pred-ans| <= 1e-6*max(1,|ans|)", _rel(1e-6)),
+        Rule("rel2e-3", "|pred-ans| <= 2e-3*max(1,|ans|) (C3-Bench's own relative 0.2%)", _rel(2e-3)),
         Rule("abs_rel_1e-2", "|pred-ans| <= 1e-2*max(1,|ans|) (absolute 0.01 below 1, relative 1% above)",
              _rel(1e-2)),
         Rule("round_to_label", "round pred to the label's written decimals, then equal (labels without "
@@ -87,4 +90,4 @@ def get_rule(name: str | None) -> Rule:
     raise FormulateError(f"unknown scoring rule `{key}`; {hint or 'choose one of ' + ', '.join(RULES)}")
 
 
-__all__ = ["DEFAULT_RULE", "INFEASIBLE_MARKER", "RULES", "Rule", "get_rule"]
+__all__ = ["DEFAULT_RULE", "INFEASIBLE_MARKER", "RULES", "Rule", "STRICT_RULE", "get_rule"]

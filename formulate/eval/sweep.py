@@ -1,0 +1,273 @@
+"""Sweeps: a grid of models x datasets x settings, one run log per cell, then one comparison report.
+
+A sweep file (YAML)::
+
+    out: runs/dev-sweep            # the sweep folder (default: runs/<file stem>), relative to the file
+    models: [rules, "replay:replies.jsonl"]
+    datasets: [../shared/data/dev/nl4opt_dev.jsonl, c3_canonical]
+    limit: 40                      # first N samples of every dataset (optional)
+    settings:                      # every combination is a cell; a single value needs no list
+      mode: [ir]
+      rule: rel1e-4
+      solver: [highs]
+    workers: 4
+    backend: thread                # or ray (address: HOST:PORT for an existing cluster)
+
+Paths (datasets, ``replay:`` files, ``out``) are relative to the sweep file. Each cell writes
+``<out>/cells/<cell>.jsonl``; a cell whose log holds every sample is skipped, a partial one is resumed
+sample by sample. The comparison report is ``<out>/report.md`` and ``<out>/report.html``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from formulate.errors import FormulateError
+
+log = logging.getLogger(__name__)
+
+#: sweep settings and the EvalConfig field each sets
+SETTINGS = {"mode": "mode", "rule": "rule", "solver": "solver", "time_limit": "time_limit", "gap": "mip_gap",
+            "rounds": "rounds", "samples": "samples"}
+_TOP_KEYS = {"out", "models", "datasets", "limit", "settings", "workers", "backend", "address", "model_calls",
+             "rpm", "base_url", "name"}
+
+
+@dataclass
+class Cell:
+    """One point of the grid: a model on a dataset with one value per setting."""
+
+    model: str
+    dataset: str
+    settings: dict[str, Any]
+    name: str
+    log: Path
+
+
+@dataclass
+class Sweep:
+    """A parsed sweep file."""
+
+    path: Path
+    out: Path
+    models: list[str]
+    datasets: list[str]
+    settings: dict[str, list[Any]]
+    limit: int | None = None
+    workers: int = 4
+    backend: str = "thread"
+    address: str | None = None
+    model_calls: int = 16
+    rpm: float | None = None
+    base_url: str | None = None
+    cells: list[Cell] = field(default_factory=list)
+
+    def relocate(self, out: Path) -> None:
+        """Write into ``out`` instead (cell logs move with it)."""
+        self.out = out
+        for cell in self.cells:
+            cell.log = out / "cells" / cell.log.name
+
+
+@dataclass
+class CellOutcome:
+    """What happened to one cell in this invocation."""
+
+    cell: Cell
+    status: str  # skipped (complete) | ran | resumed | failed
+    samples: int = 0
+    new: int = 0
+    error: str | None = None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "-", text).strip("-")[:60] or "x"
+
+
+def _resolve_model(value: str, base: Path) -> str:
+    """A ``replay:`` file relative to the sweep file; other model specs stay as they are."""
+    if value.startswith("replay:"):
+        path = Path(value[len("replay:"):]).expanduser()
+        return "replay:" + str(path if path.is_absolute() else (base / path))
+    return value
+
+
+def _resolve_dataset(value: str, base: Path) -> str:
+    """A dataset file relative to the sweep file; registered names stay as they are."""
+    from formulate.datasets import registry
+    from formulate.datasets.registry import ALIASES
+
+    if value in registry() or value in ALIASES:
+        return value
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path))
+
+
+def _as_list(key: str, value: Any) -> list[Any]:
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise FormulateError(f"sweep setting `{key}` has an empty list; give at least one value")
+    return values
+
+
+def _model_label(model: str) -> str:
+    if model.startswith("replay:"):
+        return "replay-" + Path(model[len("replay:"):]).stem
+    return model.split("/")[-1]
+
+
+def _dataset_label(dataset: str) -> str:
+    return Path(dataset).stem if ("/" in dataset or dataset.endswith((".json", ".jsonl"))) else dataset
+
+
+def cell_name(model: str, dataset: str, settings: dict[str, Any]) -> str:
+    """``<dataset>.<model>[.key=value...]``: stable, one file name per cell."""
+    parts = [_slug(_dataset_label(dataset)), _slug(_model_label(model))]
+    parts += [f"{_slug(k)}={_slug(str(v))}" for k, v in sorted(settings.items())]
+    return ".".join(parts)
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and check a sweep file; FormulateError naming the bad key otherwise."""
+    from formulate.eval.runner import BACKENDS, EvalConfig
+    from formulate.eval.scoring import get_rule
+    from formulate.ir.io import parse_yaml_text
+
+    p = Path(path)
+    try:
+        data = parse_yaml_text(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FormulateError(f"cannot read sweep file {p}: {exc.strerror or exc}") from None
+    except Exception as exc:
+        raise FormulateError(f"sweep file {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise FormulateError(f"sweep file {p} must be a mapping with `models` and `datasets`")
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise FormulateError(f"sweep file {p}: unknown key `{unknown[0]}`; use {', '.join(sorted(_TOP_KEYS))}")
+    for key in ("models", "datasets"):
+        if not data.get(key):
+            raise FormulateError(f"sweep file {p} needs `{key}`: a list of at least one")
+    base = p.parent  # relative paths stay relative (to the working directory, through the file's folder)
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise FormulateError(f"sweep file {p}: `settings` must be a mapping of name to value(s)")
+    config_fields = {f.name for f in fields(EvalConfig)}
+    grid: dict[str, list[Any]] = {}
+    for key, value in settings.items():
+        if key not in SETTINGS:
+            raise FormulateError(f"sweep file {p}: unknown setting `{key}`; use {', '.join(SETTINGS)}")
+        if SETTINGS[key] not in config_fields:
+            raise FormulateError(f"sweep file {p}: setting `{key}` needs the verifier (formulate eval --{key}), "
+                                 "which this version does not have")
+        grid[key] = _as_list(key, value)
+    for rule in grid.get("rule", []):
+        get_rule(str(rule))
+    for mode in grid.get("mode", []):
+        if mode not in ("ir", "code"):
+            raise FormulateError(f"sweep file {p}: unknown mode `{mode}`; use ir or code")
+    backend = str(data.get("backend") or "thread")
+    if backend not in BACKENDS:
+        raise FormulateError(f"sweep file {p}: unknown backend `{backend}`; use {' or '.join(BACKENDS)}")
+    out = Path(str(data.get("out") or Path("runs") / p.stem)).expanduser()
+    limit = data.get("limit")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise FormulateError(f"sweep file {p}: `limit` must be a positive whole number, not {limit!r}")
+    sweep = Sweep(path=p, out=out if out.is_absolute() else base / out,
+                  models=[_resolve_model(str(m), base) for m in _as_list("models", data["models"])],
+                  datasets=[_resolve_dataset(str(d), base) for d in _as_list("datasets", data["datasets"])],
+                  settings=grid, limit=limit, workers=int(data.get("workers") or 4), backend=backend,
+                  address=data.get("address"), model_calls=int(data.get("model_calls") or 16),
+                  rpm=data.get("rpm"), base_url=data.get("base_url"))
+    keys = list(grid)
+    for model, dataset, values in itertools.product(sweep.models, sweep.datasets,
+                                                    itertools.product(*(grid[k] for k in keys))):
+        chosen = dict(zip(keys, values, strict=True))
+        name = cell_name(model, dataset, chosen)
+        sweep.cells.append(Cell(model, dataset, chosen, name, sweep.out / "cells" / f"{name}.jsonl"))
+    names = [c.name for c in sweep.cells]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise FormulateError(f"sweep file {p}: two cells would share the log name `{dup}`; rename a dataset or "
+                             "replay file")
+    return sweep
+
+
+def _complete(log_path: Path, ids: list[str]) -> bool:
+    """Whether the cell's log already holds every sample id."""
+    from formulate.eval.runlog import read_log
+
+    if not log_path.is_file():
+        return False
+    return set(ids) <= set(read_log(log_path).samples)
+
+
+def run_cell(sweep: Sweep, cell: Cell, progress: bool | None = None) -> CellOutcome:
+    """Run (or resume, or skip) one cell."""
+    from formulate.datasets import load_dataset
+    from formulate.eval.attempts import FormulatorSpec
+    from formulate.eval.runner import config_for, run_eval
+
+    data = load_dataset(cell.dataset, limit=sweep.limit)
+    ids = [s.id for s in data.samples]
+    if _complete(cell.log, ids):
+        return CellOutcome(cell, "skipped", samples=len(ids))
+    resumed = cell.log.is_file() and cell.log.stat().st_size > 0
+    mode = str(cell.settings.get("mode", "ir"))
+    config_settings = {SETTINGS[k]: v for k, v in cell.settings.items() if k != "mode"}
+    config = config_for(data, cell.model, mode=mode, workers=sweep.workers, backend=sweep.backend,
+                        address=sweep.address, model_calls=sweep.model_calls, calls_per_minute=sweep.rpm,
+                        **config_settings)
+    formulator = FormulatorSpec.of(cell.model, mode, base_url=sweep.base_url)
+    result = run_eval(data.samples, formulator, cell.log, config, resume=True, progress=progress)
+    return CellOutcome(cell, "resumed" if resumed else "ran", samples=len(ids), new=len(result.records))
+
+
+def run_sweep(sweep: Sweep, progress: bool | None = None,
+              on_cell: Callable[[CellOutcome], None] | None = None) -> list[CellOutcome]:
+    """Every cell in order (a failing cell is reported and the others still run), then the report."""
+    outcomes = []
+    for cell in sweep.cells:
+        try:
+            outcome = run_cell(sweep, cell, progress)
+        except FormulateError as exc:
+            outcome = CellOutcome(cell, "failed", error=str(exc))
+        outcomes.append(outcome)
+        if on_cell:
+            on_cell(outcome)
+    write_report(sweep)
+    return outcomes
+
+
+def write_report(sweep: Sweep) -> tuple[Path, Path] | None:
+    """``report.md``, ``report.html`` and ``figures/*.svg`` over every cell log present (None: no log yet)."""
+    from formulate.eval.plots import figures
+    from formulate.eval.report import summarize, to_html, to_markdown
+
+    logs = [c for c in sweep.cells if c.log.is_file()]
+    if not logs:
+        return None
+    summaries = [summarize(c.log, name=c.name) for c in logs]
+    md, page = sweep.out / "report.md", sweep.out / "report.html"
+    md.write_text(to_markdown(summaries), encoding="utf-8")
+    try:
+        drawn = figures(summaries)
+    except FormulateError as exc:  # no matplotlib: the Markdown report still stands
+        log.warning("no HTML report: %s", exc)
+        return md, md
+    page.write_text(to_html(summaries, drawn), encoding="utf-8")
+    folder = sweep.out / "figures"
+    folder.mkdir(exist_ok=True)
+    for title, svg in drawn:
+        (folder / f"{_slug(title.split(' (')[0].lower())}.svg").write_text(svg, encoding="utf-8")
+    return md, page
+
+
+__all__ = ["Cell", "CellOutcome", "SETTINGS", "Sweep", "cell_name", "load_sweep", "run_cell", "run_sweep",
+           "write_report"]

@@ -1,0 +1,193 @@
+"""The Ray backend on a local Ray (one per module: starting Ray is slow): same records as threads, the
+driver alone writes the log (kill -9 and --resume lose and duplicate nothing), completion order, limiter."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from formulate.datasets import Sample, load_dataset
+from formulate.eval import EvalConfig, run_eval
+from formulate.eval.attempts import FormulatorSpec
+from formulate.eval.cli import eval_app
+from formulate.eval.runner import config_for
+from formulate.llm import record_replay
+from tests.test_eval import PROBLEMS
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'formulate-opt[ray]')")
+
+ROOT = Path(__file__).resolve().parent.parent
+BOX = "variables:\n  x: {{lower: 0, upper: {n}}}\nobjective: {{sense: maximize, expr: x}}\n"
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray with two CPUs (``ray.init(num_cpus=2)``, with this checkout on the workers' path)."""
+    from formulate.eval.ray_backend import init_ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+    init_ray(num_cpus=2)
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+@pytest.fixture
+def replayed(tmp_path: Path) -> tuple[Path, Path]:
+    data = tmp_path / "toy.jsonl"
+    data.write_text("".join(json.dumps({"id": pid, "question": text, "answer": label}) + "\n"
+                            for pid, text, label, _, _ in PROBLEMS))
+    replay = tmp_path / "replies.jsonl"
+    for pid, text, _, replies, _ in PROBLEMS:
+        record_replay(replay, text, pid, replies)
+    return data, replay
+
+
+def _records(path: Path) -> list[dict]:
+    return [r for r in map(json.loads, path.read_text().splitlines()) if r.get("type") == "sample"]
+
+
+def _without_times(record: dict) -> dict:
+    record = {k: v for k, v in record.items() if k not in ("times", "finished")}
+    if record.get("solution"):
+        record["solution"] = {k: v for k, v in record["solution"].items() if k != "times"}
+    if record.get("rounds"):
+        record["rounds"] = [{k: v for k, v in r.items() if k != "seconds"} for r in record["rounds"]]
+    return record
+
+
+def test_ray_and_thread_runs_give_identical_records(local_ray, replayed, tmp_path):
+    from formulate.eval.ray_backend import LIMITER_PREFIX, NAMESPACE
+
+    data, replay = replayed
+    dataset = load_dataset(data)
+    spec = FormulatorSpec.of(f"replay:{replay}", "ir")
+    logs = {}
+    for backend in ("thread", "ray"):
+        logs[backend] = tmp_path / f"{backend}.jsonl"
+        config = config_for(dataset, spec.model, backend=backend, workers=2, model_calls=2, rounds=3)
+        result = run_eval(dataset.samples, spec, logs[backend], config, progress=False)
+        assert len(result.records) == len(PROBLEMS)
+    thread = {r["id"]: _without_times(r) for r in _records(logs["thread"])}
+    on_ray = {r["id"]: _without_times(r) for r in _records(logs["ray"])}
+    assert on_ray == thread and all(r["rounds"] for r in on_ray.values())  # the verifier ran in the workers
+    assert {pid: r["stage"] for pid, r in on_ray.items()} == {p[0]: p[4] for p in PROBLEMS}
+    header = json.loads(logs["ray"].read_text().splitlines()[0])
+    assert (header["backend"], header["threads"]) == ("ray", 1)  # one HiGHS thread per task
+    limiter = ray.get_actor(LIMITER_PREFIX + spec.endpoint, namespace=NAMESPACE)
+    stats = ray.get(limiter.stats.remote())
+    replies = sum(len(p[3]) for p in PROBLEMS)  # every model call went through the cluster-wide limiter
+    assert stats["calls"] == replies and 1 <= stats["peak_in_flight"] <= 2 and stats["in_flight"] == 0
+
+
+def test_eval_cli_on_ray_at_an_address(local_ray, replayed, tmp_path):
+    data, replay = replayed
+    out = tmp_path / "cli.jsonl"
+    result = CliRunner().invoke(eval_app, ["eval", str(data), "--model", f"replay:{replay}", "--out", str(out),
+                                           "--backend", "ray", "--address", local_ray, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "accuracy 3/5 = 60.0%" in result.output
+    wrong = CliRunner().invoke(eval_app, ["eval", str(data), "--out", str(tmp_path / "x.jsonl"), "--address",
+                                          local_ray])
+    assert wrong.exit_code == 2 and "--address names a Ray cluster; add --backend ray" in wrong.output
+
+
+def test_results_stream_back_in_completion_order(local_ray, tmp_path):
+    samples = [Sample(f"s{i}", f"problem {i}", float(i), str(i), {}, "optimal") for i in range(6)]
+
+    def slow_first(text: str, pid: str | None):
+        if pid == "s0":
+            time.sleep(1.5)
+        return {"formulation": BOX.format(n=int(pid[1:])), "status": "ok"}
+
+    out = tmp_path / "order.jsonl"
+    run_eval(samples, slow_first, out, EvalConfig(dataset="order", model="fn", backend="ray", workers=1),
+             progress=False)
+    order = [r["id"] for r in _records(out)]
+    assert sorted(order) == [s.id for s in samples] and order[0] != "s0" and order.index("s0") >= 3
+
+
+DRIVER = textwrap.dedent("""
+    import sys, time
+    from formulate.datasets import Sample
+    from formulate.eval import EvalConfig, run_eval
+
+    BOX = {box!r}
+
+    def slow(text, pid):
+        time.sleep(0.3)
+        return {{"formulation": BOX.format(n=int(pid[1:])), "status": "ok"}}
+
+    samples = [Sample(f"s{{i}}", f"problem {{i}}", float(i), str(i), {{}}, "optimal") for i in range(16)]
+    config = EvalConfig(dataset="killed", model="fn", backend="ray", address=sys.argv[2], workers=1)
+    run_eval(samples, slow, sys.argv[1], config, progress=False)
+""")
+
+
+def test_kill_9_of_the_driver_then_resume_loses_and_duplicates_nothing(local_ray, tmp_path):
+    script, out = tmp_path / "driver.py", tmp_path / "killed.jsonl"
+    script.write_text(DRIVER.format(box=BOX))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    driver = subprocess.Popen([sys.executable, str(script), str(out), local_ray], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and driver.poll() is None:
+            if out.exists() and len(_records(out)) >= 4:
+                break
+            time.sleep(0.05)
+        assert driver.poll() is None, "the driver finished before it could be killed"
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(30)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    before = [r["id"] for r in _records(out)]
+    assert 4 <= len(before) < 16 and len(set(before)) == len(before)
+    samples = [Sample(f"s{i}", f"problem {i}", float(i), str(i), {}, "optimal") for i in range(16)]
+
+    def quick(text: str, pid: str | None):
+        return {"formulation": BOX.format(n=int(pid[1:])), "status": "ok"}
+
+    config = EvalConfig(dataset="killed", model="fn", backend="ray", workers=1)
+    result = run_eval(samples, quick, out, config, resume=True, progress=False)
+    assert result.skipped == len(before)
+    ids = [r["id"] for r in _records(out)]
+    assert sorted(ids) == sorted(s.id for s in samples) and len(ids) == len(set(ids))
+    assert all(r["correct"] for r in _records(out))
+    from formulate.eval.runlog import read_log
+
+    killed, resumed = read_log(out).invocations  # the killed driver wrote no end record: its wall time is
+    assert killed["wall_s"] is None and killed["last"] and resumed["wall_s"] > 0  # counted to its last sample
+
+
+def test_sweep_on_ray_matches_the_thread_sweep(local_ray, tmp_path):
+    from tests.test_sweep import EXTRA
+
+    for name, problems in (("toy", PROBLEMS), ("extra", EXTRA)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps({"id": pid, "question": text, "answer": label})
+                                                        + "\n" for pid, text, label, _, _ in problems))
+        for pid, text, _, replies, _ in problems:
+            record_replay(tmp_path / "replies.jsonl", text, pid, replies)
+    (tmp_path / "sweep.yaml").write_text("models: [rules, 'replay:replies.jsonl']\ndatasets: [toy.jsonl, extra.jsonl]\n")
+    runner = CliRunner()
+    for backend in ("thread", "ray"):
+        result = runner.invoke(eval_app, ["sweep", str(tmp_path / "sweep.yaml"), "--backend", backend, "--out",
+                                          str(tmp_path / backend), "--no-progress"])
+        assert result.exit_code == 0, result.output
+    thread_logs = sorted((tmp_path / "thread" / "cells").glob("*.jsonl"))
+    assert len(thread_logs) == 4
+    for log in thread_logs:
+        ray_log = tmp_path / "ray" / "cells" / log.name
+        assert {r["id"]: _without_times(r) for r in _records(ray_log)} == \
+            {r["id"]: _without_times(r) for r in _records(log)}, log.name
+    assert (tmp_path / "ray" / "report.html").is_file()
