@@ -125,6 +125,46 @@ def test_malformed_yaml_twice_is_a_parse_error_with_every_reply_kept(tmp_path):
     assert len([m for m in attempt.messages if m["role"] == "user"]) == 2  # problem + one repair
 
 
+QUOTE_OPENED = GOOD.replace(
+    "  assumptions: [crates may be split across shops in any amounts]\n"
+    "  alternatives: [integer crates give the same optimum here]\n",
+    "  assumptions:\n"
+    "    - \"split\" means any amount: 2.5 crates is fine\n"
+    "  alternatives:\n"
+    "    - reading: \"integer\" crates give the same optimum, so it's moot\n"
+    "      changes: {}\n")
+
+
+def test_every_value_opening_with_a_quote_is_named_in_one_repair(tmp_path):
+    model = replay(tmp_path, [fenced(QUOTE_OPENED), fenced(GOOD)])
+    attempt = LLMFormulator(model, k_examples=0).formulate(TEXT, problem_id="p1")
+    assert attempt.status == "ok" and [r.status for r in attempt.history] == ["parse_error", "ok"]
+    assert len(attempt.errors[0]) == 1  # one error naming both lines
+    repair = attempt.messages[3]["content"]
+    assert "line 4 `- \"split\" means any amount: 2.5 crates is fine`" in repair
+    fixes = {4: "- '\"split\" means any amount: 2.5 crates is fine'",
+             6: "- reading: '\"integer\" crates give the same optimum, so it''s moot'"}
+    assert all(f"write `{fixed}`" in repair for fixed in fixes.values())
+    assert "line 6: write" in repair
+    # applying the fixes the message names makes the reply parse, and the texts come back intact
+    lines = QUOTE_OPENED.splitlines()
+    for number, fixed in fixes.items():
+        lines[number - 1] = lines[number - 1][: len(lines[number - 1]) - len(lines[number - 1].lstrip())] + fixed
+    meta = parse_reply(fenced("\n".join(lines) + "\n"))["meta"]
+    assert meta["assumptions"] == ['"split" means any amount: 2.5 crates is fine']
+    assert meta["alternatives"][0]["reading"] == '"integer" crates give the same optimum, so it\'s moot'
+
+
+def test_quoted_values_that_are_whole_are_not_named():
+    text = ("a: 'it''s whole'\nb: \"x\"  # note\nc: |\n  \"quoted\" inside a block is text\n"
+            "d: {\"k\": 1}\ne: [\"x\", \"y\"]\nf: \"q\" then more\n")
+    from formulate.ir.io import quote_opened_lines
+
+    assert [n for n, _, _ in quote_opened_lines(text)] == [7]
+    with pytest.raises(FormulationError, match="line 7"):
+        parse_yaml_text(text)
+
+
 def test_check_errors_exhaust_repairs_and_keep_the_draft(tmp_path):
     model = replay(tmp_path, [fenced(UNDEFINED)] * 3)
     attempt = LLMFormulator(model, k_examples=0, max_repairs=2).formulate(TEXT, problem_id="p1")

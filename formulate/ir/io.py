@@ -72,20 +72,24 @@ def parse_yaml_text(text: str, source: str = "<text>") -> Any:
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         fix = "check the indentation and quoting of that line"
         text_key = _plain_text_key(line, mark.column if mark is not None else -1)
-        quoted = _QUOTE_OPENED.match(line)
-        if quoted is not None and quoted.group(3).strip() and not quoted.group(3).lstrip().startswith(("#", ",", "]", "}")):
-            head, quote, rest = quoted.group(1), quoted.group(2), quoted.group(3)
-            body = line[len(head):]
-            other = "'" if quote == '"' else '"'
-            fix = (f"a value that opens with a quote must be quoted whole: YAML ends the text at the closing "
-                   f"{quote} and cannot read `{rest.strip()}`; write `{head}{other}{body}{other}` (or reword it so "
-                   "it does not start with a quote)")
+        quoted = quote_opened_lines(text)
+        here = [q for q in quoted if q[0] == line_no]
+        others = [q for q in quoted if q[0] != line_no]
+        if here:
+            fix = (f"a value that opens with a quote must be quoted whole: YAML ends the text at the closing quote "
+                   f"and cannot read what follows it; write `{here[0][2]}`")
+            if others:
+                fix += "; fix every such line: " + _quote_list(others)
+            fix += " (or reword so it does not start with a quote)"
+            others = []
         elif text_key is not None:
             fix = (f"inside a flow mapping {{...}}, `[`, `]` and `,` are YAML syntax and split the plain text of "
                    f"`{text_key}`; quote the text (`{text_key}: \"...\"`) or write the item in block style")
         elif "{" in line and ("[" in line or "," in line.split("{", 1)[1]):
             fix = (f"an expression inside a flow mapping {{...}} breaks YAML ([ and , are syntax there); {_FLOW_FIX}, "
                    "e.g. `name:\\n  forall: p in P\\n  expr: x[p] <= 40`")
+        if others:
+            fix += "; also quote whole each value that opens with a quote and goes on after it: " + _quote_list(others)
         raise FormulationError(f"YAML error at line {line_no} `{line}`: {problem}", source, fix) from None
     except YAMLError as exc:
         raise FormulationError(f"YAML error: {' '.join(str(exc).split())}", source, "check the file's syntax") from None
@@ -110,6 +114,57 @@ def _split_text(data: dict[str, Any], key: Any) -> str | None:
 _TEXT_KEYS = ("description", "name", "problem", "reading")
 #: `- "x" means y` / `key: 'x' and y`: a scalar that opens with a quote and goes on after the closing one
 _QUOTE_OPENED = re.compile(r"""^(\s*(?:-\s+)?(?:[\w.-]+:\s+)?)(["'])(?:(?!\2).)*\2(.*)$""")
+
+
+def _quote_fix(line: str) -> str | None:
+    """`- '"x" means y'` for a line whose value opens with a quote and goes on after it; None otherwise."""
+    quoted = _QUOTE_OPENED.match(line)
+    if quoted is None:
+        return None
+    head, quote, rest = quoted.group(1), quoted.group(2), quoted.group(3).strip()
+    if not rest or rest.startswith(("#", ",", "]", "}", ":")) or (quote == "'" and rest.startswith("'")):
+        return None  # a whole quoted value, a comment, a flow item, a quoted key or an escaped `''`
+    body = line[len(head):].rstrip()
+    if quote == '"' and "\\" in body:
+        return None  # an escaped `\"` inside a double-quoted value
+    whole = "'" + body.replace("'", "''") + "'"
+    return f"{head.strip()} {whole}" if head.strip() else whole
+
+
+def _quote_list(lines: list[tuple[int, str, str]]) -> str:
+    """`line 9: write `reading: '"more" is ...'``, for each line."""
+    shown = "; ".join(f"line {number}: write `{fixed}`" for number, _, fixed in lines[:_QUOTE_LIST_MAX])
+    more = len(lines) - _QUOTE_LIST_MAX
+    return f"{shown}; and {more} more such lines" if more > 0 else shown
+
+
+_QUOTE_LIST_MAX = 30
+
+
+_BLOCK_SCALAR = re.compile(r"""(?:^|[:\-]\s)\s*[|>][-+0-9]*\s*(?:#.*)?$""")
+
+
+def quote_opened_lines(text: str) -> list[tuple[int, str, str]]:
+    """Every line (number, text, fixed text) whose value opens with a quote and goes on after the closing one.
+
+    YAML reads only the quoted part and fails on the rest; scanning the whole text (outside block scalars)
+    lets one repair message name every such line, not only the parser's first failure.
+    """
+    found = []
+    block_indent: int | None = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        indent = len(raw) - len(raw.lstrip(" "))
+        if block_indent is not None:
+            if not raw.strip() or indent > block_indent:
+                continue
+            block_indent = None
+        if _BLOCK_SCALAR.search(raw.rstrip()) and not raw.lstrip().startswith("#"):
+            block_indent = indent
+            continue
+        fixed = _quote_fix(raw)
+        if fixed is not None:
+            found.append((number, raw.strip(), fixed))
+    return found
 
 
 def _plain_text_key(line: str, column: int) -> str | None:
