@@ -133,6 +133,32 @@ def test_prompt_asks_for_one_yaml_block_with_assumptions_and_pitfalls():
     assert "JSON object" in structured and language_reference() in structured
 
 
+SHARE = "x['a'] <= 0.35 * sum(x[p] for p in P)"
+
+
+def test_reference_shows_a_share_of_a_total_that_checks_and_solves():
+    assert f"`{SHARE}`" in language_reference()
+    from formulate.api import solve
+
+    formulation = loads(
+        "name: share\nsets: {P: [a, b, c]}\nparameters:\n  profit: {index: [P], values: [5, 3, 2]}\n"
+        "variables: {x: {index: [P], type: integer}}\n"
+        "objective:\n  sense: maximize\n  expr: sum(profit[p] * x[p] for p in P)\n"
+        "constraints:\n  total: sum(x[p] for p in P) <= 100\n"
+        f"  share_a: \"{SHARE}\"\n")
+    assert check(formulation).ok
+    solution = solve(formulation)
+    assert solution.x["a"] == pytest.approx(35) and solution.x["b"] == pytest.approx(65)
+    assert solution.objective == pytest.approx(5 * 35 + 3 * 65)
+
+
+def test_prompt_says_an_explicit_model_type_wins_and_the_integer_reading_is_a_patch():
+    text = system_prompt()
+    assert "explicitly asks for a model type" in text and "formulate an LP" in text
+    assert "record the integer reading in `meta.alternatives` as a patch" in text
+    assert "explicitly asks for a model type" in system_prompt(structured=True)
+
+
 def test_reference_example_loads_and_checks():
     formulation = loads(reference_example())
     report = check(formulation)

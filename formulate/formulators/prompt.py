@@ -84,7 +84,9 @@ _FORMS = """\
 - constraints: one row `name: EXPR`; indexed inline `name: EXPR for i in I`; block form with `forall:`
   (a comprehension clause `i in I, j in J if cond`, tuple targets `(i, j) in Arcs`), `expr:`, `when:` (a binary
   variable, or `not` one, under which the row holds), `either:` (a list of single comparisons, at least one
-  holds), `description:`"""
+  holds), `description:`
+- a share of a total: "at most 35% of the units are a" is `x['a'] <= 0.35 * sum(x[p] for p in P)`; "each
+  product at least 10% of the output" is `x[q] >= 0.1 * sum(x[p] for p in P) for q in P`"""
 
 _SOLVING = """\
 - `when:` / `either:` / `min`, `max`, `abs` outside convex positions: big-M comes from the variables' bounds, per
@@ -108,6 +110,9 @@ _PITFALLS = """\
 - `lower` defaults to 0 and `upper` to +inf (1 for binary): a free variable needs `lower: -inf`; YAML's
   infinity is `.inf` / `-.inf` (the strings `inf`, `-inf` also work as bounds).
 - Use `type: integer` (or `binary`) for counts of indivisible things (people, trucks, machines, units).
+  When the text explicitly asks for a model type ("formulate an LP", "linear program", "may be fractional"),
+  follow the text and record the integer reading in `meta.alternatives` as a patch
+  (`{reading: "whole units", changes: {variables: {x: {index: [P], type: integer}}}}`).
 - State data once as parameters, with every number of the text; compute aggregates as derived parameters
   instead of by hand; never put variables in `if` filters, subscripts or set definitions (use `when:`).
 - Reading an entry a sparse table lacks is an error: filter the loop, give the entry or declare `default:`.
