@@ -96,6 +96,28 @@ def test_unused_parameter_is_reported():
     assert "Parameter `leave` is declared" in found[0].for_model
 
 
+def test_numbers_in_every_objective_level_count_as_used():
+    text = ("Each nurse works 8 hours; 120 nurse-hours are needed and pay is $30 an hour. Second, keep "
+            "overtime low: each overtime hour counts 17 in the secondary goal, with weight 71 beside it.")
+    yaml_text = """\
+name: shifts
+parameters: {hours: 8, rate: 30, need: 120}
+variables: {staff: {type: integer}, over: {}}
+objective:
+  - {sense: minimize, expr: rate * hours * staff, priority: 2}
+  - {sense: minimize, expr: 17 * over, priority: 1}
+  - {sense: minimize, expr: staff, priority: 1, weight: 71}
+constraints:
+  cover: hours * staff + over >= need
+"""
+    assert isinstance(loads(yaml_text).objective.root, list)
+    assert numbers_findings(yaml_text, text) == []
+    missing = numbers_findings(yaml_text.replace("17 * over", "over"), text)
+    assert [f.where for f in missing] == ["text numbers 17"]
+    missing = numbers_findings(yaml_text.replace("weight: 71", "weight: 2"), text)
+    assert [f.where for f in missing] == ["text numbers 71"]
+
+
 # ------------------------------------------------------------------------------ integrality, trivial
 
 

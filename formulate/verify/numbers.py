@@ -112,8 +112,10 @@ def formulation_values(f: Formulation, problem=None) -> np.ndarray:
     if problem is not None:
         found += [float(problem.num_cols), float(problem.num_rows)]
         found += [float(b.size) for b in problem.var_blocks + problem.row_blocks]
-    if f.objective is not None:
-        found.extend(_literals(f.objective.expr))
+    for level in f.objectives():  # every level of a list of objectives, with its weight
+        found.extend(_literals(level.expr))
+        if level.weight is not None:
+            found.append(float(level.weight))
     for name in f.constraints:
         c = f.constraint(name)
         for piece in (c.forall, c.expr, c.when, *(c.either or [])):
