@@ -196,6 +196,49 @@ constraints: {limit: x <= cap, extra: x <= 8}
         apply_changes(base, {"constraints": {"nothere": None}})
 
 
+def test_a_patch_naming_some_keys_merges_into_the_variable_or_parameter():
+    from formulate.api import solve
+    from formulate.verify import solve_readings
+
+    base = loads("""\
+name: halves
+meta:
+  alternatives:
+    - reading: whole units only
+      changes: {variables: {x: {type: integer}}}
+    - reading: the cap is 7.5 and x is free of its bound
+      changes: {parameters: {cap: 7.5}, variables: {x: {upper: null}}}
+    - reading: the profit of b doubles
+      changes: {parameters: {profit: {values: [3, 4]}}}
+    - reading: y replaced whole
+      changes: {variables: {y: {lower: 1, upper: 2}}}
+sets: {P: [a, b]}
+parameters:
+  cap: 5.5
+  profit: {index: [P], values: [3, 2]}
+variables:
+  x: {index: [P], lower: 0.25, upper: 2.5}
+objective:
+  sense: maximize
+  expr: sum(profit[p] * x[p] for p in P)
+constraints:
+  limit: sum(x[p] for p in P) <= cap
+""")
+    main = solve(base)
+    assert main.objective == pytest.approx(3 * 2.5 + 2 * 2.5)
+    whole, free, doubled, added = solve_readings(base, main)
+    assert whole.solved and whole.objective == pytest.approx(3 * 2 + 2 * 2)  # index and bounds kept, 2 + 2 <= 5.5
+    assert whole.differs
+    assert free.solved and free.objective == pytest.approx(3 * 7.25 + 2 * 0.25)  # lower kept, upper back to inf
+    assert doubled.solved and doubled.objective == pytest.approx(3 * 2.5 + 4 * 2.5)  # index kept, values replaced
+    assert added.error is None and added.solved  # a new item is added as given
+    patched = apply_changes(base, {"variables": {"x": {"type": "integer"}}})
+    assert patched.variables["x"].index == ["P"] and patched.variables["x"].lower == 0.25
+    assert patched.variables["x"].type == "integer"
+    assert list(apply_changes(base, {"variables": {"x": None}, "constraints": {"limit": None},
+                                     "objective": {"sense": "maximize", "expr": "cap"}}).variables) == []
+
+
 def test_feedback_quotes_the_span_and_leaves_out_info():
     findings = [Finding("numbers", "warning", "w", "A number is unused.", "unused", span="It costs $5."),
                 Finding("trivial", "info", "i", "Slack.", "slack"),

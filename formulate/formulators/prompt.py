@@ -112,7 +112,7 @@ _PITFALLS = """\
 - Use `type: integer` (or `binary`) for counts of indivisible things (people, trucks, machines, units).
   When the text explicitly asks for a model type ("formulate an LP", "linear program", "may be fractional"),
   follow the text and record the integer reading in `meta.alternatives` as a patch
-  (`{reading: "whole units", changes: {variables: {x: {index: [P], type: integer}}}}`).
+  (`{reading: "whole units", changes: {variables: {x: {type: integer}}}}`).
 - State data once as parameters, with every number of the text; compute aggregates as derived parameters
   instead of by hand; never put variables in `if` filters, subscripts or set definitions (use `when:`).
 - Reading an entry a sparse table lacks is an error: filter the loop, give the entry or declare `default:`.
@@ -234,8 +234,10 @@ text. Record in `meta` the assumptions you made (`assumptions`, short sentences)
 every other reading of the text that would change the answer, written as a patch that is solved beside your
 main formulation: `{reading: "fixed costs are paid every week", changes: {constraints: {fixed_if_used: null},
 objective: {sense: minimize, expr: "..."}}}`. `changes` holds only the sections that differ (`sets`,
-`parameters`, `variables`, `constraints`, `objective`); an item there replaces or adds the item of that name,
-`null` deletes it. Use empty lists if there is nothing to record.
+`parameters`, `variables`, `constraints`, `objective`); an item there adds or replaces the item of that name,
+`null` deletes it; under `variables` and `parameters` give only the keys that change and they merge into the
+item (`variables: {x: {type: integer}}` keeps x's index and bounds; a key set to `null` takes its default).
+Use empty lists if there is nothing to record.
 
 Answer with ONE YAML document in a single ```yaml fenced block: the complete formulation (keys `name`,
 `meta`, `sets`, `parameters`, `variables`, `objective`, `constraints`). You may write a few lines of
@@ -247,7 +249,8 @@ in the language below. Use every number the text gives, with the text's units, a
 text. Record in `meta` the assumptions you made and, in `alternatives`, every other reading of the text
 that would change the answer as `{reading, changes}`: `changes` is a JSON object (as a string) holding only the
 sections that differ, in the plain map form (`{"constraints": {"fixed_if_used": null}, "objective": {...}}`);
-an item there replaces or adds the item of that name, null deletes it.
+an item there adds or replaces the item of that name, null deletes it; under `variables` and `parameters` give
+only the keys that change and they merge into the item (`{"variables": {"x": {"type": "integer"}}}`).
 
 Answer with ONE JSON object that matches the response schema. It is the language below with every mapping
 of named items written as a list of objects with a `name`: `sets` items have `members` (a list) or

@@ -5,8 +5,10 @@
     {reading: "fixed costs are paid every week", changes: {constraints: {fixed_if_made: null},
                                                            objective: {sense: minimize, expr: ...}}}
 
-``changes`` holds top-level sections; an item there replaces or adds the item of that name, ``null``
-deletes it; ``objective`` is replaced whole. A ``changes`` given as a JSON/YAML string is read first
+``changes`` holds top-level sections; an item there adds or replaces the item of that name, ``null``
+deletes it; under ``variables`` and ``parameters`` a mapping merges into an existing mapping item (its keys
+replace those keys, so ``{variables: {x: {type: integer}}}`` changes only the type; a key set to ``null``
+takes its default); ``objective`` is replaced whole. A ``changes`` given as a JSON/YAML string is read first
 (structured output sends it that way).
 """
 
@@ -22,6 +24,8 @@ from formulate.errors import FormulateError, FormulationError
 from formulate.ir.model import Formulation
 
 PATCH_SECTIONS = ("sets", "parameters", "variables", "constraints", "objective")
+#: sections where a mapping item merges into the existing item of that name (field-level patches)
+MERGED_SECTIONS = ("parameters", "variables")
 #: objectives closer than this (relative above 1) do not differ
 SAME = 1e-4
 
@@ -98,7 +102,7 @@ def _parse_changes(text: str, where: str) -> Any:
 
 
 def apply_changes(formulation: Formulation, changes: dict[str, Any], where: str = "reading") -> Formulation:
-    """The formulation with ``changes`` applied (items replaced, added or deleted by name)."""
+    """The formulation with ``changes`` applied (items merged, replaced, added or deleted by name)."""
     from formulate.ir.io import formulation_from_data
 
     data = copy.deepcopy(formulation.to_dict())
@@ -116,12 +120,19 @@ def apply_changes(formulation: Formulation, changes: dict[str, Any], where: str 
                                            f"name an existing item of `{section}`")
                 items.pop(name)
             else:
-                items[str(name)] = item
+                items[str(name)] = _merged(items.get(str(name)), item) if section in MERGED_SECTIONS else item
         data[section] = items
     meta = dict(data.get("meta") or {})
     meta.pop("alternatives", None)
     data["meta"] = meta
     return formulation_from_data(data, where)
+
+
+def _merged(current: Any, item: Any) -> Any:
+    """A mapping item merged into the existing mapping of that name (its keys replace those keys); else ``item``."""
+    if isinstance(current, dict) and isinstance(item, dict):
+        return {**current, **item}
+    return item
 
 
 def solve_readings(formulation: Formulation, main: Any = None, *, solver: str | None = None,
@@ -172,4 +183,4 @@ def _differs(item: Reading, main: Any) -> bool | None:
     return abs(a - b) > SAME * max(1.0, abs(b))
 
 
-__all__ = ["PATCH_SECTIONS", "Reading", "alternatives", "apply_changes", "read_alternative", "solve_readings"]
+__all__ = ["MERGED_SECTIONS", "PATCH_SECTIONS", "Reading", "alternatives", "apply_changes", "read_alternative", "solve_readings"]
