@@ -161,6 +161,11 @@ def test_quoted_values_that_are_whole_are_not_named():
     from formulate.ir.io import quote_opened_lines
 
     assert [n for n, _, _ in quote_opened_lines(text)] == [7]
+    assert quote_opened_lines("  - 'fixed' means paid once\n") == [
+        (1, "- 'fixed' means paid once", "- \"'fixed' means paid once\"")]
+    both = quote_opened_lines("k: 'a' and \"b\"\n")[0][2]
+    assert both == "k: '''a'' and \"b\"'"
+    assert parse_yaml_text(both + "\n") == {"k": "'a' and \"b\""}
     with pytest.raises(FormulationError, match="line 7"):
         parse_yaml_text(text)
 

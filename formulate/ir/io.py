@@ -127,7 +127,10 @@ def _quote_fix(line: str) -> str | None:
     body = line[len(head):].rstrip()
     if quote == '"' and "\\" in body:
         return None  # an escaped `\"` inside a double-quoted value
-    whole = "'" + body.replace("'", "''") + "'"
+    if quote == "'" and '"' not in body and "\\" not in body:
+        whole = f'"{body}"'  # `'x' means y` reads best in double quotes
+    else:
+        whole = "'" + body.replace("'", "''") + "'"
     return f"{head.strip()} {whole}" if head.strip() else whole
 
 
