@@ -126,7 +126,7 @@ def guard_internal(what: str) -> Callable[[F], F]:
         def guarded(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
-            except FormulateError:
+            except (FormulateError, MemoryError):  # running out of memory under a limit is not a bug
                 raise
             except Exception as exc:
                 frames = traceback.extract_tb(exc.__traceback__)

@@ -137,15 +137,27 @@ def _worker(name: str, args: dict[str, Any], conn: Any, allow_path: bool, memory
     try:
         result = run_operation(name, args, allow_path=allow_path, on_round=lambda e: conn.send(("event", e)))
         conn.send(("result", result))
-    except FormulateError as exc:
-        conn.send(("error", str(exc)))
-    except MemoryError:
-        conn.send(("error", f"ran out of the {memory_mb} MB memory limit; make the model smaller"))
+    except (FormulateError, MemoryError) as exc:
+        out_of_memory = _caused_by(exc, MemoryError)  # the API wraps unexpected errors as InternalError
+        conn.send(("error", f"ran out of the {memory_mb} MB memory limit; make the model smaller" if out_of_memory
+                   else str(exc)))
     except Exception as exc:  # noqa: BLE001 - reported as one line, logged with its traceback
         log.exception("operation %s failed", name)
         conn.send(("crash", f"internal error in {name}: {type(exc).__name__}: {exc}"))
     finally:
         conn.close()
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``exc`` or an exception it was raised from is a ``kind``."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 20:
+        if isinstance(current, kind):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def _few_malloc_arenas(count: int = 4) -> None:

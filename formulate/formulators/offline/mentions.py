@@ -15,7 +15,7 @@ GENERIC = {
     "serving", "servings", "box", "boxes", "bag", "bags", "cup", "cups", "piece", "pieces", "item", "items",
     "product", "products", "model", "models", "method", "methods", "option", "options", "other", "their",
     "his", "her", "its", "this", "that", "these", "those", "per", "and", "or", "to", "in", "for", "with",
-    "new", "style", "version", "among", "between", "into", "on", "at", "by", "from", "acres", "acre", "plot", "plots", "lot", "lots", "s", "'s", "-", "/", "both",
+    "style", "version", "among", "between", "into", "on", "at", "by", "from", "acres", "acre", "plot", "plots", "lot", "lots", "s", "'s", "-", "/", "both",
 }
 #: words that name what is optimised, not a decision
 NOT_QUANTITIES = {"profit", "earn", "revenue", "cost", "return", "income", "total", "money", "time", "budget",
@@ -33,6 +33,8 @@ def stem(word: str) -> str:
                          ("xes", "x"), ("oes", "o"), ("s", "")):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
             return w[: -len(suffix)] + repl
+    if len(w) == 3 and w.endswith("s") and w[1] not in "aeiou":
+        return w[:2]                   # "ads" -> "ad" (but "gas", "bus" stay)
     return w
 
 
@@ -116,8 +118,9 @@ def _match(words: list[str], groups: list[Quantity]) -> Quantity | None:
     for g in groups:
         if set(words) <= set(g.words) or set(g.words) <= set(words):
             return g
-    own = [g for g in groups if any(w in g.words[:-1] and all(w not in h.words for h in groups if h is not g)
-                                    for w in words[:-1] or words)]
+    own = [g for g in groups if words[-1] == g.head and any(
+        w in g.words and all(w not in h.words for h in groups if h is not g) for w in words[:-1])
+        and not set(words) - set(g.words)]
     return own[0] if len(own) == 1 else None
 
 

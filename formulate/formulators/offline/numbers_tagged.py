@@ -82,6 +82,9 @@ def read_numbers(tokens: list[Tok]) -> list[Number]:
             if end < n and tokens[end].lower in _SCALE and tokens[end].lower != "dozen":
                 value *= _SCALE[tokens[end].lower]
                 end += 1
+            elif end < n and tokens[end].lower == "k" and tokens[end].start == tokens[i].end:
+                value *= 1000.0                                  # "$200k"
+                end += 1
         elif low in _WORD_NUMBERS:
             j = i
             while j < n and (tokens[j].lower in _WORD_NUMBERS or (tokens[j].lower == "-" and j + 1 < n

@@ -21,7 +21,8 @@ _BOUNDARY = {",", ";", ":", "while", "whereas", "but", "and", "(", ")", ".", "?"
 _DIR_WORDS = re.compile(
     r"\b(?:at least|at most|no more than|not more than|no less than|not less than|a minimum of|a maximum of|"
     r"minimum|maximum|up to|cannot exceed|can not exceed|not exceed|must exceed|more than|less than|"
-    r"fewer than|exactly|equal to|a total of|available|budget of|limited to)\b")
+    r"fewer than|exactly|equal to|a total of|available|budget of|limited to|larger than|greater than|"
+    r"bigger than|higher than|smaller than|lower than)\b")
 _AVAILABLE = {"available", "budget", "capacity", "stock", "hand", "remaining", "left", "supply", "reserve"}
 _PER_WORDS = {"each", "per", "every", "a", "an", "one"}
 _MEASURES = re.compile(
@@ -67,9 +68,9 @@ def op_of(phrase: str) -> str | None:
     if re.search(r"\b(?:exactly|equal|equals|precisely)\b", p):
         return "=="
     neg = bool(re.search(r"\b(?:not|no|cannot|never)\b|n't", p))
-    if re.search(r"\b(?:least|minimum|min|more|greater|exceeds?|exceeding|over|above|atleast)\b", p):
+    if re.search(r"\b(?:least|minimum|min|more|greater|larger|bigger|higher|exceeds?|exceeding|over|above|atleast)\b", p):
         return "<=" if neg else ">="
-    if re.search(r"\b(?:most|maximum|max|less|fewer|up to|below|under|within|limit\w*|available|only|budget|"
+    if re.search(r"\b(?:most|maximum|max|less|fewer|smaller|lower|up to|below|under|within|limit\w*|available|only|budget|"
                  r"capacity|remain\w*|left|has|have|total|supply|spend)\b", p):
         return ">=" if neg and re.search(r"\b(?:less|fewer|below|under)\b", p) else "<="
     if re.search(r"\b(?:requires?|needs?|must|demands?)\b", p):
@@ -293,7 +294,7 @@ def _continues_list(tx: _Text, prev: Number, num: Number) -> bool:
 
 
 _CAP_WORDS = re.compile(r"\b(?:only|available|has|have|budget|capacity|can spend|up to|limit|investment of|"
-                        r"invest|a total of|among|between|there are|there is)\b")
+                        r"invest|a total of|among|between|there are|there is|open|operates|operational|runs)\b")
 
 
 def _clause_op(tx: _Text, num: Number) -> str:
@@ -378,23 +379,27 @@ def _bag(tx: _Text, num: Number) -> dict[str, float]:
 def _objective_bag(tx: _Text) -> tuple[str, dict[str, float], list[int], str, bool]:
     """Sense, words naming the objective, quantities mentioned with it, its sentence, and whether it counts."""
     obj_idx = [i for i, tag in enumerate(tx.tags) if tag.endswith("OBJ_DIR")]
+    verbs = [i for i, t in enumerate(tx.tokens) if re.match(r"^(?:maximi|minimi)", t.lower)]
+
+    def rank(i: int) -> tuple[int, int]:
+        """A verb (``minimize``) first, then a word in the question, then the rest, in text order."""
+        sent = tx.sents[tx.sentence_of[i]]
+        question = tx.tokens[sent[-1]].text == "?" or tx.tokens[sent[0]].lower in ("what", "how", "find",
+                                                                                   "determine", "calculate")
+        return (0 if i in verbs else 1 if question else 2, i)
+
     sense = None
     anchor = None
-    for i in obj_idx:
+    for i in sorted(set(obj_idx) | set(verbs), key=rank):
         word = tx.tokens[i].lower
-        if _MAX.search(word) or word in ("maximum", "maximize", "maximise"):
-            sense, anchor = sense or "maximize", anchor if anchor is not None else i
-        elif _MIN.search(word):
-            sense, anchor = sense or "minimize", anchor if anchor is not None else i
-    if sense is None:
-        maxs, mins = len(_MAX.findall(tx.text)), len(_MIN.findall(tx.text))
-        for i, t in enumerate(tx.tokens):
-            if re.match(r"^(?:maximi|minimi)", t.lower):
-                anchor = i
-        if anchor is None:
-            raise Unread("could not tell whether to minimise or maximise", early=True)
-        sense = "maximize" if tx.tokens[anchor].lower.startswith("maxim") else "minimize"
-        del maxs, mins
+        if word.startswith("maxim") or _MAX.search(word):
+            sense, anchor = "maximize", i
+        elif word.startswith("minim") or _MIN.search(word):
+            sense, anchor = "minimize", i
+        if sense is not None:
+            break
+    if sense is None or anchor is None:
+        raise Unread("could not tell whether to minimise or maximise", early=True)
     s = tx.sentence_of[anchor]
     bag: dict[str, float] = {}
     names = [i for i, tag in enumerate(tx.tags) if tag.endswith("OBJ_NAME") and tx.sentence_of[i] == s]
@@ -556,6 +561,9 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
     if not rows:
         raise Unread("found no constraints")
     integer = _integer(tx)
+    for row in rows:
+        if row.why == "strict relation" and integer and row.op in (">=", "<="):
+            row.rhs = 1.0 if row.op == ">=" else -1.0     # "more B than A" in whole numbers: b >= a + 1
     return Reading(names=[q.name for q in tx.qs], labels=[q.name.replace("_", " ") for q in tx.qs], sense=sense,
                    objective=objective, rows=rows, integer=integer, penalty=penalty, doubts=doubts, notes=notes)
 
@@ -767,8 +775,10 @@ def _comparisons(tx: _Text, nums: list[Number]) -> list[Row]:
                 k = m.value
                 used.add(id(m))
         done.add(tx.clause_of[a])
-        rows.append(Row(coefs={x: 1.0, y: -k}, op=op, rhs=0.0, nids=set(), why="relation",
-                        clause=tx.sentence_text(s)))
+        strict = bool(re.search(r"\b(?:more|larger|greater|bigger|higher|fewer|less|smaller|lower) than\b",
+                                phrase)) and not re.search(r"\b(?:no|not|least|most|or equal)\b", phrase)
+        rows.append(Row(coefs={x: 1.0, y: -k}, op=op, rhs=0.0, nids=set(),
+                        why="strict relation" if strict else "relation", clause=tx.sentence_text(s)))
     for m in mults:
         if id(m) not in used:
             raise Unread(f"a multiple I could not place: '{tx.sentence_text(tx.sentence_of[m.index])}'")
@@ -787,6 +797,9 @@ def counted(text: str, labels: list[str]) -> bool:
         return True
     if _MEASURES.search(" ".join(labels)) or re.search(r"\bhow much\b", text, re.I):
         return False
+    if re.search(r"\bper (?:kg|kilogram|gram|pound|lb|ton|tonne|liter|litre|gallon|ml|acre|hectare|ounce)\b",
+                 text, re.I):
+        return False                                   # priced or measured by the kilogram: an amount
     return not re.search(
         r"\bhow many (?:acres|kg|kilograms|grams|pounds|tons|liters|litres|ml|gallons|ounces|hours|dollars|"
         r"square|cubic|units of|minutes|hectares)\b", text, re.I)
