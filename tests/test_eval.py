@@ -261,7 +261,7 @@ def test_report_markdown_and_html(bench, tmp_path):
     assert "| LP | 3/3 (100.0%) | 1/1 (100.0%) |" in md
     assert "| correct only in this run | 2 | 0 |" in md
     page = to_html(runs)
-    assert page.count("<svg") == 3 and "<table>" in page and "replayed" in page  # accuracy, stages, times
+    assert page.count("<svg") == 4 and "<table>" in page and "replayed" in page  # accuracy, stages, times, rounds
     cli = CliRunner().invoke(eval_app, ["report", str(one), str(two), "--markdown", "--html",
                                         str(tmp_path / "r.html"), "--rule", "abs_rel_1e-2"])
     assert cli.exit_code == 0, cli.output

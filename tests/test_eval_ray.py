@@ -85,8 +85,8 @@ def test_ray_and_thread_runs_give_identical_records(local_ray, replayed, tmp_pat
     assert (header["backend"], header["threads"]) == ("ray", 1)  # one HiGHS thread per task
     limiter = ray.get_actor(LIMITER_PREFIX + spec.endpoint, namespace=NAMESPACE)
     stats = ray.get(limiter.stats.remote())
-    replies = sum(len(p[3]) for p in PROBLEMS)  # every model call went through the cluster-wide limiter
-    assert stats["calls"] == replies and 1 <= stats["peak_in_flight"] <= 2 and stats["in_flight"] == 0
+    calls = sum(len(r["rounds"]) for r in on_ray.values())  # every model call went through the cluster-wide limiter
+    assert stats["calls"] == calls and 1 <= stats["peak_in_flight"] <= 2 and stats["in_flight"] == 0
 
 
 def test_eval_cli_on_ray_at_an_address(local_ray, replayed, tmp_path):

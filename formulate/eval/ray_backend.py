@@ -168,6 +168,20 @@ def limit_model_calls(formulator: Any, limiter: Any) -> int:
 _WORKER_EVALUATORS: dict[tuple[int, str], Any] = {}
 
 
+def _highs_threads(threads: int) -> None:
+    """Restart this process's HiGHS thread pool with ``threads`` threads (HiGHS's pool is process-wide, so
+    one call covers every later solve here; per-solve options that disagree with the pool fail)."""
+    try:
+        import highspy
+
+        from formulate.solvers.highs import _set_threads
+    except ImportError:
+        return
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    _set_threads(h, int(threads))
+
+
 def _worker_evaluator(formulator: Any, config: Any, key: str, limiter: Any) -> Any:
     """The SampleEvaluator of this worker process for one run (built on the run's first task here).
 
@@ -179,6 +193,8 @@ def _worker_evaluator(formulator: Any, config: Any, key: str, limiter: Any) -> A
     cache_key = (os.getpid(), key)
     evaluator = _WORKER_EVALUATORS.get(cache_key)
     if evaluator is None:
+        if config.threads:
+            _highs_threads(config.threads)
         built = formulator.build() if isinstance(formulator, FormulatorSpec) else formulator
         if limiter is not None:
             limit_model_calls(built, limiter)

@@ -61,7 +61,7 @@ class EvalConfig:
     also_rules: list[str] = field(default_factory=list)  # rules scored beside ``rule`` (``scores`` in records)
     backend: str = "thread"  # thread | ray
     address: str | None = None  # ray: an existing cluster (None starts a local one)
-    threads: int | None = None  # solver threads per sample (the ray backend sets 1)
+    threads: int | None = None  # HiGHS threads of each Ray worker process (the ray backend sets 1)
     model_calls: int = 16  # ray: model calls in flight at once per endpoint, across the cluster
     calls_per_minute: float | None = None  # ray: model calls started per minute per endpoint
     rounds: int | None = None  # verifier rounds per sample (None: formulate and solve once, no verifier)
@@ -232,9 +232,8 @@ class SampleEvaluator:
         from formulate.api import solve
 
         cfg = self.config
-        native = {"threads": cfg.threads} if cfg.threads and (cfg.solver or "highs") == "highs" else {}
         try:
-            sol = solve(formulation, solver=cfg.solver, time_limit=cfg.time_limit, mip_gap=cfg.mip_gap, **native)
+            sol = solve(formulation, solver=cfg.solver, time_limit=cfg.time_limit, mip_gap=cfg.mip_gap)
         except FormulationError as exc:
             return None, "check", str(exc)
         except FormulateError as exc:
