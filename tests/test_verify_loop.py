@@ -319,3 +319,14 @@ def test_rules_formulator_runs_one_verified_round():
 
 def test_python_exe_is_real():  # the sandboxed code-mode test needs a Python it can start
     assert Path(sys.executable).exists()
+
+
+def test_a_reply_cut_off_at_max_tokens_gets_more_room_in_the_next_round(fake_openai):
+    cut = FURNITURE[: len(FURNITURE) // 2]
+    server = fake_openai([chat_reply(f"```yaml\n{cut}", finish_reason="length", completion_tokens=300),
+                          chat_reply(fenced(FURNITURE))])
+    run = run_verified(FURNITURE_TEXT, LLMFormulator(http_model(server), k_examples=0, max_tokens=300))
+    first, second = server.requests
+    assert first["max_tokens"] == 300 and second["max_tokens"] == 600
+    assert "cut off at the length limit" in second["messages"][-1]["content"]
+    assert run.objective == pytest.approx(1400)

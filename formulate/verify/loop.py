@@ -19,7 +19,7 @@ from typing import Any
 
 from formulate.errors import FormulateError
 from formulate.formulators.attempt import FormulateAttempt, RoundRecord
-from formulate.llm.base import ChatResponse, Message, Usage
+from formulate.llm.base import ChatResponse, Message, Usage, raised_max_tokens
 from formulate.verify.feedback import feedback_message
 from formulate.verify.findings import Finding, summary
 from formulate.verify.readings import Reading
@@ -234,6 +234,11 @@ class _Conversation:
     def temperature(self) -> float:
         return float(getattr(self.formulator, "temperature", 0.0) or 0.0)
 
+    @property
+    def max_tokens(self) -> int | None:
+        """The formulator's own ``max_tokens`` (None: the server's default)."""
+        return getattr(self.formulator, "max_tokens", None)
+
     def run(self, problem_text: str, problem_id: str | None, rounds: int, samples: int,
             on_round: RoundCallback | None, send_warnings: bool) -> list[SampleRun]:
         base = self.start(problem_text)
@@ -244,13 +249,17 @@ class _Conversation:
             run = SampleRun(index, messages=list(base))
             runs.append(run)
             sent: set[tuple[str, str]] = set()
+            max_tokens: int | None = None  # raised after a reply was cut off at the length limit
             response, error = first[index]
             for number in range(1, rounds + 1):
                 if number > 1:
                     seed = index if samples > 1 else None  # samples' conversations stay apart in the cache
-                    response, error = self._ask(run.messages, problem_text, problem_id, 1, temperature, seed)
+                    response, error = self._ask(run.messages, problem_text, problem_id, 1, temperature, seed,
+                                                max_tokens=max_tokens)
                 result = self._round(number, index, response, error, problem_text)
                 run.rounds.append(result)
+                if result.finish_reason == "length":
+                    max_tokens = raised_max_tokens(max_tokens or self.max_tokens, result.usage.completion_tokens)
                 if result.stage != "model_error":
                     run.messages.append({"role": "assistant", "content": result.reply})
                 message = self._feedback(result, problem_text, sent, send_warnings) if number < rounds else None
@@ -277,9 +286,12 @@ class _Conversation:
         return out[:k]
 
     def _ask(self, messages: list[Message], problem_text: str, problem_id: str | None, n: int,
-             temperature: float, seed: int | None) -> tuple[Any, Exception | None]:
+             temperature: float, seed: int | None, max_tokens: int | None = None) -> tuple[Any, Exception | None]:
+        request = self.request(messages, problem_text, problem_id, n, temperature, seed)
+        if max_tokens is not None:
+            request.max_tokens = max_tokens
         try:
-            return self.model.chat(self.request(messages, problem_text, problem_id, n, temperature, seed)), None
+            return self.model.chat(request), None
         except FormulateError as exc:
             log.warning("%s: model error: %s", problem_id or "problem", exc)
             return None, exc
@@ -355,6 +367,10 @@ class _CodeConversation(_Conversation):
     @property
     def temperature(self) -> float:
         return float(getattr(self.inner, "temperature", 0.0) or 0.0)
+
+    @property
+    def max_tokens(self) -> int | None:
+        return getattr(self.inner, "max_tokens", None)
 
     def start(self, problem_text: str) -> list[Message]:
         return self.inner.messages(problem_text)
