@@ -155,3 +155,10 @@ def test_verifier_rounds_and_readings_are_drawn(tmp_path):
     assert summary.by_round[rounds[-1]] <= summary.correct
     assert "<svg" in (rounds_figure([summary]) or "")
     assert "Accuracy by verifier round" in to_html([summary])
+    # the counts do not depend on the order the records arrived in (workers finish in any order)
+    lines = out.read_text().splitlines()
+    records = [line for line in lines if json.loads(line).get("type") == "sample"]
+    for order in (records, records[::-1]):
+        shuffled = tmp_path / "reordered.jsonl"
+        shuffled.write_text("\n".join([line for line in lines if line not in records] + order) + "\n")
+        assert summarize(shuffled).by_round == summary.by_round

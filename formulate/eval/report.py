@@ -113,23 +113,32 @@ def _label_in_readings(record: dict[str, Any], rule: Rule) -> bool:
     return False
 
 
-def _count_rounds(summary: Summary, record: dict[str, Any], rule: Rule) -> None:
-    """Correct after each round: the first draw's latest round up to it (a sample that stopped earlier keeps
-    its last answer)."""
+def _round_outcomes(record: dict[str, Any], rule: Rule) -> list[bool]:
+    """Correct after each round 1..last of the first draw (empty when the record lists no rounds)."""
     rounds = [r for r in record.get("rounds") or [] if isinstance(r, dict) and not r.get("sample")]
     if not rounds:
-        return
-    summary.with_rounds += 1
+        return []
     expected = record.get("expected") or {}
-    last = max(int(r.get("round") or 0) for r in rounds)
-    summary.by_round.update({k: summary.by_round.get(k, 0) for k in range(1, max(last, max(summary.by_round,
-                                                                                            default=0)) + 1)})
     ordered = sorted(rounds, key=lambda r: int(r.get("round") or 0))
-    for k in summary.by_round:
+    last = int(ordered[-1].get("round") or 0)
+    outcomes = []
+    for k in range(1, last + 1):
         upto = [r for r in ordered if int(r.get("round") or 0) <= k]
-        if upto and rule.correct(upto[-1].get("objective"), upto[-1].get("status"), expected.get("answer"),
-                                 expected.get("status"), expected.get("raw")):
-            summary.by_round[k] += 1
+        outcomes.append(bool(upto) and rule.correct(upto[-1].get("objective"), upto[-1].get("status"),
+                                                    expected.get("answer"), expected.get("status"),
+                                                    expected.get("raw")))
+    return outcomes
+
+
+def _count_rounds(summary: Summary, outcomes: list[list[bool]]) -> None:
+    """Correct had the run stopped after each round; a sample that stopped earlier keeps its last answer.
+
+    Counted after every record is read, so the result does not depend on the order records arrived in.
+    """
+    outcomes = [o for o in outcomes if o]
+    summary.with_rounds = len(outcomes)
+    last = max((len(o) for o in outcomes), default=0)
+    summary.by_round = {k: sum(o[min(k, len(o)) - 1] for o in outcomes) for k in range(1, last + 1)}
 
 
 def summarize(path: str | Path, rule: str | None = None, name: str | None = None) -> Summary:
@@ -150,6 +159,7 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
     if summary.rescored and logged_rule and get_rule(logged_rule).name not in {r.name for r in also}:
         also.append(get_rule(logged_rule))
     summary.also = {r.name: 0 for r in also}
+    round_outcomes: list[list[bool]] = []
     for sid, record in run.samples.items():
         stage = record.get("stage") or "formulate"
         ok = _correct(record, chosen) if summary.rescored else bool(record.get("correct"))
@@ -162,7 +172,7 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
         if record.get("readings"):
             summary.verified = True  # some formulation listed readings that change the answer
         summary.among_readings += ok or _label_in_readings(record, chosen)
-        _count_rounds(summary, record, chosen)
+        round_outcomes.append(_round_outcomes(record, chosen))
         summary.stages[stage] += 1
         summary.answered += stage not in _NOT_ANSWERED
         predicted = record.get("predicted") or {}
@@ -194,6 +204,7 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
                 row = table.setdefault(str(key), ClassRow())
                 row.total += 1
                 row.correct += ok
+    _count_rounds(summary, round_outcomes)
     return summary
 
 
