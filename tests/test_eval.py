@@ -80,16 +80,21 @@ PROBLEMS = [  # id, text, label, replies, expected stage
 ]
 
 
-@pytest.fixture
-def bench(tmp_path: Path) -> tuple[Path, Path]:
-    """A dataset file and a replay file for the five problems."""
-    data = tmp_path / "toy.jsonl"
+def write_problems(folder: Path) -> tuple[Path, Path]:
+    """A dataset file and a replay file for the five problems, written into ``folder``."""
+    data = folder / "toy.jsonl"
     data.write_text("".join(json.dumps({"id": pid, "question": text, "answer": label}) + "\n"
                             for pid, text, label, _, _ in PROBLEMS))
-    replay = tmp_path / "replies.jsonl"
+    replay = folder / "replies.jsonl"
     for pid, text, _, replies, _ in PROBLEMS:
         record_replay(replay, text, pid, replies)
     return data, replay
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> tuple[Path, Path]:
+    """A dataset file and a replay file for the five problems."""
+    return write_problems(tmp_path)
 
 
 def _eval(args: list[str]):

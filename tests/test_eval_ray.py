@@ -21,7 +21,7 @@ from formulate.eval.attempts import FormulatorSpec
 from formulate.eval.cli import eval_app
 from formulate.eval.runner import config_for
 from formulate.llm import record_replay
-from tests.test_eval import PROBLEMS
+from tests.test_eval import PROBLEMS, write_problems
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'formulate-opt[ray]')")
 
@@ -43,13 +43,7 @@ def local_ray():
 
 @pytest.fixture
 def replayed(tmp_path: Path) -> tuple[Path, Path]:
-    data = tmp_path / "toy.jsonl"
-    data.write_text("".join(json.dumps({"id": pid, "question": text, "answer": label}) + "\n"
-                            for pid, text, label, _, _ in PROBLEMS))
-    replay = tmp_path / "replies.jsonl"
-    for pid, text, _, replies, _ in PROBLEMS:
-        record_replay(replay, text, pid, replies)
-    return data, replay
+    return write_problems(tmp_path)
 
 
 def _records(path: Path) -> list[dict]:

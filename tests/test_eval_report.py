@@ -136,14 +136,9 @@ def test_html_report_renders_in_headless_chromium_with_nothing_cut_off(c3_runs, 
 
 def test_verifier_rounds_and_readings_are_drawn(tmp_path):
     from formulate.eval.plots import rounds_figure
-    from formulate.llm import record_replay
-    from tests.test_eval import PROBLEMS
+    from tests.test_eval import PROBLEMS, write_problems
 
-    data, replay = tmp_path / "toy.jsonl", tmp_path / "replies.jsonl"
-    data.write_text("".join(json.dumps({"id": pid, "question": text, "answer": label}) + "\n"
-                            for pid, text, label, _, _ in PROBLEMS))
-    for pid, text, _, replies, _ in PROBLEMS:
-        record_replay(replay, text, pid, replies)
+    data, replay = write_problems(tmp_path)
     out = tmp_path / "verified.jsonl"
     result = CliRunner().invoke(eval_app, ["eval", str(data), "--model", f"replay:{replay}", "--out", str(out),
                                            "--rounds", "3", "--no-progress"])
