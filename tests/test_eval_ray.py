@@ -185,3 +185,21 @@ def test_sweep_on_ray_matches_the_thread_sweep(local_ray, tmp_path):
         assert {r["id"]: _without_times(r) for r in _records(ray_log)} == \
             {r["id"]: _without_times(r) for r in _records(log)}, log.name
     assert (tmp_path / "ray" / "report.html").is_file()
+
+
+def test_the_limiter_outlives_a_run_so_the_next_run_on_its_endpoint_gets_it_alive(local_ray):
+    import gc
+
+    from formulate.eval.ray_backend import limiter_for
+
+    first = limiter_for("http://127.0.0.1:9/v1", 1, None)
+    ray.get(first.acquire.remote())
+    ray.get(first.release.remote())
+    actor_id = first._actor_id
+    del first
+    gc.collect()  # the run that made it has ended: a named actor with no handle left would be collected
+    second = limiter_for("http://127.0.0.1:9/v1", 3, None)
+    assert second._actor_id == actor_id and ray.get(second.stats.remote())["calls"] == 1
+    ray.get([second.acquire.remote() for _ in range(3)], timeout=30)  # the new run's limit of 3 holds
+    assert ray.get(second.stats.remote())["in_flight"] == 3
+    ray.get([second.release.remote() for _ in range(3)])

@@ -105,6 +105,14 @@ def limiter_class() -> Any:
             self.calls += 1
             self.peak = max(self.peak, self.in_flight)
 
+        async def configure(self, max_in_flight: int, per_minute: float | None) -> None:
+            """New limits for the next run (applied only while no call is in flight)."""
+            import asyncio
+
+            if self.in_flight == 0:
+                self.slots = asyncio.Semaphore(max(1, int(max_in_flight)))
+                self.spacing = 60.0 / per_minute if per_minute else 0.0
+
         async def release(self) -> None:
             self.in_flight -= 1
             self.slots.release()
@@ -116,10 +124,27 @@ def limiter_class() -> Any:
     return CallLimiter
 
 
+_LIMITERS: dict[tuple[str, str, str], Any] = {}
+
+
 def limiter_for(endpoint: str, max_in_flight: int, per_minute: float | None) -> Any:
-    """The job's limiter actor for ``endpoint`` (created by the first caller, found by name after)."""
-    return limiter_class().options(name=LIMITER_PREFIX + endpoint, namespace=NAMESPACE, get_if_exists=True,
-                                   lifetime=None).remote(max_in_flight, per_minute)
+    """The job's limiter actor for ``endpoint`` (created by the first caller, found by name after).
+
+    The driver keeps every handle it got for as long as its Ray session lives: a named actor is still
+    collected when its last handle goes, and the next run's ``get_if_exists`` could be handed the dying
+    actor (its calls then fail with ActorDiedError, as a sweep's second cell on one endpoint did).
+    """
+    ray = _ray()
+    context = ray.get_runtime_context()
+    key = (str(context.gcs_address), str(context.get_job_id()), endpoint)
+    handle = _LIMITERS.get(key)
+    if handle is None:
+        handle = limiter_class().options(name=LIMITER_PREFIX + endpoint, namespace=NAMESPACE, get_if_exists=True,
+                                         lifetime=None).remote(max_in_flight, per_minute)
+        _LIMITERS[key] = handle
+    else:
+        ray.get(handle.configure.remote(max_in_flight, per_minute))
+    return handle
 
 
 def _limited_model(inner: Any, limiter: Any) -> Any:
