@@ -344,6 +344,26 @@ def test_local_jsonl_with_ids(tmp_path):
     assert len(load_dataset(str(path), limit=1)) == 1
 
 
+def test_an_answer_status_marker_is_the_label_when_there_is_no_number(tmp_path):
+    """The dev files write the source's "No Best Solution" as `answer: null, answer_status: no_best_solution`:
+    an infeasible label, scored right when the solve ends infeasible (not "the label could not be read")."""
+    from formulate.eval.scoring import get_rule
+
+    path = tmp_path / "marked.jsonl"
+    rows = [{"id": "a", "question": "Maximise x with x >= 3 and x <= 2.", "answer": None,
+             "answer_status": "no_best_solution"},
+            {"id": "b", "question": "Maximise x with x <= 4.", "answer": 4.0, "answer_status": "numeric"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    infeasible, numeric = load_dataset(path).samples
+    assert (infeasible.answer, infeasible.expected_status, infeasible.answer_raw) == (None, "infeasible",
+                                                                                    "no_best_solution")
+    assert "answer_status" not in infeasible.meta and infeasible.meta.get("answer_note")
+    assert (numeric.answer, numeric.expected_status) == (4.0, "optimal")
+    rule = get_rule(None)
+    assert rule.correct(None, "infeasible", infeasible.answer, infeasible.expected_status)
+    assert not rule.correct(7.0, "optimal", infeasible.answer, infeasible.expected_status)
+
+
 def test_local_json_array_and_json_lines_named_json(tmp_path):
     array = tmp_path / "arr.json"
     array.write_text(json.dumps([{"question": "Q1 text", "answer": 1}, {"question": "Q2 text", "answer": "two"}]))

@@ -127,13 +127,19 @@ def normalise(records: list[dict[str, Any]], name: str, question_key: str | None
         parsed = parse_answer(raw)
         if parsed.value is None and parsed.status is None and a_key and raw is not record.get(a_key):
             parsed = parse_answer(record.get(a_key))
+        marker = record.get("answer_status")
+        if parsed.value is None and parsed.status is None and isinstance(marker, str) and marker.strip():
+            # the dev files' `answer_status: no_best_solution`: the source's "No Best Solution" (infeasible)
+            from_marker = parse_answer(marker.replace("_", " "))
+            if from_marker.status is not None and from_marker.value is None:
+                parsed, raw = from_marker, marker
         rid = record.get(i_key) if i_key else None
         sid = str(rid) if rid is not None and str(rid).strip() else f"{name}-{i}"
         if sid in seen:
             log.warning("%s: duplicate id %s at record %d; renamed %s~%d", name, sid, i, sid, i)
             sid = f"{sid}~{i}"
         seen.add(sid)
-        meta = {k: v for k, v in record.items() if k not in (q_key, a_key, i_key, "answer_raw")}
+        meta = {k: v for k, v in record.items() if k not in (q_key, a_key, i_key, "answer_raw", "answer_status")}
         labels = [str(record[k]) for k in class_keys if record.get(k) not in (None, "")]
         if labels:
             meta["class"] = " / ".join(labels)
