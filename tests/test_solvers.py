@@ -225,6 +225,28 @@ def test_iis_option_off() -> None:
     assert result.termination == Termination.INFEASIBLE and result.iis is None
 
 
+@pytest.mark.parametrize("integer", [(), (0, 1)])
+def test_a_dropped_bound_falls_back_to_the_default_lower_bound_0_not_to_none(integer) -> None:
+    """Budget 5000 r + 9150 s <= 250000 with r >= 15, s >= 35: 35 social-media ads alone break the budget, so
+    the set is the budget and s >= 35. HiGHS's own IIS also names r >= 15 (irreducible only if dropping it
+    left r free to go negative); dropping a bound of the set returns it to the default 0."""
+    from formulate.solvers.iis import compute_iis
+
+    problem = flat([-60500, -50000], [([5000, 9150], -INF, 250000)], lb=[15, 35], ub=[40, INF], integer=integer,
+                   keys=["radio", "social"], row_names=["budget"])
+    assert compute_iis(problem) == ["budget", "x[social] >= 35"]
+
+
+def test_a_default_lower_bound_the_conflict_needs_is_named() -> None:
+    """x + y <= -5 with both at their default lower bound 0: the conflict is the row and both bounds 0 (one of
+    them should have been free); a third variable's bound 0 plays no part."""
+    from formulate.solvers.iis import compute_iis
+
+    problem = flat([1, 1, 1], [([1, 1, 0], -INF, -5), ([0, 0, 1], -INF, 3)], keys=["a", "b", "c"],
+                   row_names=["short", "other"])
+    assert set(compute_iis(problem)) == {"short", "x[a] >= 0", "x[b] >= 0"}
+
+
 def test_infeasible_milp_with_feasible_relaxation() -> None:
     from formulate.solvers.iis import compute_iis
 

@@ -66,13 +66,87 @@ def _lp_iis(problem: FlatProblem, deadline: float) -> list[str] | None:
     if not iis.valid_:
         log.info("HiGHS returned no valid IIS (%s)", status)
         return None
-    return _iis_names(problem, iis)
+    rows = [int(i) for i in iis.row_index_]
+    bounds = [(int(j), int(b)) for j, b in zip(iis.col_index_, iis.col_bound_, strict=True)]
+    return _iis_names(problem, *_against_default_bounds(problem, rows, bounds, deadline))
 
 
-def _iis_names(problem: FlatProblem, iis: Any) -> list[str]:
-    out = [problem.row_name(int(i)) for i in iis.row_index_]
-    for j, bound in zip(iis.col_index_, iis.col_bound_, strict=True):
-        j, bound = int(j), int(bound)
+def _default_bounds(problem: FlatProblem) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds a column falls back to when a bound of the set is dropped: the language's default lower
+    bound 0 for a column whose lower bound is not negative (a binary keeps its [0, 1]), else none."""
+    lower = np.where(problem.col_lower >= 0, 0.0, -np.inf)
+    binary = problem.integrality.astype(bool) & (problem.col_lower == 0) & (problem.col_upper == 1)
+    upper = np.where(binary, 1.0, np.inf)
+    return lower, upper
+
+
+def _against_default_bounds(problem: FlatProblem, rows: list[int], bounds: list[tuple[int, int]],
+                            deadline: float) -> tuple[list[int], list[tuple[int, int]]]:
+    """Reduce HiGHS's IIS (irreducible when a dropped bound means no bound at all) to one that is irreducible
+    when a dropped bound falls back to its default: "at least 15 radio ads" dropped leaves "at least 0", so
+    it is not part of the conflict when 35 social-media ads alone break the budget. Then name the default
+    lower bounds 0 the conflict needs (a variable that should have been free). A deletion filter, time-bounded."""
+    lower, upper = _default_bounds(problem)
+    mask = np.zeros(problem.num_rows, dtype=bool)
+    mask[rows] = True
+    kept_bounds = list(bounds)
+
+    def infeasible(lo: np.ndarray, up: np.ndarray) -> bool | None:
+        if time.perf_counter() >= deadline:
+            return None
+        term = highs.feasibility(problem, _remaining(deadline), relax=True, row_mask=mask, col_lower=lo, col_upper=up)
+        return True if term == Termination.INFEASIBLE else False if term == Termination.OPTIMAL else None
+
+    def with_bounds(chosen: list[tuple[int, int]], lo0: np.ndarray = lower) -> tuple[np.ndarray, np.ndarray]:
+        lo, up = lo0.copy(), upper.copy()
+        for j, kind in chosen:
+            if kind in (_LOWER, _BOXED):
+                lo[j] = problem.col_lower[j]
+            if kind in (_UPPER, _BOXED):
+                up[j] = problem.col_upper[j]
+        return lo, up
+
+    if infeasible(*with_bounds(kept_bounds)) is not True:
+        return rows, bounds  # not a conflict under default bounds (or undecided): keep HiGHS's set as it is
+    for member in list(kept_bounds):
+        trial = [b for b in kept_bounds if b != member]
+        if infeasible(*with_bounds(trial)) is True:
+            kept_bounds = trial
+    kept_rows = list(rows)
+    for i in rows:
+        mask[i] = False
+        if infeasible(*with_bounds(kept_bounds)) is True:
+            kept_rows.remove(i)
+        else:
+            mask[i] = True
+    return kept_rows, kept_bounds + _needed_zero_lowers(problem, kept_bounds, with_bounds, infeasible)
+
+
+def _needed_zero_lowers(problem: FlatProblem, kept: list[tuple[int, int]], with_bounds: Any,
+                        infeasible: Any) -> list[tuple[int, int]]:
+    """The default lower bounds 0 (of columns not already in the set) without which the conflict goes away."""
+    lower, _ = with_bounds([])
+    free = np.flatnonzero((lower == 0) & (problem.col_lower == 0))
+    free = np.array([j for j in free if not any(j == k for k, _ in kept)], dtype=np.int64)
+    if not free.size or free.size > 64:
+        return []
+    relaxed = lower.copy()
+    relaxed[free] = -np.inf
+    if infeasible(*with_bounds(kept, relaxed)) is not False:
+        return []  # the conflict holds without them
+    needed = [int(j) for j in free]
+    for j in free:
+        trial = [k for k in needed if k != j]
+        lo = relaxed.copy()
+        lo[trial] = 0.0
+        if infeasible(*with_bounds(kept, lo)) is True:
+            needed = trial
+    return [(j, _LOWER) for j in needed]
+
+
+def _iis_names(problem: FlatProblem, rows: list[int], bounds: list[tuple[int, int]]) -> list[str]:
+    out = [problem.row_name(i) for i in rows]
+    for j, bound in bounds:
         name = problem.col_name(j)
         lo, up = float(problem.col_lower[j]), float(problem.col_upper[j])
         if bound == _BOXED and finite(lo) and finite(up):
