@@ -84,6 +84,43 @@ def test_flipped_inequality_is_fed_back_with_the_iis_rows_and_fixed(tmp_path):
     assert run.best.messages[-1]["role"] == "assistant"
 
 
+ADS_TEXT = ("A company spends at most $250,000 on ads. Each radio ad costs $5,000 and reaches 60,500 viewers; each "
+            "social media ad costs $9,150 and reaches 50,000. It orders at least 15 radio ads and at least 35 "
+            "social media ads. Maximise the viewers reached.")
+ADS = """\
+variables:
+  radio: {type: integer, lower: 15}
+  social: {type: integer, lower: 35}
+objective: {sense: maximize, expr: 60500 * radio + 50000 * social}
+constraints:
+  budget: 5000 * radio + 9150 * social <= 250000
+"""
+
+
+def test_a_text_that_is_infeasible_as_written_can_be_declared_and_the_loop_stops(tmp_path):
+    declared = "meta:\n  expected_status: infeasible\n" + ADS
+    model = replay(tmp_path, ADS_TEXT, [fenced(ADS), fenced(declared), fenced(declared)])
+    run = run_verified(ADS_TEXT, ir(model), rounds=3)
+    feedback = sent_feedback(run)
+    assert "`budget`" in feedback and "social >= 35" in feedback and "radio >= 15" not in feedback
+    assert "set `meta.expected_status: infeasible`" in feedback
+    assert len(run.rounds) == 2 and run.rounds[-1].feedback is None  # declared: nothing more to fix
+    assert run.status == "infeasible" and run.best_round.round == 2
+    (finding,) = [f for f in run.findings if f.kind == "infeasible"]
+    assert finding.severity == "info" and "declares `meta.expected_status: infeasible`" in finding.for_person
+
+
+def test_a_declared_status_the_solve_does_not_reach_changes_nothing(tmp_path):
+    flipped = FURNITURE.replace("expr: x[p] <= 40", "expr: x[p] >= 40")
+    wrong_claim = flipped.replace("alternatives: []}", "alternatives: [], expected_status: unbounded}")
+    assert wrong_claim != flipped
+    model = replay(tmp_path, FURNITURE_TEXT, [fenced(wrong_claim), fenced(FURNITURE)])
+    run = run_verified(FURNITURE_TEXT, ir(model), rounds=3)
+    assert run.rounds[0].status == "infeasible"
+    assert any(f.kind == "infeasible" and f.severity == "error" for f in run.rounds[0].findings)
+    assert run.objective == pytest.approx(1400)
+
+
 def test_parse_errors_and_verifier_rounds_share_the_round_budget(tmp_path):
     flipped = FURNITURE.replace("expr: x[p] <= 40", "expr: x[p] >= 40")
     model = replay(tmp_path, FURNITURE_TEXT, ["no formulation here", fenced(flipped), fenced(FURNITURE)])

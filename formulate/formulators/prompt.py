@@ -23,7 +23,8 @@ MAX_ERRORS_SHOWN = 12
 _KEY_NOTES = {
     "problem": "filled in for you from the problem text; leave it out",
     "meta": "write `assumptions` (short sentences) and `alternatives` (readings that change the answer, each "
-            "`{reading: ..., changes: {section: {name: item or null}}}`)",
+            "`{reading: ..., changes: {section: {name: item or null}}}`); `expected_status: infeasible` (or "
+            "`unbounded`) only when the text's own conditions admit no optimum: write them as stated and say so",
 }
 
 _ITEM_KINDS = {"Parameter": "parameter", "Variable": "variable", "Objective": "objective", "Constraint": "constraint"}

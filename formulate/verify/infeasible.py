@@ -18,6 +18,8 @@ from formulate.verify.findings import Finding
 from formulate.verify.subject import Subject
 
 _MAX_ROWS_SHOWN = 3
+DECLARE_INFEASIBLE = (" If every one of them is exactly what the text states (the problem as written has no "
+                      "solution), keep them all and set `meta.expected_status: infeasible`.")
 
 
 def check_infeasible(subject: Subject) -> list[Finding]:
@@ -30,7 +32,7 @@ def check_infeasible(subject: Subject) -> list[Finding]:
             "together (no irreducible subset could be computed for this problem class). Compare every constraint "
             "with the sentence of the text it comes from: its direction (`<=` or `>=`), its right-hand side, its "
             "units, and whether it should hold for every index. Fix the one that misreads the text; do not drop a "
-            "condition the text states."), "the model is infeasible")]
+            "condition the text states." + DECLARE_INFEASIBLE), "the model is infeasible")]
     groups: dict[str, list[str]] = {}
     notes: list[str] = []
     bounds: list[str] = []
@@ -81,7 +83,7 @@ def check_infeasible(subject: Subject) -> list[Finding]:
                + "\n".join(lines) + "\n"
                "At least one of them misreads the text. Compare each with the sentence it comes from: the direction "
                "(`<=` or `>=`), the right-hand side, the units, and whether it should hold for every index. Fix the "
-               "one that is wrong; do not drop a condition the text states.")
+               "one that is wrong; do not drop a condition the text states." + DECLARE_INFEASIBLE)
     person = "infeasible; conflicting: " + ", ".join(names + [n.split(" (")[0] for n in notes])
     return [Finding("infeasible", "error", ", ".join(list(groups) + bounds) or "model", message, person,
                     spans[0] if spans else None)]

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from formulate.verify.text import TextNumber
 
 
+#: what ``meta.expected_status`` may declare
+DECLARABLE_STATUSES = ("infeasible", "unbounded")
+
+
 @dataclass
 class Subject:
     """One attempt as the checks see it. ``code`` is a code-mode attempt (then there is no formulation)."""
@@ -57,6 +61,16 @@ class Subject:
     @property
     def status(self) -> str | None:
         return self.solution.status if self.solution is not None else None
+
+    @property
+    def declared_status(self) -> str | None:
+        """``infeasible`` or ``unbounded`` when the formulation's ``meta.expected_status`` says the text itself
+        has no optimum (its conditions contradict, or leave the objective unlimited); None otherwise."""
+        meta = self.formulation.meta if self.formulation is not None else {}
+        declared = meta.get("expected_status") if isinstance(meta, dict) else None
+        if isinstance(declared, str) and declared.strip().lower() in DECLARABLE_STATUSES:
+            return declared.strip().lower()
+        return None
 
     @cached_property
     def text(self) -> str:

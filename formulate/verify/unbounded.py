@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 #: the box the fallback re-solve puts around every column
 BOX = 1e7
 _SHOWN = 8
+DECLARE_UNBOUNDED = (" If the text really sets no such limit (the problem as written has no optimum), keep the "
+                     "formulation and set `meta.expected_status: unbounded`.")
 
 
 def check_unbounded(subject: Subject) -> list[Finding]:
@@ -31,7 +33,8 @@ def check_unbounded(subject: Subject) -> list[Finding]:
         message = (f"The solver found your formulation unbounded: the objective ({objective}) improves without "
                    "limit. Some variable the objective rewards is not limited by any constraint in that direction. "
                    "Look in the text for the limit (a capacity, demand, budget or availability) that is missing or "
-                   "written with the wrong direction, and check the objective sense (maximize vs minimize).")
+                   "written with the wrong direction, and check the objective sense (maximize vs minimize)."
+                   + DECLARE_UNBOUNDED)
         return [Finding("unbounded", "error", "objective", message, "unbounded objective")]
     shown = list(direction.items())[:_SHOWN]
     names = [f"{problem.col_name(j)} ({'grows' if d > 0 else 'falls'} without limit)" for j, d in shown]
@@ -48,7 +51,7 @@ def check_unbounded(subject: Subject) -> list[Finding]:
     message = (f"The solver found your formulation unbounded: the objective ({objective}) improves without limit. "
                f"These variables run away: {', '.join(names)}{more}.{where_rows}{free_note} Look in the text for the "
                "limit on them (a capacity, demand, budget or availability) that is missing or written with the wrong "
-               "direction, and check the objective sense (maximize vs minimize)."
+               "direction, and check the objective sense (maximize vs minimize)." + DECLARE_UNBOUNDED
                + (f"\n{quote(span)}" if span else ""))
     person = f"unbounded: {', '.join(problem.col_name(j) for j, _ in shown)}{more} run away"
     return [Finding("unbounded", "error", ", ".join(variables), message, person, span)]
