@@ -146,6 +146,14 @@ def test_comma_in_flow_mapping_text_says_it_split_the_value():
                                       "`description: 10,000 yuan per m3` into keys; quote the text")
 
 
+def test_comma_in_a_description_with_parentheses_is_still_text_not_an_expression():
+    with pytest.raises(FormulationError) as info:
+        loads("variables:\n  x: {description: cookies (x1 sugar, x2 sugar)}\nobjective: {sense: maximize, expr: x}\n")
+    msg = str(info.value)
+    assert "split `description: cookies (x1 sugar,x2 sugar)` into keys; quote the text" in msg
+    assert "expression" not in msg
+
+
 def test_bracket_in_flow_mapping_text_says_to_quote_it():
     with pytest.raises(FormulationError) as info:
         loads("variables:\n  x: {upper: 3, description: cost in [yuan], other}\n")

@@ -196,7 +196,8 @@ def _key_errors(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> l
         if key in allowed:
             continue
         split = _split_text(data, key)
-        if split is not None and not any(ch in str(key) for ch in "()[]<>=+*/"):
+        in_text = split is not None and split.split(":", 1)[0] in _TEXT_KEYS  # `description: a (b, c)` split too
+        if split is not None and (in_text or not any(ch in str(key) for ch in "()[]<>=+*/")):
             errors.append(FormulationError(f"a comma inside `{{...}}` split `{split}` into keys", where,
                                            "quote the text (`\"...\"`) or write the item in block style"))
             continue
