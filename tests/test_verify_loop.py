@@ -177,6 +177,18 @@ def test_continuous_count_is_flagged_once_and_fixed(tmp_path):
     assert len(run.rounds) == 2
 
 
+def test_a_continuous_count_whose_integer_reading_is_an_alternative_is_not_sent_back(tmp_path):
+    continuous = TRUCKS.replace("{kind}", "continuous").replace(
+        "name: trucks\n", "name: trucks\nmeta:\n  alternatives:\n    - {reading: whole trucks, changes: {variables: "
+        "{trucks: {type: integer}}}}\n")
+    model = replay(tmp_path, TRUCKS_TEXT, [fenced(continuous)])
+    run = run_verified(TRUCKS_TEXT, ir(model))
+    assert len(run.rounds) == 1 and run.rounds[0].feedback is None  # the model weighed it already: nothing to send
+    finding = next(f for f in run.findings if f.kind == "integrality")
+    assert finding.severity == "info" and "among the model's alternatives" in finding.for_person
+    assert [r.objective for r in run.readings] == [pytest.approx(840)]
+
+
 def test_a_warning_is_sent_back_only_once(tmp_path):
     continuous = TRUCKS.replace("{kind}", "continuous")
     model = replay(tmp_path, TRUCKS_TEXT, [fenced(continuous)] * 3)

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from formulate.ir.model import Formulation
 from formulate.verify.describe import quote, source_sentence
 from formulate.verify.findings import Finding
 from formulate.verify.subject import Subject
@@ -67,6 +68,7 @@ def check_integrality(subject: Subject) -> list[Finding]:
     allows = bool(_ALLOWS_FRACTIONS.search(subject.text))
     whole = bool(_WHOLE.search(subject.text))
     counted = _counted_in_text(subject.text)
+    integer_readings = _integer_readings(f)
     if problem is not None and x is not None and not allows:
         for block in problem.var_blocks:
             spec = f.variables.get(block.name)
@@ -89,8 +91,11 @@ def check_integrality(subject: Subject) -> list[Finding]:
             message = (f"Variable `{block.name}` counts {noun}, which come in whole numbers, but it is continuous and "
                        f"the optimum is fractional ({shown}). Declare it `type: integer` unless the text allows "
                        "fractions." + (f"\n{quote(span)}" if span else ""))
-            out.append(Finding("integrality", "warning", f"variable `{block.name}`", message,
-                               f"`{block.name}` counts {noun} but is fractional: {shown}", span))
+            considered = block.name in integer_readings  # the model already solves the integer reading beside
+            out.append(Finding("integrality", "info" if considered else "warning", f"variable `{block.name}`", message,
+                               f"`{block.name}` counts {noun} but is fractional: {shown}"
+                               + (" (the integer reading is among the model's alternatives)" if considered else ""),
+                               span))
     for name, spec in f.variables.items():
         if spec.type != "integer":
             continue
@@ -104,6 +109,24 @@ def check_integrality(subject: Subject) -> list[Finding]:
         out.append(Finding("integrality", "warning", f"variable `{name}`", message,
                            f"`{name}` is integer but described as a {hit}"))
     return out
+
+
+def _integer_readings(f: Formulation) -> set[str]:
+    """Variables that an alternative reading of ``meta.alternatives`` makes integer (or binary)."""
+    from formulate.errors import FormulateError
+    from formulate.verify.readings import alternatives, read_alternative
+
+    names: set[str] = set()
+    for position, entry in enumerate(alternatives(f)):
+        try:
+            _, changes = read_alternative(entry, position)
+        except FormulateError:
+            continue
+        variables = changes.get("variables") if isinstance(changes, dict) else None
+        for name, item in (variables or {}).items() if isinstance(variables, dict) else ():
+            if isinstance(item, dict) and item.get("type") in ("integer", "binary"):
+                names.add(str(name))
+    return names
 
 
 def _counted_noun(name: str, description: str | None) -> str | None:
