@@ -7,6 +7,7 @@ score stands in. Ties break by name, so the choice is deterministic.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -67,7 +68,7 @@ class Example:
     tags: tuple[str, ...] = ()
     path: str = ""
 
-    def answer_meta(self) -> dict[str, list[str]]:
+    def answer_meta(self) -> dict[str, list[Any]]:
         """The ``meta`` an answer carries: assumptions and alternatives (nothing about the expected answer)."""
         meta = self.data.get("meta") or {}
         return {"assumptions": list(meta.get("assumptions") or []),
@@ -85,8 +86,7 @@ class Example:
         Full-line comments are notes for people (what an example teaches, answers of other readings).
         Rendered once per example (every prompt that shows the example reuses it).
         """
-        meta = self.answer_meta()
-        return _answer_yaml(self.text, tuple(meta["assumptions"]), tuple(meta["alternatives"]))
+        return _answer_yaml(self.text, json.dumps(self.answer_meta()))  # alternatives may be patches (mappings)
 
     def document(self) -> list[str]:
         """The tokens BM25 indexes: problem text, name and tags."""
@@ -94,9 +94,9 @@ class Example:
 
 
 @lru_cache(maxsize=256)
-def _answer_yaml(text: str, assumptions: tuple[str, ...], alternatives: tuple[str, ...]) -> str:
+def _answer_yaml(text: str, meta_json: str) -> str:
     chunks = _top_level_chunks(text)
-    meta_text = dump_data({"meta": {"assumptions": list(assumptions), "alternatives": list(alternatives)}})
+    meta_text = dump_data({"meta": json.loads(meta_json)})
     out: list[str] = []
     placed = False
     for key, lines in chunks:

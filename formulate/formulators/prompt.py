@@ -114,8 +114,10 @@ _PITFALLS = """\
   When the text explicitly asks for a model type ("formulate an LP", "linear program", "may be fractional"),
   follow the text and record the integer reading in `meta.alternatives` as a patch
   (`{reading: "whole units", changes: {variables: {x: {type: integer}}}}`).
-- State data once as parameters, with every number of the text; compute aggregates as derived parameters
-  instead of by hand; never put variables in `if` filters, subscripts or set definitions (use `when:`).
+- An alternative that needs data the text does not give (a penalty it never prices) may be a plain sentence:
+  it is reported, not solved.
+- Use every number of the text, each stated once: as a parameter (a number used once may stand in its
+  expression, as in a small model); compute aggregates as derived parameters instead of by hand; never put variables in `if` filters, subscripts or set definitions (use `when:`).
 - Reading an entry a sparse table lacks is an error: filter the loop, give the entry or declare `default:`.
 - Names are identifiers (letters, digits, `_`); no other top-level keys and no other item keys than listed."""
 
