@@ -64,8 +64,9 @@ def test_sweep_runs_every_cell_then_skips_complete_ones(sweep_dir):
     assert "## toy / unversioned (local file)" in md and "## extra / unversioned (local file)" in md
     assert "published tables built on another label version" in md
     assert "<svg" in (sweep_dir / "results" / "report.html").read_text()
-    assert sorted(p.name for p in (sweep_dir / "results" / "figures").iterdir()) == [
-        "accuracy-by-dataset-and-run.svg", "time-and-tokens-per-sample.svg", "where-samples-end.svg"]
+    assert sorted(p.name for p in (sweep_dir / "results" / "figures").iterdir()) == [  # no `rounds`: the verifier
+        "accuracy-by-dataset-and-run.svg", "accuracy-by-verifier-round-and-the-label-among-the-readings.svg",
+        "time-and-tokens-per-sample.svg", "where-samples-end.svg"]  # ran, as in `formulate eval`
     before = [p.read_text() for p in logs]
     again = _sweep(str(sweep_dir / "sweep.yaml"))
     assert again.exit_code == 0 and again.output.count("skipped") == 8
