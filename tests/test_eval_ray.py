@@ -22,6 +22,7 @@ from formulate.eval.cli import eval_app
 from formulate.eval.runner import config_for
 from formulate.llm import record_replay
 from tests.test_eval import PROBLEMS, write_problems
+from tests.test_eval import without_times as _without_times
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'formulate-opt[ray]')")
 
@@ -66,15 +67,6 @@ def replayed(tmp_path: Path) -> tuple[Path, Path]:
 
 def _records(path: Path) -> list[dict]:
     return [r for r in map(json.loads, path.read_text().splitlines()) if r.get("type") == "sample"]
-
-
-def _without_times(record: dict) -> dict:
-    record = {k: v for k, v in record.items() if k not in ("times", "finished")}
-    if record.get("solution"):
-        record["solution"] = {k: v for k, v in record["solution"].items() if k != "times"}
-    if record.get("rounds"):
-        record["rounds"] = [{k: v for k, v in r.items() if k != "seconds"} for r in record["rounds"]]
-    return record
 
 
 def test_ray_and_thread_runs_give_identical_records(local_ray, replayed, tmp_path):
@@ -247,4 +239,5 @@ def test_the_data_dir_reaches_the_ray_workers_as_it_reaches_the_threads(local_ra
     result = CliRunner().invoke(eval_app, ["sweep", str(sweep), "--backend", "ray", "--out", str(tmp_path / "sw"),
                                            "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert [_without_times(r) for r in _records(tmp_path / "sw" / "cells" / "depot.replay-replies.jsonl")] == [read]
+    cell = tmp_path / "sw" / "cells" / "depot.replay-replies.jsonl"
+    assert [_without_times(r) for r in _records(cell)] == [read]
