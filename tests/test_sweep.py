@@ -101,6 +101,9 @@ def test_a_partial_cell_resumes_sample_by_sample(sweep_dir):
     ("models: [rules]\ndatasets: [a.jsonl]\nsettings: {time_limit: 0}\n", "time_limit 0 is not a positive number"),
     ("models: [rules]\ndatasets: [a.jsonl]\nsettings: {gap: fast}\n", "setting `gap` must be a number"),
     ("models: [rules]\ndatasets: [a.jsonl]\ndata_dir: nowhere\n", "`data_dir` `nowhere` is not a folder"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nworkers: 0\n", "`workers` must be a positive whole number, not 0"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nworkers: two\n", "`workers` must be a positive whole number"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nrpm: -5\n", "`rpm` must be a positive number"),
     ("- just a list\n", "must be a mapping"),
 ])
 def test_bad_sweep_files_are_one_line_errors(tmp_path, text, message):
@@ -174,3 +177,15 @@ def test_the_data_dir_is_relative_to_the_sweep_file_and_the_command_line_overrid
     assert read_log(sweep_dir / "moved" / "cells" / "toy.rules.jsonl").header["data_dir"] == str(other.resolve())
     bad = _sweep(str(sweep_dir / "sweep.yaml"), "--data-dir", str(sweep_dir / "toy.jsonl"))
     assert bad.exit_code == 2 and "is not a folder" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_complete_cell_run_with_other_rounds_is_not_taken_as_done(sweep_dir):
+    (sweep_dir / "sweep.yaml").write_text("models: [rules]\ndatasets: [toy.jsonl]\n")
+    cell = sweep_dir / "runs" / "sweep" / "cells" / "toy.rules.jsonl"
+    cell.parent.mkdir(parents=True)
+    old = CliRunner().invoke(eval_app, ["eval", str(sweep_dir / "toy.jsonl"), "--model", "rules", "--rounds", "0",
+                                        "--out", str(cell), "--no-progress"])  # as a cell ran before it had rounds
+    assert old.exit_code == 0, old.output
+    result = _sweep(str(sweep_dir / "sweep.yaml"))
+    assert result.exit_code == 1 and "skipped  toy.rules" not in result.output
+    assert "toy.rules.jsonl was run with rounds `0`, not `3`" in result.output

@@ -318,7 +318,7 @@ def _verified_fields(run: Any, sample: Sample, rule: Any) -> dict[str, Any]:
             "vote": run.vote, "label_in_readings": in_readings}
 
 
-def _check_resumable(out: Path, config: EvalConfig, resume: bool) -> tuple[set[str], set[str]]:
+def check_resumable(out: Path, config: EvalConfig, resume: bool) -> tuple[set[str], set[str]]:
     """Ids already logged and blob hashes; errors when the log belongs to another run or resume is off."""
     if not out.exists() or out.stat().st_size == 0:
         return set(), set()
@@ -329,8 +329,12 @@ def _check_resumable(out: Path, config: EvalConfig, resume: bool) -> tuple[set[s
                                  "it, or choose another --out")
         return set(), set()
     header = existing.header
-    for key in ("dataset", "model", "mode"):
+    for key in ("dataset", "model", "mode", "rounds"):
         old, new = header.get(key), getattr(config, key)
+        if key == "rounds":  # older logs lack it; None (no verifier) is --rounds 0
+            if key not in header:
+                continue
+            old, new = old or 0, new or 0
         if old is not None and old != new:
             raise FormulateError(f"{out} was run with {key} `{old}`, not `{new}`; resume it with the same "
                                  f"{key} or choose another --out")
@@ -372,7 +376,7 @@ def run_eval(samples: Sequence[Sample], formulator: Formulator | FormulateFn | F
         raise FormulateError(f"unknown backend `{config.backend}`; use {' or '.join(BACKENDS)}")
     folder = config.data_dir or session_data_dir()  # the config's, else the caller's data_dir_scope
     config = replace(config, data_dir=str(Path(folder).resolve()) if folder else None)
-    done, blobs = _check_resumable(out, config, resume)
+    done, blobs = check_resumable(out, config, resume)
     todo = [s for s in samples if s.id not in done]
     result = RunResult(out, skipped=len(samples) - len(todo))
     if config.backend == "ray":
@@ -464,4 +468,4 @@ def _run_pool(todo: Sequence[Sample], evaluator: SampleEvaluator, workers: int,
 
 
 __all__ = ["BACKENDS", "DEFAULT_ROUNDS", "EvalConfig", "config_for", "LOG_VERSION", "RunResult", "STAGES",
-           "SampleEvaluator", "rounds_setting", "run_eval"]
+           "SampleEvaluator", "check_resumable", "rounds_setting", "run_eval"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -214,15 +215,19 @@ def load_sweep(path: str | Path) -> Sweep:
     if backend not in BACKENDS:
         raise FormulateError(f"sweep file {p}: unknown backend `{backend}`; use {' or '.join(BACKENDS)}")
     out = Path(str(data.get("out") or Path("runs") / p.stem)).expanduser()
-    limit = data.get("limit")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise FormulateError(f"sweep file {p}: `limit` must be a positive whole number, not {limit!r}")
+    for key in ("limit", "workers", "model_calls"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise FormulateError(f"sweep file {p}: `{key}` must be a positive whole number, not {value!r}")
+    limit, rpm = data.get("limit"), data.get("rpm")
+    if rpm is not None and (not isinstance(rpm, int | float) or isinstance(rpm, bool) or not 0 < rpm < math.inf):
+        raise FormulateError(f"sweep file {p}: `rpm` must be a positive number of calls a minute, not {rpm!r}")
     sweep = Sweep(path=p, out=out if out.is_absolute() else base / out,
                   models=[_resolve_model(str(m), base) for m in _as_list("models", data["models"])],
                   datasets=[_resolve_dataset(str(d), base) for d in _as_list("datasets", data["datasets"])],
-                  settings=grid, limit=limit, workers=int(data.get("workers") or 4), backend=backend,
-                  address=data.get("address"), model_calls=int(data.get("model_calls") or 16),
-                  rpm=data.get("rpm"), base_url=data.get("base_url"),
+                  settings=grid, limit=limit, workers=data.get("workers") or 4, backend=backend,
+                  address=data.get("address"), model_calls=data.get("model_calls") or 16,
+                  rpm=rpm, base_url=data.get("base_url"),
                   data_dir=data_folder(str(data["data_dir"]), base, f"sweep file {p}: `data_dir`")
                   if data.get("data_dir") is not None else None)
     keys = list(grid)
@@ -239,32 +244,23 @@ def load_sweep(path: str | Path) -> Sweep:
     return sweep
 
 
-def _complete(log_path: Path, ids: list[str]) -> bool:
-    """Whether the cell's log already holds every sample id."""
-    from formulate.eval.runlog import read_log
-
-    if not log_path.is_file():
-        return False
-    return set(ids) <= set(read_log(log_path).samples)
-
-
 def run_cell(sweep: Sweep, cell: Cell, progress: bool | None = None) -> CellOutcome:
     """Run (or resume, or skip) one cell."""
     from formulate.datasets import load_dataset
     from formulate.eval.attempts import FormulatorSpec
-    from formulate.eval.runner import config_for, rounds_setting, run_eval
+    from formulate.eval.runner import check_resumable, config_for, rounds_setting, run_eval
 
     data = load_dataset(cell.dataset, limit=sweep.limit)
     ids = [s.id for s in data.samples]
-    if _complete(cell.log, ids):
-        return CellOutcome(cell, "skipped", samples=len(ids))
-    resumed = cell.log.is_file() and cell.log.stat().st_size > 0
     mode = str(cell.settings.get("mode", "ir"))
     config_settings = {SETTINGS[k]: v for k, v in cell.settings.items() if k != "mode"}
     config_settings["rounds"] = rounds_setting(cell.settings.get("rounds"))  # as `formulate eval` without --rounds
     config = config_for(data, cell.model, mode=mode, workers=sweep.workers, backend=sweep.backend,
                         address=sweep.address, model_calls=sweep.model_calls, calls_per_minute=sweep.rpm,
                         data_dir=str(sweep.data_dir) if sweep.data_dir is not None else None, **config_settings)
+    if cell.log.is_file() and set(ids) <= check_resumable(cell.log, config, resume=True)[0]:
+        return CellOutcome(cell, "skipped", samples=len(ids))  # complete, and run with these settings
+    resumed = cell.log.is_file() and cell.log.stat().st_size > 0
     formulator = FormulatorSpec.of(cell.model, mode, base_url=sweep.base_url)
     result = run_eval(data.samples, formulator, cell.log, config, resume=True, progress=progress)
     return CellOutcome(cell, "resumed" if resumed else "ran", samples=len(ids), new=len(result.records))
