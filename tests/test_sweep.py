@@ -104,6 +104,7 @@ def test_a_partial_cell_resumes_sample_by_sample(sweep_dir):
     ("models: [rules]\ndatasets: [a.jsonl]\nworkers: 0\n", "`workers` must be a positive whole number, not 0"),
     ("models: [rules]\ndatasets: [a.jsonl]\nworkers: two\n", "`workers` must be a positive whole number"),
     ("models: [rules]\ndatasets: [a.jsonl]\nrpm: -5\n", "`rpm` must be a positive number"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nbase_url: localhost:8000\n", "is not an http(s) URL with a host"),
     ("- just a list\n", "must be a mapping"),
 ])
 def test_bad_sweep_files_are_one_line_errors(tmp_path, text, message):

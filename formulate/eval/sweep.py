@@ -220,6 +220,13 @@ def load_sweep(path: str | Path) -> Sweep:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise FormulateError(f"sweep file {p}: `{key}` must be a positive whole number, not {value!r}")
     limit, rpm = data.get("limit"), data.get("rpm")
+    if data.get("base_url") is not None:
+        from formulate.cli_args import check_base_url
+
+        try:
+            check_base_url(str(data["base_url"]))
+        except FormulateError as exc:
+            raise FormulateError(f"sweep file {p}: {exc}") from None
     if rpm is not None and (not isinstance(rpm, int | float) or isinstance(rpm, bool) or not 0 < rpm < math.inf):
         raise FormulateError(f"sweep file {p}: `rpm` must be a positive number of calls a minute, not {rpm!r}")
     sweep = Sweep(path=p, out=out if out.is_absolute() else base / out,
