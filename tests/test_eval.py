@@ -91,6 +91,16 @@ def write_problems(folder: Path) -> tuple[Path, Path]:
     return data, replay
 
 
+def without_times(record: dict) -> dict:
+    """A log record without what differs between two runs of the same samples (times, finish stamps)."""
+    record = {k: v for k, v in record.items() if k not in ("times", "finished")}
+    if record.get("solution"):
+        record["solution"] = {k: v for k, v in record["solution"].items() if k != "times"}
+    if record.get("rounds"):
+        record["rounds"] = [{k: v for k, v in r.items() if k != "seconds"} for r in record["rounds"]]
+    return record
+
+
 @pytest.fixture
 def bench(tmp_path: Path) -> tuple[Path, Path]:
     """A dataset file and a replay file for the five problems."""

@@ -22,11 +22,30 @@ from formulate.eval.cli import eval_app
 from formulate.eval.runner import config_for
 from formulate.llm import record_replay
 from tests.test_eval import PROBLEMS, write_problems
+from tests.test_eval import without_times as _without_times
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'formulate-opt[ray]')")
 
 ROOT = Path(__file__).resolve().parent.parent
 BOX = "variables:\n  x: {{lower: 0, upper: {n}}}\nobjective: {{sense: maximize, expr: x}}\n"
+
+
+DEPOT = "A depot ships parts a and b, at least 1 of each; the cost of each part is in costs.csv. Minimise the cost."
+DEPOT_REPLY = ("```yaml\nsets: {P: [a, b]}\nparameters:\n  c: {index: [P], file: costs.csv}\n"
+               "variables: {x: {index: [P], lower: 1}}\nobjective: {sense: minimize, expr: 'sum(c[p] * x[p] for p in P)'}"
+               "\n```\n")
+
+
+def write_depot(folder: Path) -> tuple[Path, Path, Path]:
+    """A one-problem dataset whose model reply reads `file: costs.csv` (costs 2 + 3 = 5), its replay file
+    (the same reply every round) and the data folder with costs.csv."""
+    data_dir = folder / "data"
+    data_dir.mkdir()
+    (data_dir / "costs.csv").write_text("P,value\na,2\nb,3\n")
+    data = folder / "depot.jsonl"
+    data.write_text(json.dumps({"id": "depot", "question": DEPOT, "answer": "5"}) + "\n")
+    record_replay(folder / "replies.jsonl", DEPOT, "depot", [DEPOT_REPLY] * 3)
+    return data, folder / "replies.jsonl", data_dir
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +67,6 @@ def replayed(tmp_path: Path) -> tuple[Path, Path]:
 
 def _records(path: Path) -> list[dict]:
     return [r for r in map(json.loads, path.read_text().splitlines()) if r.get("type") == "sample"]
-
-
-def _without_times(record: dict) -> dict:
-    record = {k: v for k, v in record.items() if k not in ("times", "finished")}
-    if record.get("solution"):
-        record["solution"] = {k: v for k, v in record["solution"].items() if k != "times"}
-    if record.get("rounds"):
-        record["rounds"] = [{k: v for k, v in r.items() if k != "seconds"} for r in record["rounds"]]
-    return record
 
 
 def test_ray_and_thread_runs_give_identical_records(local_ray, replayed, tmp_path):
@@ -203,3 +213,31 @@ def test_the_limiter_outlives_a_run_so_the_next_run_on_its_endpoint_gets_it_aliv
     ray.get([second.acquire.remote() for _ in range(3)], timeout=30)  # the new run's limit of 3 holds
     assert ray.get(second.stats.remote())["in_flight"] == 3
     ray.get([second.release.remote() for _ in range(3)])
+
+
+def test_the_data_dir_reaches_the_ray_workers_as_it_reaches_the_threads(local_ray, tmp_path):
+    data, replay, data_dir = write_depot(tmp_path)
+    records, headers = {}, {}
+    for backend in ("thread", "ray"):
+        for given in (True, False):
+            out = tmp_path / f"{backend}-{given}.jsonl"
+            args = ["eval", str(data), "--model", f"replay:{replay}", "--out", str(out), "--backend", backend,
+                    "--no-progress", *(["--data-dir", str(data_dir)] if given else [])]
+            result = CliRunner().invoke(eval_app, args)
+            assert result.exit_code == 0, result.output
+            (record,) = _records(out)
+            records[backend, given] = _without_times(record)
+            headers[backend, given] = json.loads(out.read_text().splitlines()[0])
+    read = records["ray", True]
+    assert read == records["thread", True] and read["correct"] and read["predicted"]["objective"] == 5
+    assert headers["ray", True]["data_dir"] == str(data_dir.resolve()) and headers["ray", False]["data_dir"] is None
+    refused = records["ray", False]
+    assert refused == records["thread", False] and refused["stage"] == "check" and not refused["correct"]
+    assert "`file: costs.csv` is not allowed" in refused["error"] and "\n" not in refused["error"]
+    sweep = tmp_path / "sweep.yaml"  # a sweep's `data_dir`, relative to the sweep file, reaches the workers too
+    sweep.write_text("models: ['replay:replies.jsonl']\ndatasets: [depot.jsonl]\ndata_dir: data\n")
+    result = CliRunner().invoke(eval_app, ["sweep", str(sweep), "--backend", "ray", "--out", str(tmp_path / "sw"),
+                                           "--no-progress"])
+    assert result.exit_code == 0, result.output
+    cell = tmp_path / "sw" / "cells" / "depot.replay-replies.jsonl"
+    assert [_without_times(r) for r in _records(cell)] == [read]

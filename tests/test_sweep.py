@@ -12,7 +12,7 @@ from formulate.eval.cli import eval_app
 from formulate.eval.runlog import read_log
 from formulate.eval.sweep import cell_name, load_sweep
 from formulate.llm import record_replay
-from tests.test_eval import PROBLEMS
+from tests.test_eval import PROBLEMS, without_times
 
 EXTRA = [  # a second dataset, written for this test
     ("crates", "Pack crates: each crate earns 4; at most 7 crates fit. Maximise earnings.", "28",
@@ -64,8 +64,9 @@ def test_sweep_runs_every_cell_then_skips_complete_ones(sweep_dir):
     assert "## toy / unversioned (local file)" in md and "## extra / unversioned (local file)" in md
     assert "published tables built on another label version" in md
     assert "<svg" in (sweep_dir / "results" / "report.html").read_text()
-    assert sorted(p.name for p in (sweep_dir / "results" / "figures").iterdir()) == [
-        "accuracy-by-dataset-and-run.svg", "time-and-tokens-per-sample.svg", "where-samples-end.svg"]
+    assert sorted(p.name for p in (sweep_dir / "results" / "figures").iterdir()) == [  # no `rounds`: the verifier
+        "accuracy-by-dataset-and-run.svg", "accuracy-by-verifier-round-and-the-label-among-the-readings.svg",
+        "time-and-tokens-per-sample.svg", "where-samples-end.svg"]  # ran, as in `formulate eval`
     before = [p.read_text() for p in logs]
     again = _sweep(str(sweep_dir / "sweep.yaml"))
     assert again.exit_code == 0 and again.output.count("skipped") == 8
@@ -93,6 +94,17 @@ def test_a_partial_cell_resumes_sample_by_sample(sweep_dir):
     ("models: [rules]\ndatasets: [a.jsonl]\nbackend: dask\n", "unknown backend `dask`"),
     ("models: [rules]\ndatasets: [a.jsonl]\nmodel: x\n", "unknown key `model`"),
     ("models: [rules]\ndatasets: [a.jsonl]\nlimit: -3\n", "`limit` must be a positive whole number"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nsettings: {rounds: [3, -1]}\n",
+     "setting `rounds` must be a whole number of at least 0, not -1"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nsettings: {samples: 0}\n", "setting `samples` must be a whole number"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nsettings: {solver: higs}\n", "unknown solver `higs`"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nsettings: {time_limit: 0}\n", "time_limit 0 is not a positive number"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nsettings: {gap: fast}\n", "setting `gap` must be a number"),
+    ("models: [rules]\ndatasets: [a.jsonl]\ndata_dir: nowhere\n", "`data_dir` `nowhere` is not a folder"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nworkers: 0\n", "`workers` must be a positive whole number, not 0"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nworkers: two\n", "`workers` must be a positive whole number"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nrpm: -5\n", "`rpm` must be a positive number"),
+    ("models: [rules]\ndatasets: [a.jsonl]\nbase_url: localhost:8000\n", "is not an http(s) URL with a host"),
     ("- just a list\n", "must be a mapping"),
 ])
 def test_bad_sweep_files_are_one_line_errors(tmp_path, text, message):
@@ -114,3 +126,67 @@ def test_dry_run_lists_cells_and_a_failing_cell_does_not_stop_the_others(sweep_d
     assert (sweep_dir / "runs" / "sweep" / "report.md").is_file()
     elsewhere = _sweep(str(sweep_dir / "sweep.yaml"), "--out", str(sweep_dir / "other"))
     assert elsewhere.exit_code == 1 and (sweep_dir / "other" / "cells" / "toy.rules.jsonl").is_file()
+
+
+def _eval_records(*args: str) -> dict[str, dict]:
+    result = CliRunner().invoke(eval_app, ["eval", *args, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    out = Path(args[args.index("--out") + 1])
+    return {pid: without_times(r) for pid, r in read_log(out).samples.items()}
+
+
+def _cell_records(path: Path) -> dict[str, dict]:
+    return {pid: without_times(r) for pid, r in read_log(path).samples.items()}
+
+
+def test_a_cell_without_rounds_gives_the_records_of_eval_without_rounds(sweep_dir):
+    replay = f"replay:{sweep_dir / 'replies.jsonl'}"
+    (sweep_dir / "sweep.yaml").write_text("models: [rules, 'replay:replies.jsonl']\ndatasets: [toy.jsonl]\n"
+                                          "workers: 2\n")
+    (sweep_dir / "off.yaml").write_text("models: [rules, 'replay:replies.jsonl']\ndatasets: [toy.jsonl]\n"
+                                        "settings: {rounds: 0}\n")
+    assert _sweep(str(sweep_dir / "sweep.yaml")).exit_code == 0
+    assert _sweep(str(sweep_dir / "off.yaml")).exit_code == 0
+    cells, toy = sweep_dir / "runs" / "sweep" / "cells", str(sweep_dir / "toy.jsonl")
+    for model, label in (("rules", "rules"), (replay, "replay-replies")):
+        default = _cell_records(cells / f"toy.{label}.jsonl")
+        assert default == _eval_records(toy, "--model", model, "--out", str(sweep_dir / f"{label}.jsonl"))
+        assert read_log(cells / f"toy.{label}.jsonl").header["rounds"] == 3
+        assert all(r["rounds"] for r in default.values())  # the verifier ran, as in `formulate eval`
+        off = _cell_records(sweep_dir / "runs" / "off" / "cells" / f"toy.{label}.rounds=0.jsonl")
+        assert off == _eval_records(toy, "--model", model, "--rounds", "0", "--out",
+                                    str(sweep_dir / f"{label}-0.jsonl"))
+        assert not any("rounds" in r for r in off.values())
+        if model == "rules":  # nothing to call back: the verifier changes no rules record's outcome
+            assert {p: (r["correct"], r["stage"], r["predicted"]) for p, r in default.items()} == \
+                {p: (r["correct"], r["stage"], r["predicted"]) for p, r in off.items()}
+        else:  # the verifier's feedback gets no second reply from a one-reply replay here
+            assert {p: r["stage"] for p, r in off.items()} == {p[0]: p[4] for p in PROBLEMS}
+
+
+def test_the_data_dir_is_relative_to_the_sweep_file_and_the_command_line_overrides_it(sweep_dir):
+    (sweep_dir / "tables").mkdir()
+    (sweep_dir / "sweep.yaml").write_text("models: [rules]\ndatasets: [toy.jsonl]\ndata_dir: tables\n")
+    assert load_sweep(sweep_dir / "sweep.yaml").data_dir == (sweep_dir / "tables").resolve()
+    assert _sweep(str(sweep_dir / "sweep.yaml")).exit_code == 0
+    assert read_log(sweep_dir / "runs" / "sweep" / "cells" / "toy.rules.jsonl").header["data_dir"] == \
+        str((sweep_dir / "tables").resolve())
+    other = sweep_dir / "other-tables"
+    other.mkdir()
+    moved = _sweep(str(sweep_dir / "sweep.yaml"), "--data-dir", str(other), "--out", str(sweep_dir / "moved"))
+    assert moved.exit_code == 0, moved.output
+    assert read_log(sweep_dir / "moved" / "cells" / "toy.rules.jsonl").header["data_dir"] == str(other.resolve())
+    bad = _sweep(str(sweep_dir / "sweep.yaml"), "--data-dir", str(sweep_dir / "toy.jsonl"))
+    assert bad.exit_code == 2 and "is not a folder" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_complete_cell_run_with_other_rounds_is_not_taken_as_done(sweep_dir):
+    (sweep_dir / "sweep.yaml").write_text("models: [rules]\ndatasets: [toy.jsonl]\n")
+    cell = sweep_dir / "runs" / "sweep" / "cells" / "toy.rules.jsonl"
+    cell.parent.mkdir(parents=True)
+    old = CliRunner().invoke(eval_app, ["eval", str(sweep_dir / "toy.jsonl"), "--model", "rules", "--rounds", "0",
+                                        "--out", str(cell), "--no-progress"])  # as a cell ran before it had rounds
+    assert old.exit_code == 0, old.output
+    result = _sweep(str(sweep_dir / "sweep.yaml"))
+    assert result.exit_code == 1 and "skipped  toy.rules" not in result.output
+    assert "toy.rules.jsonl was run with rounds `0`, not `3`" in result.output

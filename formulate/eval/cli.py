@@ -75,7 +75,8 @@ def eval_command(
     samples: Annotated[int, typer.Option("--samples", "-k", help="formulations drawn per problem and voted on")
                        ] = 1,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="folder the models' `file:` tables may be read "
-                                                  "from (none without it)")] = None,
+                                                  "from (none without it); on a Ray cluster it must exist at the "
+                                                  "same path on every node")] = None,
     backend: Annotated[str, typer.Option("--backend", help="thread (this machine) or ray (Ray tasks; local Ray "
                                          "unless --address)")] = "thread",
     address: Annotated[str | None, typer.Option("--address", help="ray: an existing cluster (auto, HOST:PORT or "
@@ -97,7 +98,7 @@ def eval_command(
     from formulate.datasets import load_dataset
     from formulate.eval.attempts import FormulatorSpec
     from formulate.eval.report import summarize
-    from formulate.eval.runner import BACKENDS, config_for, run_eval
+    from formulate.eval.runner import BACKENDS, config_for, rounds_setting, run_eval
     from formulate.eval.scoring import get_rule
     from formulate.formulators.dispatch import check_mode
 
@@ -136,8 +137,8 @@ def eval_command(
                                        max_retries=max_retries, unsafe_no_sandbox=unsafe_no_sandbox or None)
         config = config_for(data, spec, mode=mode, rule=rule, solver=solver, time_limit=time_limit, mip_gap=gap,
                             workers=workers, backend=backend, address=address, model_calls=model_calls,
-                            calls_per_minute=rpm, rounds=rounds if rounds > 0 else None,
-                            samples=max(1, samples))
+                            calls_per_minute=rpm, rounds=rounds_setting(rounds), samples=max(1, samples),
+                            data_dir=str(data_dir.resolve()) if data_dir is not None else None)
         try:
             result = run_eval(data.samples, formulator, target, config, resume=resume, progress=progress)
         except KeyboardInterrupt:

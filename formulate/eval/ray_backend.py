@@ -230,8 +230,16 @@ def _worker_evaluator(formulator: Any, config: Any, key: str, limiter: Any) -> A
 
 
 def evaluate_in_worker(formulator: Any, config: Any, key: str, limiter: Any, sample: Sample) -> dict[str, Any]:
-    """Formulate, solve and score ``sample`` in a Ray worker; returns the log record."""
-    return _worker_evaluator(formulator, config, key, limiter)(sample)[0]
+    """Formulate, solve and score ``sample`` in a Ray worker; returns the log record.
+
+    The run's data folder (``config.data_dir``, the driver's ``--data-dir``) holds here around the sample:
+    the driver's own scope is process-global and does not reach this process. On a cluster the folder
+    must exist at the same path on every node.
+    """
+    from formulate.ir.io import data_dir_scope
+
+    with data_dir_scope(config.data_dir):
+        return _worker_evaluator(formulator, config, key, limiter)(sample)[0]
 
 
 class RayExecutor:

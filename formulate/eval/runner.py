@@ -66,9 +66,19 @@ class EvalConfig:
     calls_per_minute: float | None = None  # ray: model calls started per minute per endpoint
     rounds: int | None = None  # verifier rounds per sample (None: formulate and solve once, no verifier)
     samples: int = 1  # formulations drawn and voted on (with the verifier)
+    data_dir: str | None = None  # the folder a model's `file:` tables may come from (absolute; None: none)
 
 
 BACKENDS = ("thread", "ray")
+#: model calls per sample when ``formulate eval`` has no ``--rounds`` and a sweep cell no ``rounds``
+DEFAULT_ROUNDS = 3
+
+
+def rounds_setting(rounds: int | None) -> int | None:
+    """``EvalConfig.rounds`` for a ``--rounds`` value (a sweep's ``rounds``): unset is the default of
+    :data:`DEFAULT_ROUNDS`, 0 turns the verifier off (None)."""
+    rounds = DEFAULT_ROUNDS if rounds is None else int(rounds)
+    return rounds if rounds > 0 else None
 
 
 def config_for(dataset: Any, model: str, **settings: Any) -> EvalConfig:
@@ -308,7 +318,7 @@ def _verified_fields(run: Any, sample: Sample, rule: Any) -> dict[str, Any]:
             "vote": run.vote, "label_in_readings": in_readings}
 
 
-def _check_resumable(out: Path, config: EvalConfig, resume: bool) -> tuple[set[str], set[str]]:
+def check_resumable(out: Path, config: EvalConfig, resume: bool) -> tuple[set[str], set[str]]:
     """Ids already logged and blob hashes; errors when the log belongs to another run or resume is off."""
     if not out.exists() or out.stat().st_size == 0:
         return set(), set()
@@ -319,8 +329,12 @@ def _check_resumable(out: Path, config: EvalConfig, resume: bool) -> tuple[set[s
                                  "it, or choose another --out")
         return set(), set()
     header = existing.header
-    for key in ("dataset", "model", "mode"):
+    for key in ("dataset", "model", "mode", "rounds"):
         old, new = header.get(key), getattr(config, key)
+        if key == "rounds":  # older logs lack it; None (no verifier) is --rounds 0
+            if key not in header:
+                continue
+            old, new = old or 0, new or 0
         if old is not None and old != new:
             raise FormulateError(f"{out} was run with {key} `{old}`, not `{new}`; resume it with the same "
                                  f"{key} or choose another --out")
@@ -355,10 +369,14 @@ def run_eval(samples: Sequence[Sample], formulator: Formulator | FormulateFn | F
     ``formulator`` may be a :class:`FormulatorSpec` (built here, or once per Ray worker).
     ``progress`` None shows a bar only when stderr is a terminal.
     """
+    from formulate.ir.io import data_dir_scope, session_data_dir
+
     out = Path(out)
     if config.backend not in BACKENDS:
         raise FormulateError(f"unknown backend `{config.backend}`; use {' or '.join(BACKENDS)}")
-    done, blobs = _check_resumable(out, config, resume)
+    folder = config.data_dir or session_data_dir()  # the config's, else the caller's data_dir_scope
+    config = replace(config, data_dir=str(Path(folder).resolve()) if folder else None)
+    done, blobs = check_resumable(out, config, resume)
     todo = [s for s in samples if s.id not in done]
     result = RunResult(out, skipped=len(samples) - len(todo))
     if config.backend == "ray":
@@ -372,7 +390,8 @@ def run_eval(samples: Sequence[Sample], formulator: Formulator | FormulateFn | F
                                     formulator=built if config.rounds is not None else None)
         executor = partial(_run_threads, evaluator=evaluator, workers=max(1, int(config.workers)))
     try:
-        _run(todo, len(samples), out, blobs, config, executor, result, progress, on_record)
+        with data_dir_scope(config.data_dir):  # the threads' (each Ray worker enters it around its samples)
+            _run(todo, len(samples), out, blobs, config, executor, result, progress, on_record)
     finally:
         if isinstance(formulator, FormulatorSpec) and config.backend != "ray":
             close_formulator(built)
@@ -448,4 +467,5 @@ def _run_pool(todo: Sequence[Sample], evaluator: SampleEvaluator, workers: int,
     pool.shutdown(wait=True)
 
 
-__all__ = ["BACKENDS", "EvalConfig", "config_for", "LOG_VERSION", "RunResult", "STAGES", "SampleEvaluator", "run_eval"]
+__all__ = ["BACKENDS", "DEFAULT_ROUNDS", "EvalConfig", "config_for", "LOG_VERSION", "RunResult", "STAGES",
+           "SampleEvaluator", "check_resumable", "rounds_setting", "run_eval"]

@@ -12,8 +12,11 @@ A sweep file (YAML)::
       solver: [highs]
     workers: 4
     backend: thread                # or ray (address: HOST:PORT for an existing cluster)
+    data_dir: data                 # the folder the models' `file:` tables may come from (optional)
 
-Paths (datasets, ``replay:`` files, ``out``) are relative to the sweep file. Each cell writes
+Paths (datasets, ``replay:`` files, ``out``, ``data_dir``) are relative to the sweep file. A cell runs
+as ``formulate eval`` with the same settings would: without ``rounds`` it gets eval's default verifier
+rounds (``rounds: 0`` turns the verifier off). Each cell writes
 ``<out>/cells/<cell>.jsonl``; a cell whose log holds every sample is skipped, a partial one is resumed
 sample by sample. The comparison report is ``<out>/report.md`` and ``<out>/report.html``.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -36,7 +40,7 @@ log = logging.getLogger(__name__)
 SETTINGS = {"mode": "mode", "rule": "rule", "solver": "solver", "time_limit": "time_limit", "gap": "mip_gap",
             "rounds": "rounds", "samples": "samples"}
 _TOP_KEYS = {"out", "models", "datasets", "limit", "settings", "workers", "backend", "address", "model_calls",
-             "rpm", "base_url", "name"}
+             "rpm", "base_url", "name", "data_dir"}
 
 
 @dataclass
@@ -66,6 +70,7 @@ class Sweep:
     model_calls: int = 16
     rpm: float | None = None
     base_url: str | None = None
+    data_dir: Path | None = None  # absolute: the folder the models' `file:` tables may come from
     cells: list[Cell] = field(default_factory=list)
 
     def relocate(self, out: Path) -> None:
@@ -126,6 +131,35 @@ def _dataset_label(dataset: str) -> str:
     return Path(dataset).stem if ("/" in dataset or dataset.endswith((".json", ".jsonl"))) else dataset
 
 
+def data_folder(value: str | Path, base: Path, source: str) -> Path:
+    """``value`` (relative to ``base``) as an absolute folder; FormulateError when it is not one."""
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else base / path
+    if not path.is_dir():
+        raise FormulateError(f"{source} `{value}` is not a folder; give the folder the data files are in")
+    return path.resolve()
+
+
+def _check_setting(key: str, value: Any) -> None:
+    """The same checks ``formulate eval`` makes on its options, up front rather than per sample."""
+    from formulate.cli_args import check_gap, check_solver, check_time_limit
+
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if key in ("rounds", "samples"):
+        least = 0 if key == "rounds" else 1
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise FormulateError(f"setting `{key}` must be a whole number of at least {least}, not {value!r}")
+    elif key in ("time_limit", "gap"):
+        if not number:
+            raise FormulateError(f"setting `{key}` must be a number, not {value!r}")
+        if key == "time_limit":
+            check_time_limit(float(value), "time_limit")
+        else:
+            check_gap(float(value))
+    elif key == "solver":
+        check_solver(str(value), installed=True)
+
+
 def cell_name(model: str, dataset: str, settings: dict[str, Any]) -> str:
     """``<dataset>.<model>[.key=value...]``: stable, one file name per cell."""
     parts = [_slug(_dataset_label(dataset)), _slug(_model_label(model))]
@@ -167,6 +201,11 @@ def load_sweep(path: str | Path) -> Sweep:
             raise FormulateError(f"sweep file {p}: setting `{key}` needs the verifier (formulate eval --{key}), "
                                  "which this version does not have")
         grid[key] = _as_list(key, value)
+        for item in grid[key]:
+            try:
+                _check_setting(key, item)
+            except FormulateError as exc:
+                raise FormulateError(f"sweep file {p}: {exc}") from None
     for rule in grid.get("rule", []):
         get_rule(str(rule))
     for mode in grid.get("mode", []):
@@ -176,15 +215,28 @@ def load_sweep(path: str | Path) -> Sweep:
     if backend not in BACKENDS:
         raise FormulateError(f"sweep file {p}: unknown backend `{backend}`; use {' or '.join(BACKENDS)}")
     out = Path(str(data.get("out") or Path("runs") / p.stem)).expanduser()
-    limit = data.get("limit")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise FormulateError(f"sweep file {p}: `limit` must be a positive whole number, not {limit!r}")
+    for key in ("limit", "workers", "model_calls"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise FormulateError(f"sweep file {p}: `{key}` must be a positive whole number, not {value!r}")
+    limit, rpm = data.get("limit"), data.get("rpm")
+    if data.get("base_url") is not None:
+        from formulate.cli_args import check_base_url
+
+        try:
+            check_base_url(str(data["base_url"]))
+        except FormulateError as exc:
+            raise FormulateError(f"sweep file {p}: {exc}") from None
+    if rpm is not None and (not isinstance(rpm, int | float) or isinstance(rpm, bool) or not 0 < rpm < math.inf):
+        raise FormulateError(f"sweep file {p}: `rpm` must be a positive number of calls a minute, not {rpm!r}")
     sweep = Sweep(path=p, out=out if out.is_absolute() else base / out,
                   models=[_resolve_model(str(m), base) for m in _as_list("models", data["models"])],
                   datasets=[_resolve_dataset(str(d), base) for d in _as_list("datasets", data["datasets"])],
-                  settings=grid, limit=limit, workers=int(data.get("workers") or 4), backend=backend,
-                  address=data.get("address"), model_calls=int(data.get("model_calls") or 16),
-                  rpm=data.get("rpm"), base_url=data.get("base_url"))
+                  settings=grid, limit=limit, workers=data.get("workers") or 4, backend=backend,
+                  address=data.get("address"), model_calls=data.get("model_calls") or 16,
+                  rpm=rpm, base_url=data.get("base_url"),
+                  data_dir=data_folder(str(data["data_dir"]), base, f"sweep file {p}: `data_dir`")
+                  if data.get("data_dir") is not None else None)
     keys = list(grid)
     for model, dataset, values in itertools.product(sweep.models, sweep.datasets,
                                                     itertools.product(*(grid[k] for k in keys))):
@@ -199,31 +251,23 @@ def load_sweep(path: str | Path) -> Sweep:
     return sweep
 
 
-def _complete(log_path: Path, ids: list[str]) -> bool:
-    """Whether the cell's log already holds every sample id."""
-    from formulate.eval.runlog import read_log
-
-    if not log_path.is_file():
-        return False
-    return set(ids) <= set(read_log(log_path).samples)
-
-
 def run_cell(sweep: Sweep, cell: Cell, progress: bool | None = None) -> CellOutcome:
     """Run (or resume, or skip) one cell."""
     from formulate.datasets import load_dataset
     from formulate.eval.attempts import FormulatorSpec
-    from formulate.eval.runner import config_for, run_eval
+    from formulate.eval.runner import check_resumable, config_for, rounds_setting, run_eval
 
     data = load_dataset(cell.dataset, limit=sweep.limit)
     ids = [s.id for s in data.samples]
-    if _complete(cell.log, ids):
-        return CellOutcome(cell, "skipped", samples=len(ids))
-    resumed = cell.log.is_file() and cell.log.stat().st_size > 0
     mode = str(cell.settings.get("mode", "ir"))
     config_settings = {SETTINGS[k]: v for k, v in cell.settings.items() if k != "mode"}
+    config_settings["rounds"] = rounds_setting(cell.settings.get("rounds"))  # as `formulate eval` without --rounds
     config = config_for(data, cell.model, mode=mode, workers=sweep.workers, backend=sweep.backend,
                         address=sweep.address, model_calls=sweep.model_calls, calls_per_minute=sweep.rpm,
-                        **config_settings)
+                        data_dir=str(sweep.data_dir) if sweep.data_dir is not None else None, **config_settings)
+    if cell.log.is_file() and set(ids) <= check_resumable(cell.log, config, resume=True)[0]:
+        return CellOutcome(cell, "skipped", samples=len(ids))  # complete, and run with these settings
+    resumed = cell.log.is_file() and cell.log.stat().st_size > 0
     formulator = FormulatorSpec.of(cell.model, mode, base_url=sweep.base_url)
     result = run_eval(data.samples, formulator, cell.log, config, resume=True, progress=progress)
     return CellOutcome(cell, "resumed" if resumed else "ran", samples=len(ids), new=len(result.records))
@@ -269,5 +313,5 @@ def write_report(sweep: Sweep) -> tuple[Path, Path] | None:
     return md, page
 
 
-__all__ = ["Cell", "CellOutcome", "SETTINGS", "Sweep", "cell_name", "load_sweep", "run_cell", "run_sweep",
+__all__ = ["Cell", "CellOutcome", "SETTINGS", "Sweep", "cell_name", "data_folder", "load_sweep", "run_cell", "run_sweep",
            "write_report"]

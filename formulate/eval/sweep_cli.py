@@ -20,13 +20,16 @@ def sweep_command(
                        ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="the sweep folder (default: the file's `out`, "
                                              "else runs/<file stem>)")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="folder the models' `file:` tables may be "
+                                                  "read from (default: the file's `data_dir`, else none); on a Ray "
+                                                  "cluster it must exist at the same path on every node")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list the cells and their logs; run nothing")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="progress bar per cell "
                                                   "(default: on a terminal)")] = None,
 ) -> None:
     """Run a grid of models x datasets x settings: one resumable log per cell, then one comparison report."""
     from formulate.eval.runner import BACKENDS
-    from formulate.eval.sweep import CellOutcome, load_sweep, run_sweep
+    from formulate.eval.sweep import CellOutcome, data_folder, load_sweep, run_sweep
 
     try:
         sweep = load_sweep(sweep_file)
@@ -36,6 +39,8 @@ def sweep_command(
             sweep.backend = backend
         if out is not None:
             sweep.relocate(out)
+        if data_dir is not None:
+            sweep.data_dir = data_folder(data_dir, Path.cwd(), "--data-dir")
         if address is not None:
             if sweep.backend != "ray":
                 raise FormulateError("--address names a Ray cluster; add --backend ray")

@@ -340,6 +340,11 @@ def data_dir_of(formulation: Formulation) -> Path | None:
 _session_data_dir: str | None = None
 
 
+def session_data_dir() -> str | None:
+    """The folder of the innermost :func:`data_dir_scope` in force (None outside one)."""
+    return _session_data_dir
+
+
 @contextmanager
 def data_dir_scope(folder: str | Path | None) -> Iterator[None]:
     """Inside the block, formulations not read from a file (a model's) may read `file:` tables from ``folder``.
