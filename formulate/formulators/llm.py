@@ -127,7 +127,7 @@ def _list_schema() -> str:
                           _obj({"reading": {"type": "string", "description": "the reading, one sentence"},
                                 "changes": _nullable({"type": "string", "description":
                                                       "a JSON object: the sections that differ, items by name "
-                                                      "(variables/parameters: only the keys that change), "
+                                                      "(a mapping gives only the keys that change), "
                                                       "null deletes"})},
                                "a reading that changes the answer, as a patch of the formulation")]}}},
                      "assumptions made and alternative readings that change the answer"),
