@@ -270,6 +270,37 @@ def test_structured_mode_sends_the_list_schema_and_converts_back(fake_openai):
     assert "JSON object" in server.requests[0]["messages"][0]["content"]
 
 
+LEXICOGRAPHIC = {
+    "name": "two_goals", "description": None, "meta": {"assumptions": [], "alternatives": []},
+    "sets": [],
+    "parameters": [{"name": "room", "value": 12, "index": None, "values": None, "entries": None, "default": None,
+                    "file": None, "description": None}],
+    "variables": [{"name": n, "index": None, "type": "continuous", "lower": 0, "upper": 10, "description": None}
+                  for n in ("x", "y")],
+    "objective": [
+        {"sense": "maximize", "expr": "y", "priority": 1, "weight": 3, "description": "second goal"},
+        {"sense": "maximize", "expr": "x", "priority": 2, "weight": None, "description": "first goal"},
+    ],
+    "constraints": [{"name": "room_row", "forall": None, "expr": "x + y <= room", "when": None, "either": None,
+                     "description": None}],
+}
+
+
+def test_structured_reply_with_prioritised_objectives_solves_lexicographically(fake_openai):
+    from formulate.api import solve
+
+    server = fake_openai([chat_reply(json.dumps(LEXICOGRAPHIC))])
+    attempt = LLMFormulator(http_model(server), k_examples=0, structured=True).formulate(TEXT)
+    assert attempt.ok, attempt.errors
+    levels = attempt.formulation.objectives()
+    assert [(o.expr, o.priority, o.weight) for o in levels] == [("y", 1, 3), ("x", 2, None)]
+    solution = solve(attempt.formulation, solver="highs")
+    assert solution.solver == "highs" and solution.objective == pytest.approx(10)  # the priority-2 level's value
+    assert (solution.x, solution.y) == (pytest.approx(10), pytest.approx(2))  # x first, then y in what is left
+    assert [level["value"] for level in solution.objectives] == [pytest.approx(10), pytest.approx(3 * 2)]  # weighted
+    assert to_list_shape(from_list_shape(LEXICOGRAPHIC))["objective"] == LEXICOGRAPHIC["objective"]
+
+
 def test_formulate_many_batches_rounds_and_repairs_per_problem(fake_openai):
     texts = [TEXT, TEXT.replace("Hull", "Hove"), TEXT.replace("Hull", "Hythe")]
 
@@ -334,8 +365,6 @@ def _formulation_files() -> list[str]:
 @pytest.mark.parametrize("path", _formulation_files(), ids=lambda p: Path(p).name)
 def test_list_shape_round_trip(path):
     data = parse_yaml_text(Path(path).read_text(encoding="utf-8"))
-    if isinstance(data.get("objective"), list):
-        pytest.skip("the structured (list-shaped) JSON schema does not carry several objectives yet")
     data.pop("problem", None)
     meta = data.pop("meta", {}) or {}
     data["meta"] = {"assumptions": meta.get("assumptions", []), "alternatives": meta.get("alternatives", [])}
@@ -403,3 +432,7 @@ def test_list_schema_is_strict_mode_compatible():
     assert {"sets", "parameters", "variables", "objective", "constraints", "meta"} <= set(properties)
     variable = properties["variables"]["items"]["properties"]
     assert variable["type"]["enum"] == ["continuous", "integer", "binary"]
+    one, several = properties["objective"]["anyOf"]
+    assert one == several["items"] == {"$ref": "#/$defs/objective"}
+    objective = schema["$defs"]["objective"]["properties"]
+    assert {"type": "integer"} in objective["priority"]["anyOf"] and {"type": "null"} in objective["priority"]["anyOf"]

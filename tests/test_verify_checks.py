@@ -239,6 +239,81 @@ constraints:
                                      "objective": {"sense": "maximize", "expr": "cap"}}).variables) == []
 
 
+ROWS = """\
+name: rows
+meta:
+  alternatives:
+    - reading: the market takes at least 4 of each
+      changes: {constraints: {demand: {expr: "x[p] >= 4"}}}
+    - reading: the market takes at most 3 of each
+      changes: {constraints: {demand: {expr: "x[p] <= 3 for p in P"}}}
+    - reading: only b has a market cap
+      changes: {constraints: {demand: {forall: "p in P if p == 'b'"}}}
+    - reading: only a is capped, at 1
+      changes: {constraints: {demand: "x['a'] <= 1"}}
+    - reading: the profit is a cost
+      changes: {objective: {sense: minimize}}
+sets: {P: [a, b]}
+parameters:
+  profit: {index: [P], values: [3, 2]}
+variables:
+  x: {index: [P]}
+objective:
+  sense: maximize
+  expr: sum(profit[p] * x[p] for p in P)
+  description: profit
+constraints:
+  cap: sum(x[p] for p in P) <= 10
+  demand: DEMAND
+"""
+BLOCK_DEMAND = "{forall: p in P, expr: \"x[p] <= 4\", description: market cap}"
+INLINE_DEMAND = "\"x[p] <= 4 for p in P\""
+
+
+@pytest.mark.parametrize("demand", [BLOCK_DEMAND, INLINE_DEMAND], ids=["block", "inline"])
+def test_a_constraint_or_objective_patch_merges_field_by_field(demand):
+    from formulate.verify import solve_readings
+
+    base = loads(ROWS.replace("DEMAND", demand))
+    main = solve(base)
+    assert main.objective == pytest.approx(3 * 4 + 2 * 4)
+    at_least, at_most, only_b, whole, cost = solve_readings(base, main)
+    assert at_least.error is None and at_least.objective == pytest.approx(3 * 6 + 2 * 4)  # the loop is kept
+    assert at_most.objective == pytest.approx(3 * 3 + 2 * 3)  # an inline loop of its own replaces the loop
+    assert only_b.objective == pytest.approx(3 * 10)  # the comparison is kept, the loop changed
+    assert whole.objective == pytest.approx(3 * 1 + 2 * 9)  # a one-line string replaces the row whole
+    assert cost.objective == pytest.approx(0) and cost.differs  # expr kept, only the sense flipped
+    flipped = apply_changes(base, {"constraints": {"demand": {"expr": "x[p] >= 4"}}}).constraint("demand")
+    assert (flipped.forall, flipped.expr) == ("p in P", "x[p] >= 4")
+    if demand == BLOCK_DEMAND:
+        assert flipped.description == "market cap"
+        assert apply_changes(base, {"constraints": {"demand": {"description": None}}}).constraint(
+            "demand").description is None  # a field set to null is removed
+    either = apply_changes(base, {"constraints": {"demand": {"either": ["x[p] <= 1", "x[p] >= 5"]}}})
+    assert either.constraint("demand").expr is None and either.constraint("demand").forall == "p in P"
+    objective = apply_changes(base, {"objective": {"sense": "minimize", "description": None}}).objective
+    assert (objective.sense, objective.expr, objective.description) == (
+        "minimize", "sum(profit[p] * x[p] for p in P)", None)
+
+
+def test_an_objective_patch_on_several_objectives_replaces_them():
+    base = loads(ROWS.replace("DEMAND", INLINE_DEMAND).replace(
+        "objective:\n  sense: maximize\n  expr: sum(profit[p] * x[p] for p in P)\n  description: profit\n",
+        "objective:\n  - {sense: maximize, expr: \"x['b']\", priority: 2}\n"
+        "  - {sense: maximize, expr: \"x['a']\", priority: 1}\n"))
+    assert solve(base).objective == pytest.approx(4)
+    single = apply_changes(base, {"objective": {"sense": "minimize", "expr": "x['a']"}})
+    assert single.objectives()[0].expr == "x['a']" and len(single.objectives()) == 1
+    levels = apply_changes(base, {"objective": [{"sense": "maximize", "expr": "x['a']", "priority": 2},
+                                                {"sense": "maximize", "expr": "x['b']", "priority": 1}]})
+    assert [o.expr for o in levels.objectives()] == ["x['a']", "x['b']"]
+    assert solve(levels).x["a"] == pytest.approx(4) and solve(levels).x["b"] == pytest.approx(4)
+    with pytest.raises(FormulationError, match="changes some keys of an objective that has several levels"):
+        apply_changes(base, {"objective": {"sense": "minimize"}})
+    with pytest.raises(FormulationError, match="deletes the objective"):
+        apply_changes(base, {"objective": None})
+
+
 def test_feedback_quotes_the_span_and_leaves_out_info():
     findings = [Finding("numbers", "warning", "w", "A number is unused.", "unused", span="It costs $5."),
                 Finding("trivial", "info", "i", "Slack.", "slack"),

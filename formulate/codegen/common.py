@@ -28,7 +28,7 @@ SCRIPT_NAMES = frozenset({
     "set_objective", "new_highs", "unique_name", "quicksum", "math", "json", "sys", "os", "re", "pyo", "pulp",
     "gp", "GRB", "nlfunc", "highspy", "SolverFactory", "SOLVER", "STATUS", "env", "compute_bounds_on_expr",
     "generate_standard_repn", "first", "last", "row_or_skip", "product", "is_binary", "var_of",
-    "OBJECTIVES", "solve_level",
+    "OBJECTIVES", "solve_level", "run_highs",
 })
 #: builtins the scripts call: a formulation name never shadows these (others, like `open`, may be shadowed)
 SCRIPT_BUILTINS = frozenset({

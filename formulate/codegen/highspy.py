@@ -207,25 +207,30 @@ def value_of(var):
     return SOLUTION[var.index]
 
 
-def solve():
-    """Solve (relative MIP gap 0); return (status, objective, nonzero values)."""
-    if _HESSIAN:
-        pass_hessian()
+def run_highs(objective):
+    """Run HiGHS (relative MIP gap 0); return (status, objective(), nonzero values), or (status, None, {})."""
     model.setOptionValue("mip_rel_gap", 0)
     model.run()
     status = STATUS.get(model.getModelStatus().name, "error")
     if status != "optimal":
         return status, None, {}
     SOLUTION[:] = model.getSolution().col_value
-    return status, model.getInfo().objective_function_value, nonzero_values()
+    return status, objective(), nonzero_values()
 '''
 
+_SOLVE_ONE = '''
+def solve():
+    """Solve; return (status, objective, nonzero values)."""
+    if _HESSIAN:
+        pass_hessian()
+    return run_highs(lambda: model.getInfo().objective_function_value)
+'''
 
 _SOLVE_LEVELS = '''
 def solve():
-    """Several objectives through HiGHS's lexicographic multi-objective API (relative MIP gap 0): highest
-    priority first, each later level optimised with the earlier ones held at their optimum; return (status,
-    the first level's value, nonzero values)."""
+    """Several objectives through HiGHS's lexicographic multi-objective API: highest priority first, each
+    later level optimised with the earlier ones held at their optimum; return (status, the first level's value,
+    nonzero values)."""
     n = model.getNumCol()
     model.changeObjectiveSense(highspy.ObjSense.kMinimize)
     for k, (sense, expr) in enumerate(OBJECTIVES):
@@ -240,14 +245,8 @@ def solve():
         objective.abs_tolerance = objective.rel_tolerance = 0.0
         model.addLinearObjective(objective)
     model.setOptionValue("blend_multi_objectives", False)
-    model.setOptionValue("mip_rel_gap", 0)
-    model.run()
-    status = STATUS.get(model.getModelStatus().name, "error")
-    if status != "optimal":
-        return status, None, {}
-    SOLUTION[:] = model.getSolution().col_value
     constant, terms = terms_of(OBJECTIVES[0][1])
-    return status, constant + sum(value * SOLUTION[index] for index, value in terms), nonzero_values()
+    return run_highs(lambda: constant + sum(value * SOLUTION[index] for index, value in terms))
 '''
 
 
@@ -297,6 +296,4 @@ class HighspyTarget(ScriptTarget):
         return [f"model.addConstr({lo} <= {mid} <= {hi}, name={key.label})"]
 
     def solve_code(self, ctx: ScriptContext) -> str:
-        if ctx.problem.objective_levels:
-            return _SOLVE[:_SOLVE.index("\ndef solve():")] + _SOLVE_LEVELS
-        return _SOLVE
+        return _SOLVE + (_SOLVE_LEVELS if ctx.problem.objective_levels else _SOLVE_ONE)

@@ -75,7 +75,8 @@ def _strict_property(node: dict[str, Any]) -> dict[str, Any]:
     """A pydantic property schema without titles/defaults (strict mode rejects ``default``)."""
     out = {k: v for k, v in node.items() if k not in ("title", "default")}
     if "anyOf" in out:
-        out["anyOf"] = [_strict_property(n) for n in out["anyOf"] if n != {"type": "integer"}]
+        number = {"type": "number"} in out["anyOf"]  # int | float: `number` alone covers both
+        out["anyOf"] = [_strict_property(n) for n in out["anyOf"] if not (number and n == {"type": "integer"})]
         if len(out["anyOf"]) == 1:
             out.update(out.pop("anyOf")[0])
     return out
@@ -115,9 +116,13 @@ def _list_schema() -> str:
         "file": _nullable({"type": "string"}),
         "description": _nullable({"type": "string"}),
     }, "a scalar (`value`) or a table over `index` (`values` in set order, or `entries`)")
-    objective = _item_schema("Objective", OBJECTIVE_KEYS, "what to optimise")
+    objective = _item_schema("Objective", OBJECTIVE_KEYS, "what to optimise (`priority`, `weight`: null for one)")
     objective["properties"].pop("name")
     objective["required"].remove("name")
+    objectives = {"anyOf": [{"$ref": "#/$defs/objective"},
+                            {"type": "array", "items": {"$ref": "#/$defs/objective"},
+                             "description": "several objectives: higher `priority` first (lexicographic), "
+                                            "equal priorities summed with `weight`"}]}
     schema = _obj({
         "name": {"type": "string"},
         "description": _nullable({"type": "string"}),
@@ -127,20 +132,21 @@ def _list_schema() -> str:
                           _obj({"reading": {"type": "string", "description": "the reading, one sentence"},
                                 "changes": _nullable({"type": "string", "description":
                                                       "a JSON object: the sections that differ, items by name "
-                                                      "(variables/parameters: only the keys that change), "
+                                                      "(a mapping gives only the keys that change), "
                                                       "null deletes"})},
                                "a reading that changes the answer, as a patch of the formulation")]}}},
                      "assumptions made and alternative readings that change the answer"),
         "sets": {"type": "array", "items": set_item},
         "parameters": {"type": "array", "items": parameter_item},
         "variables": {"type": "array", "items": _item_schema("Variable", VARIABLE_KEYS, "a decision variable")},
-        "objective": objective,
+        "objective": objectives,
         "constraints": {"type": "array", "items": _item_schema("Constraint", CONSTRAINT_KEYS, "a named constraint")},
     }, "a formulation in the formulate language, named items as lists")
     schema["title"] = "formulation"
     schema["$defs"] = {"values": {"anyOf": [{"type": "number"}, {"type": "string"},
                                             {"type": "array", "items": {"$ref": "#/$defs/values"}}],
-                                  "description": "nested lists in set order (first index outermost)"}}
+                                  "description": "nested lists in set order (first index outermost)"},
+                       "objective": objective}
     return json.dumps(schema)
 
 
@@ -239,11 +245,18 @@ def from_list_shape(data: Any) -> Any:
                                        "give each item a distinct name")
             converted[name] = convert(name, item)
         out[section] = converted
-    if isinstance(out.get("objective"), dict):
-        out["objective"] = {k: v for k, v in out["objective"].items() if v is not None}
+    objective = out.get("objective")
+    if isinstance(objective, dict):
+        out["objective"] = _plain_objective(objective)
+    elif isinstance(objective, list):
+        out["objective"] = [_plain_objective(o) if isinstance(o, dict) else o for o in objective]
     if isinstance(out.get("meta"), dict):
         out["meta"] = {k: v for k, v in out["meta"].items() if v is not None}
     return out
+
+
+def _plain_objective(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if v is not None}
 
 
 def _entries(values: dict[Any, Any], depth: int, prefix: list[Any]) -> list[dict[str, Any]] | None:
@@ -308,6 +321,8 @@ def to_list_shape(data: dict[str, Any]) -> dict[str, Any]:
     objective = data.get("objective")
     if isinstance(objective, dict):
         out["objective"] = {k: objective.get(k) for k in OBJECTIVE_KEYS}
+    elif isinstance(objective, list):
+        out["objective"] = [{k: o.get(k) for k in OBJECTIVE_KEYS} for o in objective if isinstance(o, dict)]
     for name, spec in (data.get("constraints") or {}).items():
         spec = {"expr": spec} if isinstance(spec, str) else (spec or {})
         out["constraints"].append({"name": name, **{k: spec.get(k) for k in CONSTRAINT_KEYS}})

@@ -23,8 +23,9 @@ MAX_ERRORS_SHOWN = 12
 _KEY_NOTES = {
     "problem": "filled in for you from the problem text; leave it out",
     "meta": "write `assumptions` (short sentences) and `alternatives` (readings that change the answer, each "
-            "`{reading: ..., changes: {section: {name: item or null}}}`); `expected_status: infeasible` (or "
-            "`unbounded`) only when the text's own conditions admit no optimum: write them as stated and say so",
+            "a sentence or a patch `{reading: ..., changes: {section: {name: item or null}}}`, see Forms); "
+            "`expected_status: infeasible` (or `unbounded`) only when the text's own conditions admit no optimum: "
+            "write them as stated and say so",
 }
 
 _ITEM_KINDS = {"Parameter": "parameter", "Variable": "variable", "Objective": "objective", "Constraint": "constraint"}
@@ -57,6 +58,15 @@ _OPERATORS = """\
 - `pwl(x, xs, ys)`: x affine, xs strictly increasing breakpoints (1-D parameters over one set or literal
   lists), x stays within [xs[0], xs[-1]]"""
 
+PATCH_RULE = """\
+`meta.alternatives` patches `{reading: ..., changes: {...}}`: `changes` holds only the sections that differ
+  (`sets`, `parameters`, `variables`, `constraints`, `objective`), items by name; `null` deletes an item, a new
+  name adds it; a mapping merges into the existing item field by field: the keys it gives replace those keys, a
+  key set to `null` is removed (takes its default), the rest is kept (`variables: {x: {type: integer}}` keeps
+  x's index and bounds; `constraints: {demand: {expr: "x[p] >= 40"}}` keeps demand's `forall` and description,
+  also of a one-line row `x[p] <= 40 for p in P`; `objective: {sense: minimize}` keeps the expr); a plain value
+  (a one-line row, a set's members, a number) or a list of objectives replaces the item whole"""
+
 _FORMS = """\
 - sets: `P: [chair, table]` (members are integers or strings, `'X-ray'` included); `T: range(1, 13)` (1..12;
   sized from data: `range(1, len(P) + 1)`, `range(1, n_bins + 1)`); tuple sets of any arity
@@ -87,7 +97,8 @@ _FORMS = """\
   variable, or `not` one, under which the row holds), `either:` (a list of single comparisons, at least one
   holds), `description:`
 - a share of a total: "at most 35% of the units are a" is `x['a'] <= 0.35 * sum(x[p] for p in P)`; "each
-  product at least 10% of the output" is `x[q] >= 0.1 * sum(x[p] for p in P) for q in P`"""
+  product at least 10% of the output" is `x[q] >= 0.1 * sum(x[p] for p in P) for q in P`
+- """ + PATCH_RULE
 
 _SOLVING = """\
 - `when:` / `either:` / `min`, `max`, `abs` outside convex positions: big-M comes from the variables' bounds, per
@@ -236,11 +247,8 @@ in the language below. Use every number the text gives, with the text's units, a
 text. Record in `meta` the assumptions you made (`assumptions`, short sentences) and, in `alternatives`,
 every other reading of the text that would change the answer, written as a patch that is solved beside your
 main formulation: `{reading: "fixed costs are paid every week", changes: {constraints: {fixed_if_used: null},
-objective: {sense: minimize, expr: "..."}}}`. `changes` holds only the sections that differ (`sets`,
-`parameters`, `variables`, `constraints`, `objective`); an item there adds or replaces the item of that name,
-`null` deletes it; under `variables` and `parameters` give only the keys that change and they merge into the
-item (`variables: {x: {type: integer}}` keeps x's index and bounds; a key set to `null` takes its default).
-Use empty lists if there is nothing to record.
+objective: {expr: "..."}}}` (the rule is under `meta.alternatives` in the reference below). Use empty lists if
+there is nothing to record.
 
 Answer with ONE YAML document in a single ```yaml fenced block: the complete formulation (keys `name`,
 `meta`, `sets`, `parameters`, `variables`, `objective`, `constraints`). You may write a few lines of
@@ -252,8 +260,7 @@ in the language below. Use every number the text gives, with the text's units, a
 text. Record in `meta` the assumptions you made and, in `alternatives`, every other reading of the text
 that would change the answer as `{reading, changes}`: `changes` is a JSON object (as a string) holding only the
 sections that differ, in the plain map form (`{"constraints": {"fixed_if_used": null}, "objective": {...}}`);
-an item there adds or replaces the item of that name, null deletes it; under `variables` and `parameters` give
-only the keys that change and they merge into the item (`{"variables": {"x": {"type": "integer"}}}`).
+the rule is under `meta.alternatives` in the reference below.
 
 Answer with ONE JSON object that matches the response schema. It is the language below with every mapping
 of named items written as a list of objects with a `name`: `sets` items have `members` (a list) or

@@ -18,7 +18,7 @@ _EXPORTS = {
     "verify": "formulate.verify.report",
     "Reading": "formulate.verify.readings",
     "solve_readings": "formulate.verify.readings",
-    "apply_changes": "formulate.verify.readings",
+    "apply_changes": "formulate.verify.patch",
     "run_verified": "formulate.verify.loop",
     "VerifiedRun": "formulate.verify.loop",
     "RoundResult": "formulate.verify.loop",

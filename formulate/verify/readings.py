@@ -5,16 +5,13 @@
     {reading: "fixed costs are paid every week", changes: {constraints: {fixed_if_made: null},
                                                            objective: {sense: minimize, expr: ...}}}
 
-``changes`` holds top-level sections; an item there adds or replaces the item of that name, ``null``
-deletes it; under ``variables`` and ``parameters`` a mapping merges into an existing mapping item (its keys
-replace those keys, so ``{variables: {x: {type: integer}}}`` changes only the type; a key set to ``null``
-takes its default); ``objective`` is replaced whole. A ``changes`` given as a JSON/YAML string is read first
-(structured output sends it that way).
+``changes`` holds top-level sections, applied by :func:`formulate.verify.patch.apply_changes` (items by name;
+a mapping merges field by field into the existing item, ``null`` deletes). A ``changes`` given as a JSON/YAML
+string is read first (structured output sends it that way).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from dataclasses import dataclass
@@ -22,10 +19,9 @@ from typing import Any
 
 from formulate.errors import FormulateError, FormulationError
 from formulate.ir.model import Formulation
+from formulate.verify.patch import apply_changes
 
 PATCH_SECTIONS = ("sets", "parameters", "variables", "constraints", "objective")
-#: sections where a mapping item merges into the existing item of that name (field-level patches)
-MERGED_SECTIONS = ("parameters", "variables")
 #: objectives closer than this (relative above 1) do not differ
 SAME = 1e-4
 
@@ -101,40 +97,6 @@ def _parse_changes(text: str, where: str) -> Any:
     return parse_yaml_text(text, f"{where}.changes")
 
 
-def apply_changes(formulation: Formulation, changes: dict[str, Any], where: str = "reading") -> Formulation:
-    """The formulation with ``changes`` applied (items merged, replaced, added or deleted by name)."""
-    from formulate.ir.io import formulation_from_data
-
-    data = copy.deepcopy(formulation.to_dict())
-    for section, patch in changes.items():
-        if section == "objective":
-            if patch is None:
-                raise FormulationError("deletes the objective", where, "give the reading's objective instead")
-            data["objective"] = patch
-            continue
-        items = dict(data.get(section) or {})
-        for name, item in (patch or {}).items():
-            if item is None:
-                if name not in items:
-                    raise FormulationError(f"deletes {section[:-1]} `{name}`, which does not exist", where,
-                                           f"name an existing item of `{section}`")
-                items.pop(name)
-            else:
-                items[str(name)] = _merged(items.get(str(name)), item) if section in MERGED_SECTIONS else item
-        data[section] = items
-    meta = dict(data.get("meta") or {})
-    meta.pop("alternatives", None)
-    data["meta"] = meta
-    return formulation_from_data(data, where)
-
-
-def _merged(current: Any, item: Any) -> Any:
-    """A mapping item merged into the existing mapping of that name (its keys replace those keys); else ``item``."""
-    if isinstance(current, dict) and isinstance(item, dict):
-        return {**current, **item}
-    return item
-
-
 def solve_readings(formulation: Formulation, main: Any = None, *, solver: str | None = None,
                    time_limit: float | None = None, mip_gap: float | None = None) -> list[Reading]:
     """Solve every patch reading of ``formulation`` (sentences are reported, not solved).
@@ -183,4 +145,4 @@ def _differs(item: Reading, main: Any) -> bool | None:
     return abs(a - b) > SAME * max(1.0, abs(b))
 
 
-__all__ = ["MERGED_SECTIONS", "PATCH_SECTIONS", "Reading", "alternatives", "apply_changes", "read_alternative", "solve_readings"]
+__all__ = ["PATCH_SECTIONS", "Reading", "alternatives", "apply_changes", "read_alternative", "solve_readings"]
