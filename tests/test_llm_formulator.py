@@ -270,6 +270,16 @@ def test_structured_mode_sends_the_list_schema_and_converts_back(fake_openai):
     assert "JSON object" in server.requests[0]["messages"][0]["content"]
 
 
+def test_a_structured_reply_declares_an_expected_status_and_a_null_one_is_dropped():
+    data = to_list_shape(parse_yaml_text(GOOD))
+    assert data["meta"]["expected_status"] is None
+    assert "expected_status" not in from_list_shape(json.loads(json.dumps(data)))["meta"]
+    data["meta"]["expected_status"] = "infeasible"
+    assert from_list_shape(json.loads(json.dumps(data)))["meta"]["expected_status"] == "infeasible"
+    meta = list_schema()["properties"]["meta"]
+    assert "expected_status" in meta["required"]
+
+
 LEXICOGRAPHIC = {
     "name": "two_goals", "description": None, "meta": {"assumptions": [], "alternatives": []},
     "sets": [],

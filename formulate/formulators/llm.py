@@ -134,8 +134,12 @@ def _list_schema() -> str:
                                                       "a JSON object: the sections that differ, items by name "
                                                       "(a mapping gives only the keys that change), "
                                                       "null deletes"})},
-                               "a reading that changes the answer, as a patch of the formulation")]}}},
-                     "assumptions made and alternative readings that change the answer"),
+                               "a reading that changes the answer, as a patch of the formulation")]}},
+                      "expected_status": _nullable({"type": "string", "enum": ["infeasible", "unbounded"],
+                                                    "description": "only when the text's own conditions admit no "
+                                                                   "optimum"})},
+                     "assumptions made, alternative readings that change the answer, and a status the text itself "
+                     "implies"),
         "sets": {"type": "array", "items": set_item},
         "parameters": {"type": "array", "items": parameter_item},
         "variables": {"type": "array", "items": _item_schema("Variable", VARIABLE_KEYS, "a decision variable")},
@@ -289,7 +293,8 @@ def to_list_shape(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": data.get("name", "model"), "description": data.get("description"),
         "meta": {"assumptions": list(meta.get("assumptions") or []),
-                 "alternatives": [_list_alternative(a) for a in meta.get("alternatives") or []]},
+                 "alternatives": [_list_alternative(a) for a in meta.get("alternatives") or []],
+                 "expected_status": meta.get("expected_status")},
         "sets": [], "parameters": [], "variables": [], "objective": None, "constraints": [],
     }
     for name, spec in (data.get("sets") or {}).items():
