@@ -201,7 +201,7 @@ def _word_numbers(text: str) -> list[TextNumber]:
             out.append(TextNumber(value, text[start:end], start, end, forms, True, percent, kind="words"))
             i = j
             continue
-        if word == "one":
+        if word == "one" and not (i + 1 < len(words) and lower[i + 1] in DENOMINATORS):  # "one third": a fraction
             out.append(TextNumber(1.0, words[i].group(0), words[i].start(), words[i].end(), (1.0,), False, kind="one"))
         elif word in MULTIPLIERS and not (word in _FRACTION_USE and _ordinal_use(lower, i)):
             value = MULTIPLIERS[word]

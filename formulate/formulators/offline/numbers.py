@@ -32,6 +32,7 @@ WORD_MARK = "\u2060"
 
 _NUMBER_WORD = "|".join(list(UNITS) + list(TENS) + list(SCALE_WORDS))
 _NUMBER_PHRASE = re.compile(rf"\b(?:{_NUMBER_WORD})(?:[- ](?:{_NUMBER_WORD}))*\b", re.I)
+_LARGE_SCALE = "|".join(w for w in SCALE_WORDS if w != "hundred")   # "1.5 million" (not "2 hundred")
 _DENOMINATOR = "|".join(f"{w}s?" for w in DENOMINATORS if w != "half")
 
 
@@ -94,7 +95,7 @@ def numbers_from_words(text: str) -> str:
         return match.group(0) if value is None else number_text(value) + WORD_MARK
 
     # digits followed by a scale word: "1.5 million" -> 1500000
-    text = re.sub(r"(\d+(?:\.\d+)?)\s*(million|billion|thousand)\b",
+    text = re.sub(rf"(\d+(?:\.\d+)?)\s*({_LARGE_SCALE})\b",
                   lambda m: number_text(round(float(m.group(1)) * SCALE_WORDS[m.group(2).lower()], 6)), text, flags=re.I)
     text = _NUMBER_PHRASE.sub(number_repl, text)
     text = re.sub(rf"(\d+(?:\.\d+)?){WORD_MARK}?\s*(?:{PERCENT_WORD})", r"\1%", text, flags=re.I)
