@@ -21,7 +21,7 @@ from pathlib import Path
 
 from formulate.datasets.answers import parse_answer
 from formulate.eval.scoring import get_rule
-from formulate.formulators.rules import formulate_rules
+from formulate.formulators.offline import formulate_rules
 from formulate.ir.io import formulation_from_data
 from formulate.verify import verify
 

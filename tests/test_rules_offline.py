@@ -98,8 +98,8 @@ def test_shipped_tagger_loads_and_marks_roles() -> None:
 
 
 def test_numbers_with_money_commas_units_percent_and_words() -> None:
-    nums = read_numbers(tokenize("It costs $1,500, weighs 2.5 kg, takes 30% of the space, twice as many, "
-                                 "a dozen eggs and two thousand bottles."))
+    text = "It costs $1,500, weighs 2.5 kg, takes 30% of the space, twice as many, a dozen eggs and two thousand bottles."
+    nums = read_numbers(text, tokenize(text))
     assert [(n.value, n.pct, n.money) for n in nums] == [
         (1500.0, False, True), (2.5, False, False), (0.3, True, False), (2.0, False, False),
         (12.0, False, False), (2000.0, False, False)]

@@ -17,9 +17,10 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from formulate.ir.model import Formulation, Parameter
+from formulate.text.numbers import TextNumber
 from formulate.verify.findings import Finding
 from formulate.verify.subject import Subject
-from formulate.verify.text import TextNumber, sentence_at
+from formulate.verify.text import sentence_at
 
 _LITERAL = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)")
 _UNIT_FACTORS = (1.0, 60.0, 1 / 60, 100.0, 0.01, 1000.0, 0.001)

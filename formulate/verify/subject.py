@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from formulate.ir.flat import FlatProblem
     from formulate.ir.model import Formulation
     from formulate.solution import Solution
-    from formulate.verify.text import TextNumber
+    from formulate.text.numbers import TextNumber
 
 
 #: what ``meta.expected_status`` may declare

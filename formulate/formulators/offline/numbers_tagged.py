@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from formulate.formulators.offline.mentions import stem
-from formulate.formulators.offline.numbers import _words_to_number
 from formulate.formulators.offline.tokens import Tok
-
-_DIGITS = re.compile(r"^(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)$")
-#: multiplier words: "twice as many", "half as much"
-MULTIPLIERS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "half": 0.5, "quadruple": 4.0}
-#: fractions after ``a``/``one``: "a third of", "one quarter of"
-FRACTIONS = {"third": 1 / 3, "quarter": 0.25, "fourth": 0.25, "fifth": 0.2, "tenth": 0.1}
-_WORD_NUMBERS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-                 "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "dozen"}
-_SCALE = {"hundred": 100.0, "thousand": 1000.0, "million": 1e6, "billion": 1e9, "dozen": 12.0}
+from formulate.text.numbers import read_text_numbers
 
 #: words that carry no meaning for telling resources apart
 STOP = {
@@ -67,45 +58,20 @@ def canonical(word: str) -> str:
     return _SYNONYMS.get(low) or stem(low)
 
 
-def read_numbers(tokens: list[Tok]) -> list[Number]:
-    """Every number: digits (``1,500``, ``2.5``), ``$``, ``%``/``percent``, written words, multipliers."""
+def read_numbers(text: str, tokens: list[Tok]) -> list[Number]:
+    """Every number of ``text`` (see :mod:`formulate.text.numbers`), on its ``tokens`` (``tokenize(text)``).
+
+    What differs from the shared reader: a number is placed by token index, its span covers ``$`` and
+    ``%``, a percent's value is its fraction (30% -> 0.3), and a lone ``one`` counts (``one product``).
+    """
+    starts = [t.start for t in tokens]
     out: list[Number] = []
-    i = 0
-    n = len(tokens)
-    while i < n:
-        low = tokens[i].lower
-        value: float | None = None
-        end = i + 1
-        written = False
-        if _DIGITS.match(low):
-            value = float(low.replace(",", ""))
-            if end < n and tokens[end].lower in _SCALE and tokens[end].lower != "dozen":
-                value *= _SCALE[tokens[end].lower]
-                end += 1
-            elif end < n and tokens[end].lower == "k" and tokens[end].start == tokens[i].end:
-                value *= 1000.0                                  # "$200k"
-                end += 1
-        elif low in _WORD_NUMBERS:
-            j = i
-            while j < n and (tokens[j].lower in _WORD_NUMBERS or (tokens[j].lower == "-" and j + 1 < n
-                                                                 and tokens[j + 1].lower in _WORD_NUMBERS)):
-                j += 1
-            phrase = " ".join(t.lower for t in tokens[i:j] if t.lower != "-")
-            value = 12.0 if phrase == "dozen" else _words_to_number(phrase.replace("dozen", "twelve"))
-            end, written = j, True
-        elif low in MULTIPLIERS:
-            value, written = MULTIPLIERS[low], True
-        elif low in FRACTIONS and i > 0 and tokens[i - 1].lower in ("a", "one"):
-            value, written = FRACTIONS[low], True
-        if value is None:
-            i += 1
+    for n in read_text_numbers(text):
+        first = bisect_left(starts, n.start)
+        end = bisect_left(starts, n.end)
+        if first >= end:
             continue
-        pct = end < n and tokens[end].lower in ("%", "percent")
-        if pct:
-            end += 1
-        money = i > 0 and tokens[i - 1].text == "$"
-        start = i - 1 if money else i
-        out.append(Number(index=i, value=value / 100.0 if pct else value, pct=pct, money=money,
-                          span=(start, end), written=written))
-        i = end
+        index = first + 1 if n.money and first + 1 < end else first
+        out.append(Number(index=index, value=n.value / 100.0 if n.percent else n.value, pct=n.percent,
+                          money=n.money, span=(first, end), written=n.kind != "digits"))
     return out

@@ -457,7 +457,7 @@ def read_tagged(text: str, tagger: Tagger | None = None) -> Reading:
         raise Unread("could not tell what the decision quantities are", early=True)
     if n > 5:
         raise Unread(f"found {n} decision quantities, more than this reader handles", early=True)
-    nums = [m for m in read_numbers(tx.tokens) if tx.mention[m.index] is None]   # "beaker 1" names
+    nums = [m for m in read_numbers(tx.text, tx.tokens) if tx.mention[m.index] is None]   # "beaker 1" names
     tx.numbers = nums
     _roles(tx, nums)
     _check_count(tx, nums, n)
