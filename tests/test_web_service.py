@@ -74,3 +74,16 @@ def test_the_web_runner_reads_no_paths():
         runner.call("solve", {"path": str(EXAMPLES / "furniture.yaml")})
     assert Runner(allow_path=True).call("solve", {"path": str(EXAMPLES / "furniture.yaml")})[
         "solution"]["objective"] == 1400
+
+
+def test_every_module_the_fork_server_preloads_exists_and_the_tagger_is_loaded_there():
+    """multiprocessing skips a preload module that fails to import, silently: a stale name would make every
+    worker load the offline reader's tagger again."""
+    import importlib
+
+    from formulate.formulators.offline.tagger import default_tagger
+    from formulate.web.runner import _PRELOAD
+
+    for name in _PRELOAD:
+        importlib.import_module(name)
+    assert "formulate.web.warm" in _PRELOAD and default_tagger.cache_info().currsize == 1

@@ -53,7 +53,8 @@ class WorkerFailed(FormulateError):
 
 
 _PRELOAD = ["formulate.service", "formulate.api", "formulate.ir.ground", "formulate.solvers.highs",
-            "formulate.codegen", "formulate.formulators.dispatch", "formulate.formulators.rules"]
+            "formulate.codegen", "formulate.formulators.dispatch", "formulate.formulators.offline",
+            "formulate.web.warm"]  # the fork server skips a module that fails to import: a test imports each
 
 
 class Runner:
