@@ -25,7 +25,7 @@ from formulate.formulators.attempt import FormulateAttempt, RoundRecord
 from formulate.formulators.extract import code_blocks, extract_structured, repair_json, strip_reasoning
 from formulate.formulators.fewshot import Example, select_examples
 from formulate.formulators.prompt import build_messages, repair_message
-from formulate.ir.io import formulation_from_data, parse_yaml_text, with_data_dir
+from formulate.ir.io import formulation_from_data, parse_yaml_text, quote_opened_lines, with_data_dir
 from formulate.ir.model import (
     CONSTRAINT_KEYS,
     OBJECTIVE_KEYS,
@@ -346,6 +346,20 @@ def _expand_tabs(text: str) -> str:
     return _LEADING_TABS.sub(lambda m: "  " * len(m.group(1)), text)
 
 
+def _quotes_closed(text: str) -> str:
+    """Every line whose value opens with a quote and goes on after it (`- "x" means y`, a YAML error), quoted
+    whole: the parser's own fix, applied on the way in as for tabs and trailing commas."""
+    fixes = {number: fixed for number, _, fixed in quote_opened_lines(text)}
+    if not fixes:
+        return text
+    lines = text.splitlines(keepends=True)  # numbered as quote_opened_lines numbers them
+    for number, fixed in fixes.items():
+        raw = lines[number - 1]
+        body = raw.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+        lines[number - 1] = body[:len(body) - len(body.lstrip(" "))] + fixed + raw[len(body):]
+    return "".join(lines)
+
+
 def _diagnose(text: str) -> FormulationError:
     """Why no formulation could be read: the YAML/JSON error of the most likely block, with its line."""
     body = strip_reasoning(text)
@@ -383,11 +397,12 @@ def _diagnose(text: str) -> FormulationError:
 
 
 def parse_reply(text: str) -> dict[str, Any]:
-    """The formulation mapping in a model reply (fences, prose, reasoning, trailing commas and tabs tolerated).
+    """The formulation mapping in a model reply (fences, prose, reasoning, trailing commas, tabs and values that
+    open with a quote and go on tolerated).
 
     Raises FormulationError with the YAML/JSON error line when there is none.
     """
-    for candidate in dict.fromkeys((text, _expand_tabs(text))):
+    for candidate in dict.fromkeys((text, _expand_tabs(text), _quotes_closed(_expand_tabs(text)))):
         try:
             data = extract_structured(candidate, required_keys=SECTIONS)
         except FormulationError:
