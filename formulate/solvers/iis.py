@@ -125,8 +125,8 @@ def _against_default_bounds(problem: FlatProblem, rows: list[int], bounds: list[
 def _needed_zero_lowers(problem: FlatProblem, kept: list[tuple[int, int]], with_bounds: Any,
                         infeasible: Any) -> list[tuple[int, int]]:
     """The default lower bounds 0 (of columns not already in the set) without which the conflict goes away."""
-    lower, _ = with_bounds([])
-    free = np.flatnonzero((lower == 0) & (problem.col_lower == 0))
+    lower, upper = with_bounds([])
+    free = np.flatnonzero((lower == 0) & (problem.col_lower == 0) & np.isinf(upper))  # not binaries
     free = np.array([j for j in free if not any(j == k for k, _ in kept)], dtype=np.int64)
     if not free.size or free.size > 64:
         return []
