@@ -24,7 +24,7 @@ HELLO = [{"role": "user", "content": "hi"}]
 
 def make(server: FakeOpenAIServer, **kwargs) -> OpenAICompatModel:
     options = {
-        "timeout": 2.0,
+        "timeout": 30.0,  # only a guard against a hang; the tests of the deadline pass their own
         "max_retries": 2,
         "backoff_base": 0.001,
         "use_cache": False,
@@ -180,14 +180,20 @@ def test_n_completions_tops_up_short_replies(fake_openai):
 
 
 def test_concurrency_limit_respected(fake_openai):
-    server = fake_openai(default=echo_n("ok", delay=0.1))
-    model = make(server, concurrency=2)
+    answer = echo_n("ok", delay=0.1)
+
+    def together(request):  # no answer before two requests overlap: a sleep alone may end before the second
+        server.wait_for_in_flight(2, timeout=30)  # arrives on a loaded machine; a one-at-a-time client waits 30 s
+        return answer(request)
+
+    server = fake_openai(default=together)
+    model = make(server, concurrency=2, timeout=120)
     start = time.perf_counter()
     responses = model.chat_many([ChatRequest([{"role": "user", "content": str(i)}]) for i in range(6)])
     elapsed = time.perf_counter() - start
     assert [r.text for r in responses] == ["ok"] * 6
     assert server.max_in_flight == 2 and server.count == 6
-    assert 0.25 < elapsed < 2.0  # three waves of 0.1 s
+    assert elapsed > 0.25  # at least three waves of 0.1 s: never more than two at once
     assert sorted(r["messages"][0]["content"] for r in server.requests) == [str(i) for i in range(6)]
 
 
