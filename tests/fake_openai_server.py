@@ -109,6 +109,7 @@ class FakeOpenAIServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified whenever a request arrives
         self._stopping = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
@@ -127,6 +128,20 @@ class FakeOpenAIServer:
     def count(self) -> int:
         """Number of chat-completion requests received."""
         return len(self.requests)
+
+    def wait_for_in_flight(self, n: int, timeout: float = 60.0) -> bool:
+        """Block until ``n`` requests have been in flight at once (True), or ``timeout`` s pass (False).
+
+        For a ``default`` that should answer only once requests overlap: a condition to wait for, where a
+        fixed delay would hope the other requests arrive in time (they may not on a loaded machine).
+        """
+        with self._changed:
+            return self._changed.wait_for(lambda: self.max_in_flight >= n, timeout)
+
+    def wait_for_count(self, n: int, timeout: float = 60.0) -> bool:
+        """Block until ``n`` chat requests have arrived (True), or ``timeout`` s pass (False)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self.requests) >= n, timeout)
 
     def push(self, *replies: Reply) -> None:
         """Append replies to the script."""
@@ -191,6 +206,7 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 server.paths.append(self.path)
                 server.in_flight += 1
                 server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                server._changed.notify_all()
             try:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     reply = Reply(404, {"error": {"message": f"no route {self.path}"}})

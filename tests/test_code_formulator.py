@@ -320,7 +320,7 @@ def test_a_script_cut_off_at_max_tokens_says_so_and_the_revision_gets_more_room(
     with FakeOpenAIServer([chat_reply(cut, finish_reason="length", completion_tokens=500),
                            chat_reply(_reply(PULP_SCRIPT))]) as server:
         model = load_model("openai:fake-model", base_url=server.url, use_cache=False, api_key="sk-test",
-                           max_retries=0, timeout=10)
+                           max_retries=0, timeout=60)  # a guard against a hang, generous for a loaded machine
         formulator = CodeFormulator(model, timeout_s=30, max_tokens=500)
         first = formulator.formulate(problem)
         assert first.status == "error" and first.finish_reason == "length"

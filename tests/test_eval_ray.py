@@ -105,15 +105,30 @@ def test_eval_cli_on_ray_at_an_address(local_ray, replayed, tmp_path):
     assert wrong.exit_code == 2 and "--address names a Ray cluster; add --backend ray" in wrong.output
 
 
+def _written(path: Path) -> int:
+    """How many sample records the driver has written to ``path`` so far (a line being written is not one)."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return 0
+    return sum(1 for line in lines if line.endswith("}") and '"type": "sample"' in line)
+
+
 def test_results_stream_back_in_completion_order(local_ray, tmp_path):
     samples = [Sample(f"s{i}", f"problem {i}", float(i), str(i), {}, "optimal") for i in range(6)]
+    out = tmp_path / "order.jsonl"
 
-    def slow_first(text: str, pid: str | None):
-        if pid == "s0":
-            time.sleep(1.5)
+    def slow_first(text: str, pid: str | None):  # runs in a Ray worker: it needs nothing from this module
+        def written() -> int:
+            lines = out.read_text().splitlines() if out.exists() else []
+            return sum(1 for line in lines if line.endswith("}") and '"type": "sample"' in line)
+
+        if pid == "s0":  # finishes after three others are in the log: a condition, not a sleep that a slow
+            deadline = time.monotonic() + 120  # worker start on a loaded machine could outlast
+            while written() < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
         return {"formulation": BOX.format(n=int(pid[1:])), "status": "ok"}
 
-    out = tmp_path / "order.jsonl"
     run_eval(samples, slow_first, out, EvalConfig(dataset="order", model="fn", backend="ray", workers=1),
              progress=False)
     order = [r["id"] for r in _records(out)]
@@ -121,14 +136,17 @@ def test_results_stream_back_in_completion_order(local_ray, tmp_path):
 
 
 DRIVER = textwrap.dedent("""
-    import sys, time
+    import os, sys, time
     from formulate.datasets import Sample
     from formulate.eval import EvalConfig, run_eval
 
     BOX = {box!r}
+    GO = sys.argv[3]
 
-    def slow(text, pid):
-        time.sleep(0.3)
+    def slow(text, pid):  # s0-s3 at once; the rest wait for the test to say go (after it killed the driver)
+        deadline = time.monotonic() + 120
+        while int(pid[1:]) >= 4 and not os.path.exists(GO) and time.monotonic() < deadline:
+            time.sleep(0.05)
         return {{"formulation": BOX.format(n=int(pid[1:])), "status": "ok"}}
 
     samples = [Sample(f"s{{i}}", f"problem {{i}}", float(i), str(i), {{}}, "optimal") for i in range(16)]
@@ -138,15 +156,15 @@ DRIVER = textwrap.dedent("""
 
 
 def test_kill_9_of_the_driver_then_resume_loses_and_duplicates_nothing(local_ray, tmp_path):
-    script, out = tmp_path / "driver.py", tmp_path / "killed.jsonl"
+    script, out, go = tmp_path / "driver.py", tmp_path / "killed.jsonl", tmp_path / "go"
     script.write_text(DRIVER.format(box=BOX))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    driver = subprocess.Popen([sys.executable, str(script), str(out), local_ray], env=env,
+    driver = subprocess.Popen([sys.executable, str(script), str(out), local_ray, str(go)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and driver.poll() is None:
-            if out.exists() and len(_records(out)) >= 4:
+            if _written(out) >= 4:
                 break
             time.sleep(0.05)
         assert driver.poll() is None, "the driver finished before it could be killed"
@@ -155,6 +173,7 @@ def test_kill_9_of_the_driver_then_resume_loses_and_duplicates_nothing(local_ray
     finally:
         if driver.poll() is None:
             driver.kill()
+        go.touch()  # tasks the killed driver left on the cluster finish now
     before = [r["id"] for r in _records(out)]
     assert 4 <= len(before) < 16 and len(set(before)) == len(before)
     samples = [Sample(f"s{i}", f"problem {i}", float(i), str(i), {}, "optimal") for i in range(16)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,14 +18,18 @@ FRAGMENTS = ["x", "y[i]", "sum(", ")", "(", "for", " i in I", "if", "+", "-", "*
              "min", "max", "abs", "not", "and", "else", ":", "=", "{", "}", "...", "\\", "\n", "#", "'", '"']
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# the same examples on every run (no random seed, no example database written into the working folder)
+@settings(max_examples=400, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=80), st.lists(st.sampled_from(FRAGMENTS), max_size=25).map("".join)))
 def test_any_string_parses_or_raises_formulation_error(text):
     calls = []
     real_import = builtins.__import__
+    me = threading.get_ident()
 
     def spy(*args, **kwargs):  # no code from the string may run: nothing is imported on its behalf
-        calls.append(args[0])
+        if threading.get_ident() == me:  # not a thread an earlier test left running (a server, Ray's)
+            calls.append(args[0])
         return real_import(*args, **kwargs)
 
     try:

@@ -207,7 +207,7 @@ def test_few_shot_examples_reach_the_model(tmp_path):
 
 def http_model(server):
     return load_model("openai:fake-model", base_url=server.url, use_cache=False, api_key="sk-test",
-                      max_retries=0, timeout=5.0)
+                      max_retries=0, timeout=60.0)  # only a guard against a hang: a loaded machine is slow
 
 
 def test_tokens_and_latency_are_summed_over_rounds(fake_openai):
@@ -315,6 +315,8 @@ def test_formulate_many_batches_rounds_and_repairs_per_problem(fake_openai):
     def answer(request: dict[str, Any]) -> Reply:
         messages = request["messages"]
         problem = messages[1]["content"]
+        if len(messages) == 2:  # a first round: answered once two are in flight, which a delay cannot ensure
+            server.wait_for_in_flight(2, timeout=30)
         if "Hove" in problem and len(messages) == 2:
             return chat_reply(fenced(UNDEFINED.replace("Hull", "Hove")), prompt_tokens=5, completion_tokens=2, delay=0.1)
         body = GOOD.replace("Hull", "Hove") if "Hove" in problem else GOOD

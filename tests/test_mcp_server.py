@@ -135,12 +135,13 @@ def test_streamable_http_needs_the_token_when_one_is_set():
                                stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/mcp"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # only a guard against a hang: start-up is slow on a loaded machine
         while True:
-            try:
-                denied = httpx.post(url, json={}, timeout=2)
+            try:  # not listening yet: refused at once; listening: answers when it can
+                denied = httpx.post(url, json={}, timeout=httpx.Timeout(120, connect=1))
                 break
             except httpx.HTTPError:
+                assert process.poll() is None, f"formulate mcp --http exited with {process.returncode}"
                 assert time.monotonic() < deadline, "formulate mcp --http did not start"
                 time.sleep(0.2)
         assert denied.status_code == 401 and "Bearer" in denied.json()["error"]

@@ -113,6 +113,13 @@ def _environment(bin_dir: Path, copy: Path) -> dict[str, str]:
     return env
 
 
+# Guards against a hang only. The commands together take minutes (a local Ray starts twice), several times
+# that on a loaded machine: the fixture runs them all in its first test's set-up, which pytest-timeout's
+# suite-wide 300 s would otherwise cut short.
+COMMAND_TIMEOUT = 600
+ALL_COMMANDS_TIMEOUT = 3600
+
+
 @pytest.fixture(scope="module")
 def readme_run(tmp_path_factory) -> dict[int, subprocess.CompletedProcess | str]:
     """Run every README command once, in order, in one copy; returns its result (or why it was skipped)."""
@@ -139,7 +146,7 @@ def readme_run(tmp_path_factory) -> dict[int, subprocess.CompletedProcess | str]
             results[command.line] = f"reads what the skipped command on line {missing} writes"
         else:
             results[command.line] = subprocess.run(["bash", "-c", f"exec 2>&1\n{command.text}"], cwd=copy, env=env,
-                                                   capture_output=True, text=True, timeout=120)
+                                                   capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
     return results
 
 
@@ -148,6 +155,7 @@ def test_readme_has_console_commands():
     assert all(c.text.strip() for c in COMMANDS)
 
 
+@pytest.mark.timeout(ALL_COMMANDS_TIMEOUT)
 @pytest.mark.parametrize("command", COMMANDS, ids=[f"L{c.line}" for c in COMMANDS])
 def test_readme_command(command: Command, readme_run):
     result = readme_run[command.line]

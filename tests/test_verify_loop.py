@@ -324,7 +324,7 @@ def test_a_malformed_reading_is_a_check_error_the_model_repairs(tmp_path):
 
 def http_model(server):
     return load_model("openai:fake-model", base_url=server.url, use_cache=False, api_key="sk-test",
-                      max_retries=0, timeout=5.0)
+                      max_retries=0, timeout=60.0)  # only a guard against a hang: a loaded machine is slow
 
 
 def test_five_samples_vote_three_agree_in_one_request(fake_openai):

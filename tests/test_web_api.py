@@ -61,6 +61,11 @@ def post(base: str, path: str, body: dict, **kw) -> httpx.Response:
     return httpx.post(base + path, json=body, timeout=120, **kw)
 
 
+def get(base: str, path: str) -> httpx.Response:
+    """A GET with room for a loaded machine (httpx's default 5 s is less than a first /api/config may take)."""
+    return httpx.get(base + path, timeout=120)
+
+
 def _without_times(data):
     if isinstance(data, dict):
         return {k: _without_times(v) for k, v in data.items() if k not in ("times", "latency_s", "seconds")}
@@ -78,7 +83,7 @@ def _cli_json(*args: str) -> dict:
 
 
 def test_config_offers_the_offline_formulator_and_every_target(server):
-    config = httpx.get(server + "/api/config").json()
+    config = get(server, "/api/config").json()
     assert config["models"] == ["rules"]
     assert config["targets"] == ["pyomo", "pulp", "highspy", "gurobipy", "lp", "mps"]
     assert "highs" in config["solvers"]
@@ -240,7 +245,7 @@ def test_configured_model_rounds_stream_with_their_findings(tmp_path):
     problem = "Chairs and tables are made from wood; maximise profit."
     spec = f"replay:{replay_file(tmp_path, problem)}"
     with running_server("--model", spec) as base:
-        assert httpx.get(base + "/api/config").json()["models"] == [spec, "rules"]
+        assert get(base, "/api/config").json()["models"] == [spec, "rules"]
         with httpx.stream("POST", base + "/api/formulate/stream", json={"problem": problem, "rounds": 3},
                           timeout=120) as response:
             text = "".join(response.iter_text())
@@ -258,7 +263,7 @@ def test_configured_model_rounds_stream_with_their_findings(tmp_path):
 
 
 def test_openapi_lists_the_api(server):
-    paths = httpx.get(server + "/openapi.json").json()["paths"]
+    paths = get(server, "/openapi.json").json()["paths"]
     for path in ("/api/formulate", "/api/solve", "/api/check", "/api/export", "/api/verify"):
         assert path in paths
 
@@ -267,10 +272,10 @@ def test_bearer_token_required_when_set():
     with running_server("--token", "s3cret") as base:
         denied = post(base, "/api/solve", {"formulation": FURNITURE})
         assert denied.status_code == 401 and "Bearer" in denied.json()["error"]
-        assert httpx.get(base + "/openapi.json").status_code == 401
+        assert get(base, "/openapi.json").status_code == 401
         allowed = post(base, "/api/solve", {"formulation": FURNITURE}, headers={"Authorization": "Bearer s3cret"})
         assert allowed.json()["solution"]["objective"] == 1400
-        assert httpx.get(base + "/").status_code == 200  # the page itself holds no data
+        assert get(base, "/").status_code == 200  # the page itself holds no data
 
 
 def test_refuses_to_bind_off_loopback_without_a_token():

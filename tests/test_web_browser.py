@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 
 import pytest
 
@@ -64,11 +63,18 @@ def objective_shown(driver) -> str:
     return driver.find_element(By.ID, "objective").text
 
 
+def click(driver, css: str) -> None:
+    """Click a button once it is enabled: the page disables every button while a request runs, and a
+    formulate run's result is shown before its stream has closed (a click then would do nothing)."""
+    button = wait(driver, lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, css) if b.is_enabled()), False))
+    button.click()
+
+
 def test_paste_solve_edit_resolve_download(page, tmp_path):
     wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, "#downloads button"))
     assert page.find_element(By.ID, "model").get_attribute("value") == "rules"
     page.find_element(By.ID, "problem").send_keys(BAKERY)
-    page.find_element(By.ID, "formulate").click()
+    click(page, "#formulate")
     wait(page, lambda d: objective_shown(d) == "objective 150")
     assert page.find_element(By.ID, "status").text == "optimal"
     assert page.find_element(By.CSS_SELECTOR, "#progress li").text == "round 1: optimal, objective 150"
@@ -81,18 +87,16 @@ def test_paste_solve_edit_resolve_download(page, tmp_path):
     edited = editor.get_attribute("value").replace("cakes <= 15", "cakes <= 10")
     assert edited != editor.get_attribute("value")
     page.execute_script("arguments[0].value = arguments[1];", editor, edited)
-    page.find_element(By.ID, "resolve").click()
+    click(page, "#resolve")
     wait(page, lambda d: objective_shown(d) == "objective 140")
     if SCREENSHOT:
         page.save_screenshot(SCREENSHOT)
     page.save_screenshot(str(tmp_path / "page.png"))
     assert (tmp_path / "page.png").stat().st_size > 10_000
 
-    page.find_element(By.CSS_SELECTOR, "#downloads button[data-target='pulp']").click()
+    click(page, "#downloads button[data-target='pulp']")
     target = page.downloads / "rules_model_pulp.py"
-    deadline = time.monotonic() + 30
-    while not target.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait(page, lambda d: target.exists())
     script = target.read_text()
     assert "import pulp" in script and "cakes" in script and "10" in script
     assert page.find_element(By.ID, "error").is_displayed() is False
@@ -101,7 +105,7 @@ def test_paste_solve_edit_resolve_download(page, tmp_path):
 def test_infeasible_model_highlights_the_iis(page):
     editor = page.find_element(By.ID, "yaml")
     page.execute_script("arguments[0].value = arguments[1];", editor, INFEASIBLE)
-    page.find_element(By.ID, "resolve").click()
+    click(page, "#resolve")
     wait(page, lambda d: d.find_element(By.ID, "status").text == "infeasible")
     marked = {li.get_attribute("data-name") for li in page.find_elements(By.CSS_SELECTOR, "#math li.iis")}
     assert marked == {"budget", "minimum_x", "y"}  # y >= 0 is part of the conflict too
@@ -112,7 +116,7 @@ def test_infeasible_model_highlights_the_iis(page):
 def test_other_readings_side_by_side(page):
     editor = page.find_element(By.ID, "yaml")
     page.execute_script("arguments[0].value = arguments[1];", editor, WITH_READINGS)
-    page.find_element(By.ID, "resolve").click()
+    click(page, "#resolve")
     wait(page, lambda d: objective_shown(d) == "objective 1400")
     cards = [c.text.split("\n") for c in page.find_elements(By.CSS_SELECTOR, "#reading-cards .card")]
     assert cards[0][:2] == ["as formulated", "1400"]
@@ -123,11 +127,11 @@ def test_other_readings_side_by_side(page):
 def test_errors_are_shown_as_one_message(page):
     editor = page.find_element(By.ID, "yaml")
     page.execute_script("arguments[0].value = arguments[1];", editor, "name: broken\nvariables: [")
-    page.find_element(By.ID, "resolve").click()
+    click(page, "#resolve")
     box = wait(page, ec.visibility_of_element_located((By.ID, "error")))
     assert "YAML error at line 2" in box.text
     page.execute_script("document.getElementById('problem').value = '';")
-    page.find_element(By.ID, "formulate").click()
+    click(page, "#formulate")
     wait(page, lambda d: "write the problem" in d.find_element(By.ID, "error").text)
 
 

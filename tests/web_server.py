@@ -33,17 +33,17 @@ def running_server(*args: str, env: dict[str, str] | None = None, host: str = "1
                                 *args], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # only a guard against a hang: start-up is slow on a loaded machine
         while True:
             if process.poll() is not None:
                 output = process.stdout.read().decode(errors="replace") if process.stdout else ""
                 raise RuntimeError(f"formulate serve exited with {process.returncode}: {output[-2000:]}")
-            try:
-                httpx.get(base + "/", timeout=1)
+            try:  # not listening yet: refused at once; listening: answers when it can
+                httpx.get(base + "/", timeout=httpx.Timeout(120, connect=1))
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("formulate serve did not start within 60 s") from None
+                    raise RuntimeError("formulate serve did not start within 180 s") from None
                 time.sleep(0.2)
         yield base
     finally:
