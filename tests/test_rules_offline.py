@@ -274,3 +274,15 @@ def test_confidence_is_on_the_attempt() -> None:
     assert attempt.ok
     assert attempt.confidence is not None and attempt.confidence >= THRESHOLD
     assert attempt.formulation is not None and attempt.formulation.meta["confidence"] == attempt.confidence
+
+
+def test_a_text_whose_limits_conflict_is_refused_naming_the_clauses_that_cannot_all_hold() -> None:
+    text = ("A delivery firm is buying vans and trucks. A van carries 20 parcels and emits 3 units of exhaust; a truck "
+            "carries 50 parcels and emits 10 units of exhaust. At most 20% of the vehicles can be vans. The firm has "
+            "committed to emitting at most 90 units of exhaust. The firm must carry at least 600 parcels. How many of "
+            "each vehicle should it buy to minimize the number of vehicles?")
+    result = formulate_rules(text)
+    assert result.confidence < 0.5
+    assert "the model read is infeasible: 'At most 20% of the vehicles can be vans.'" in result.reason
+    assert "'The firm must carry at least 600 parcels.' cannot all hold" in result.reason
+    assert "at most 90 units of exhaust" in result.reason and "no solution as written" in result.reason

@@ -6,7 +6,7 @@ import logging
 import re
 
 from formulate.formulators.offline.patterns import Row
-from formulate.formulators.offline.sanity import empty_rows, integer_infeasible, lp_status
+from formulate.formulators.offline.sanity import conflicting_rows, empty_rows, integer_infeasible, lp_status
 from formulate.formulators.offline.tagged import Reading, Unread, counted, read_tagged, template_reading
 from formulate.formulators.offline.tagger import Tagger
 from formulate.formulators.offline.templates import (
@@ -72,6 +72,11 @@ def _lp_trouble(objective: dict[int, float], sense: str, rows: list[Row], n: int
     if empty:
         return f"'{empty[0].clause}' reads as a row that says nothing or forces zero: a comparison was misread"
     status = lp_status(objective, sense, rows, n)
+    if status == "infeasible":
+        clauses = list(dict.fromkeys(f"'{r.clause}'" for r in conflicting_rows(rows, n)))
+        if len(clauses) > 1:
+            return (f"the model read is infeasible: {', '.join(clauses[:-1])} and {clauses[-1]} cannot all hold; "
+                    "the text may have no solution as written, or a limit was misread")
     if status != "optimal":
         return f"the model read is {status}: a limit was probably misread"
     if integer and integer_infeasible(rows, n):

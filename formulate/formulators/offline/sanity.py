@@ -12,6 +12,36 @@ def lp_status(objective: dict[int, float], sense: str, rows: list[Row], n: int) 
     whole-number side by enumeration instead.)
     """
     import highspy
+
+    h = _lp(objective, sense, rows, n)
+    h.run()
+    status = h.getModelStatus()
+    if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+        return "optimal"
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return "infeasible"
+    return "unbounded"
+
+
+def conflicting_rows(rows: list[Row], n: int) -> list[Row]:
+    """The rows of an irreducible infeasible set of the LP read (x >= 0), in text order; [] when none is found."""
+    from formulate.solvers.iis import IRREDUCIBLE
+
+    h = _lp({}, "minimize", rows, n)
+    h.setOptionValue("iis_strategy", IRREDUCIBLE)
+    h.run()
+    try:
+        _, iis = h.getIis()
+    except Exception:  # noqa: BLE001 - an older HiGHS without IIS: the refusal simply names no rows
+        return []
+    if not iis.valid_:
+        return []
+    return [rows[i] for i in sorted(int(i) for i in iis.row_index_)]
+
+
+def _lp(objective: dict[int, float], sense: str, rows: list[Row], n: int):  # noqa: ANN202 - a highspy.Highs
+    """The LP read, loaded into a fresh quiet HiGHS (x >= 0, half a second at most)."""
+    import highspy
     import numpy as np
 
     from formulate.solvers.highs import new_highs
@@ -29,13 +59,7 @@ def lp_status(objective: dict[int, float], sense: str, rows: list[Row], n: int) 
         lo = r.rhs if r.op in (">=", "==") else -inf
         hi = r.rhs if r.op in ("<=", "==") else inf
         h.addRow(lo, hi, len(idx), idx, val)
-    h.run()
-    status = h.getModelStatus()
-    if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
-        return "optimal"
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return "infeasible"
-    return "unbounded"
+    return h
 
 
 def empty_rows(rows: list[Row]) -> list[Row]:

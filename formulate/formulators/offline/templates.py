@@ -566,12 +566,13 @@ def _obviously_broken(obj: dict[int, float], sense: str, rows: list[Row], names:
             if r.op in (">=", "==") and a > 0 or r.op in ("<=", "==") and a < 0:
                 lo[k] = max(lo[k], bound)
     if any(lo[k] > hi[k] + 1e-9 for k in lo):
-        return "the bounds contradict each other: a limit was probably misread"
+        return "the bounds contradict each other: the text may have no solution as written, or a limit was misread"
     for r in rows:
         top = sum(a * (hi[k] if a > 0 else lo[k]) for k, a in r.coefs.items())
         bottom = sum(a * (lo[k] if a > 0 else hi[k]) for k, a in r.coefs.items())
         if (r.op in (">=", "==") and top < r.rhs - 1e-9) or (r.op in ("<=", "==") and bottom > r.rhs + 1e-9):
-            return f"no choice within the bounds meets '{r.clause}': a number was probably misread"
+            return (f"no choice within the bounds meets '{r.clause}': the text may have no solution as written, or a "
+                    "number was misread")
     return ""
 
 
