@@ -30,7 +30,7 @@ SCRIPT_NAMES = frozenset({
     "as_var", "Q", "QuadExpr", "set_objective", "pass_hessian", "new_highs", "unique_name", "quicksum", "math",
     "json", "sys", "os", "re", "pyo", "pulp", "gp", "GRB", "nlfunc", "highspy", "SolverFactory", "SOLVER", "STATUS",
     "SOLUTION", "env", "compute_bounds_on_expr", "generate_standard_repn", "first", "last", "row_or_skip",
-    "product", "is_binary", "var_of", "OBJECTIVES", "solve_level", "run_highs", "pick", "picks",
+    "product", "is_binary", "var_of", "OBJECTIVES", "solve_level", "run_highs", "run_cbc", "run_solver", "run_gurobi", "pick", "picks",
     "_POSITIONS", "_PRODUCTS", "_ORIGINAL_NAMES", "_BOUNDS", "_NAMES", "_KINDS", "_VARS", "_HESSIAN", "_extremum",
 })
 #: builtins the scripts call: a formulation name never shadows these (others, like `open`, may be shadowed)

@@ -296,4 +296,4 @@ class HighspyTarget(ScriptTarget):
         return [f"model.addConstr({lo} <= {mid} <= {hi}, name={key.label})"]
 
     def solve_code(self, ctx: ScriptContext) -> str:
-        return _SOLVE + (_SOLVE_LEVELS if ctx.problem.objective_levels else _SOLVE_ONE)
+        return _SOLVE + "\n" + (_SOLVE_LEVELS if ctx.problem.objective_levels else _SOLVE_ONE)
