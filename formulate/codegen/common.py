@@ -20,21 +20,24 @@ from formulate.ir.flat import FlatProblem
 from formulate.ir.ground import Grounder
 from formulate.ir.model import Formulation, Parameter
 
-#: names every exported script defines itself; formulation names that collide get a trailing `_`
+#: names every exported script defines or imports itself (helpers, tables, module aliases, the `pick`/`picks`
+#: binaries of `either:` rows); a formulation name that collides gets a trailing `_`. tests/test_codegen_names.py
+#: reads the names back from generated scripts and fails when one is missing here.
 SCRIPT_NAMES = frozenset({
     "INF", "VARIABLES", "model", "solver", "main", "solve", "report", "entries", "value_of", "key_text",
-    "new_var", "add_row", "bounds_of", "terms_of", "var_bounds", "var_name", "implies", "max_of", "min_of",
-    "abs_of", "pwl", "interpolate", "position", "prev_member", "next_member", "nl", "as_var", "Q", "QuadExpr",
-    "set_objective", "new_highs", "unique_name", "quicksum", "math", "json", "sys", "os", "re", "pyo", "pulp",
-    "gp", "GRB", "nlfunc", "highspy", "SolverFactory", "SOLVER", "STATUS", "env", "compute_bounds_on_expr",
-    "generate_standard_repn", "first", "last", "row_or_skip", "product", "is_binary", "var_of",
-    "OBJECTIVES", "solve_level", "run_highs",
+    "nonzero_values", "new_var", "add_row", "bounds_of", "missing_bound", "terms_of", "var_bounds", "var_name",
+    "implies", "max_of", "min_of", "abs_of", "pwl", "interpolate", "position", "prev_member", "next_member", "nl",
+    "as_var", "Q", "QuadExpr", "set_objective", "pass_hessian", "new_highs", "unique_name", "quicksum", "math",
+    "json", "sys", "os", "re", "pyo", "pulp", "gp", "GRB", "nlfunc", "highspy", "SolverFactory", "SOLVER", "STATUS",
+    "SOLUTION", "env", "compute_bounds_on_expr", "generate_standard_repn", "first", "last", "row_or_skip",
+    "product", "is_binary", "var_of", "OBJECTIVES", "solve_level", "run_highs", "run_cbc", "run_solver", "run_gurobi", "pick", "picks",
+    "_POSITIONS", "_PRODUCTS", "_ORIGINAL_NAMES", "_BOUNDS", "_NAMES", "_KINDS", "_VARS", "_HESSIAN", "_extremum",
 })
 #: builtins the scripts call: a formulation name never shadows these (others, like `open`, may be shadowed)
 SCRIPT_BUILTINS = frozenset({
-    "sum", "min", "max", "abs", "len", "range", "list", "dict", "set", "tuple", "float", "int", "str", "round",
-    "print", "zip", "enumerate", "isinstance", "format", "id", "all", "any", "sorted", "map", "ValueError",
-    "IndexError", "KeyError", "Exception", "True", "False", "None",
+    "sum", "min", "max", "abs", "len", "range", "list", "dict", "set", "tuple", "float", "int", "str", "bool", "round",
+    "print", "zip", "enumerate", "isinstance", "hasattr", "getattr", "classmethod", "format", "id", "all", "any",
+    "sorted", "map", "ValueError", "IndexError", "KeyError", "Exception", "True", "False", "None", "__name__",
 })
 RESERVED = SCRIPT_NAMES | frozenset(keyword.kwlist) | SCRIPT_BUILTINS
 
@@ -46,6 +49,8 @@ class ExportError(FormulateError):
 def py_name(name: str, taken: frozenset[str] | set[str] = RESERVED) -> str:
     """A Python identifier for a formulation name: itself, or with `_` appended while it collides."""
     out = name if name.isidentifier() else "_" + "".join(c if c.isalnum() else "_" for c in name)
+    if out.startswith("__") and out.endswith("__"):  # `__name__` and the like are the module's own
+        out = out.strip("_") + "_"
     while out in taken or keyword.iskeyword(out):
         out += "_"
     return out

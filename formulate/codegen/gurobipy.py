@@ -115,9 +115,9 @@ def value_of(var):
     return var.X
 
 
-def solve():
-    """Solve (MIPGap 0); return (status, objective, nonzero values)."""
-    model.Params.MIPGap = 0{extra}
+def run_gurobi(objective):
+    """Optimise (MIPGap 0); return (status, objective(), nonzero values), or (status, None, {})."""
+    model.Params.MIPGap = 0
     model.optimize()
     if model.Status == GRB.INF_OR_UNBD:  # presolve could not tell which: solve again without dual reductions
         model.Params.DualReductions = 0
@@ -125,26 +125,26 @@ def solve():
     status = STATUS.get(model.Status, "error")
     if status != "optimal":
         return status, None, {}
-    return status, model.ObjVal, nonzero_values()
+    return status, objective(), nonzero_values()
 '''
 
+_SOLVE_ONE = '''
+def solve():
+    """Solve; return (status, objective, nonzero values)."""{extra}
+    return run_gurobi(lambda: model.ObjVal)
+'''
 
 _SOLVE_LEVELS = '''
 def solve():
-    """Several objectives through Gurobi's hierarchical multi-objective API (MIPGap 0): highest priority
-    first, each later level optimised with the earlier ones held at their optimum; return (status, the first
-    level's value, nonzero values)."""
+    """Several objectives through Gurobi's hierarchical multi-objective API: highest priority first, each later
+    level optimised with the earlier ones held at their optimum; return (status, the first level's value,
+    nonzero values)."""
     model.ModelSense = GRB.MINIMIZE
     for k, (sense, expr) in enumerate(OBJECTIVES):
         model.setObjectiveN(expr, index=k, priority=len(OBJECTIVES) - k, weight=1.0 if sense == "minimize" else -1.0,
                             abstol=0, reltol=0, name=f"level_{k + 1}")
-    model.Params.MIPGap = 0
-    model.optimize()
-    status = STATUS.get(model.Status, "error")
-    if status != "optimal":
-        return status, None, {}
     first = OBJECTIVES[0][1]
-    return status, first.getValue() if hasattr(first, "getValue") else getattr(first, "X", first), nonzero_values()
+    return run_gurobi(lambda: first.getValue() if hasattr(first, "getValue") else getattr(first, "X", first))
 '''
 
 
@@ -200,6 +200,4 @@ class GurobipyTarget(ScriptTarget):
         extra = ""
         if ctx.problem.quadratic_rows:
             extra = "\n    model.Params.BarQCPConvTol = 1e-9  # the default 1e-6 leaves cone objectives ~1e-6 off"
-        if ctx.problem.objective_levels:
-            return _SOLVE[:_SOLVE.index("\ndef solve():")] + _SOLVE_LEVELS
-        return _SOLVE.replace("{extra}", extra)
+        return _SOLVE + "\n" + (_SOLVE_LEVELS if ctx.problem.objective_levels else _SOLVE_ONE.replace("{extra}", extra))

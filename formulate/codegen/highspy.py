@@ -16,14 +16,14 @@ _NEW_HIGHS = '''
 def new_highs():
     """A silent Highs instance (HiGHS prints its banner on stdout when constructed: silence that too)."""
     sys.stdout.flush()
-    saved = os.dup(1)
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)  # os.open: a formulation may name something `open`
     try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            highs = highspy.Highs()
+        os.dup2(devnull, 1)
+        highs = highspy.Highs()
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+        os.close(devnull)
     highs.setOptionValue("output_flag", False)
     return highs
 '''
@@ -296,4 +296,4 @@ class HighspyTarget(ScriptTarget):
         return [f"model.addConstr({lo} <= {mid} <= {hi}, name={key.label})"]
 
     def solve_code(self, ctx: ScriptContext) -> str:
-        return _SOLVE + (_SOLVE_LEVELS if ctx.problem.objective_levels else _SOLVE_ONE)
+        return _SOLVE + "\n" + (_SOLVE_LEVELS if ctx.problem.objective_levels else _SOLVE_ONE)

@@ -76,31 +76,33 @@ def value_of(var):
     return var.varValue
 
 
-def solve():
-    """Solve with CBC (relative gap 0); return (status, objective, nonzero values)."""
+def run_cbc(objective):
+    """Run CBC (relative gap 0); return (status, objective(), nonzero values), or (status, None, {})."""
     model.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0))
     status = STATUS.get(pulp.LpStatus[model.status], "error")
     if status != "optimal":
         return status, None, {}
-    return status, float(pulp.value(model.objective) or 0.0), nonzero_values()
+    return status, objective(), nonzero_values()
 '''
 
+_SOLVE_ONE = '''
+def solve():
+    """Solve; return (status, objective, nonzero values)."""
+    return run_cbc(lambda: float(pulp.value(model.objective) or 0.0))
+'''
 
 _SOLVE_LEVELS = '''
 def solve():
-    """Several objectives, level by level with CBC (relative gap 0): each later level is optimised with the
-    earlier levels held at their optimum; return (status, the first level's value, nonzero values)."""
-    status = "optimal"
+    """Several objectives, level by level: each later level is optimised with the earlier levels held at their
+    optimum; return (status, the first level's value, nonzero values)."""
     for k, (sense, expr) in enumerate(OBJECTIVES):
         model.sense = pulp.LpMinimize if sense == "minimize" else pulp.LpMaximize
         model.setObjective(expr)
-        model.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0))
-        status = STATUS.get(pulp.LpStatus[model.status], "error")
+        status, best, values = run_cbc(lambda: pulp.value(expr))
         if status != "optimal":
             return status, None, {}
-        best = pulp.value(expr)
         model.addConstraint(expr <= best if sense == "minimize" else expr >= best, f"objective_level_{k + 1}")
-    return status, float(pulp.value(OBJECTIVES[0][1])), nonzero_values()
+    return status, float(pulp.value(OBJECTIVES[0][1])), values
 '''
 
 
@@ -136,6 +138,4 @@ class PulpTarget(ScriptTarget):
         return [f"model += {mid} >= {lo}, {key.label}", f"model += {mid} <= {hi}, {upper}"]
 
     def solve_code(self, ctx: ScriptContext) -> str:
-        if ctx.problem.objective_levels:
-            return _SOLVE[:_SOLVE.index("\ndef solve():")] + _SOLVE_LEVELS
-        return _SOLVE
+        return _SOLVE + "\n" + (_SOLVE_LEVELS if ctx.problem.objective_levels else _SOLVE_ONE)

@@ -91,11 +91,12 @@ def implies(name, binary, active, expr, sense, rhs=0):
             add_row(name, expr >= rhs - (rhs - low) * (1 - on))
 '''
 
+_SOLVER = 'SOLVER = "{solver}"  # {why}'
+
 _SOLVE = '''
-SOLVER = "{solver}"  # {why}
-STATUS = {{"convergenceCriteriaSatisfied": "optimal", "provenInfeasible": "infeasible",
+STATUS = {"convergenceCriteriaSatisfied": "optimal", "provenInfeasible": "infeasible",
           "locallyInfeasible": "infeasible", "infeasibleOrUnbounded": "infeasible_or_unbounded",
-          "unbounded": "unbounded", "maxTimeLimit": "time_limit", "iterationLimit": "iteration_limit"}}
+          "unbounded": "unbounded", "maxTimeLimit": "time_limit", "iterationLimit": "iteration_limit"}
 
 
 def entries(var):
@@ -107,36 +108,38 @@ def value_of(var):
     return var.value
 
 
-def solve():
-    """Solve (relative gap 0); return (status, objective, nonzero values)."""
+def run_solver(objective):
+    """Run SOLVER (relative gap 0); return (status, objective(), nonzero values), or (status, None, {})."""
     result = SolverFactory(SOLVER).solve(model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                                          rel_gap=0)
     status = STATUS.get(result.termination_condition.name, "error")
     if status != "optimal":
-        return status, None, {{}}
+        return status, None, {}
     result.solution_loader.load_vars()
-    return status, float(pyo.value(model.objective)), nonzero_values()
+    return status, objective(), nonzero_values()
+'''
+
+_SOLVE_ONE = '''
+def solve():
+    """Solve; return (status, objective, nonzero values)."""
+    return run_solver(lambda: float(pyo.value(model.objective)))
 '''
 
 _SOLVE_LEVELS = '''
 def solve():
-    """Several objectives, level by level (relative gap 0): each later level is optimised with the earlier
-    levels held at their optimum; return (status, the first level's value, nonzero values)."""
+    """Several objectives, level by level: each later level is optimised with the earlier levels held at their
+    optimum; return (status, the first level's value, nonzero values)."""
     model.objective.deactivate()
     model.objective_levels = pyo.ConstraintList()
     for k, (sense, expr) in enumerate(OBJECTIVES):
         level = pyo.Objective(expr=expr, sense=pyo.minimize if sense == "minimize" else pyo.maximize)
-        model.add_component(f"objective_level_{{k + 1}}", level)
-        result = SolverFactory(SOLVER).solve(model, load_solutions=False,
-                                             raise_exception_on_nonoptimal_result=False, rel_gap=0)
-        status = STATUS.get(result.termination_condition.name, "error")
+        model.add_component(f"objective_level_{k + 1}", level)
+        status, best, values = run_solver(lambda: pyo.value(expr))
         if status != "optimal":
-            return status, None, {{}}
-        result.solution_loader.load_vars()
-        best = pyo.value(expr)
+            return status, None, {}
         model.objective_levels.add(expr <= best if sense == "minimize" else expr >= best)
         level.deactivate()
-    return status, float(pyo.value(OBJECTIVES[0][1])), nonzero_values()
+    return status, float(pyo.value(OBJECTIVES[0][1])), values
 '''
 
 _DOMAINS = {("continuous", True): "pyo.NonNegativeReals", ("integer", True): "pyo.NonNegativeIntegers",
@@ -236,7 +239,4 @@ class PyomoTarget(ScriptTarget):
             solver, why = "highs", "HiGHS: LP, MILP and convex QP"
         else:
             solver, why = "scip_direct", f"SCIP through PySCIPOpt: this model is {p.problem_class}"
-        text = _SOLVE.format(solver=solver, why=why)
-        if p.objective_levels:
-            text = text[:text.index("\ndef solve():")] + _SOLVE_LEVELS.format()
-        return text
+        return "\n" + _SOLVER.format(solver=solver, why=why) + _SOLVE + "\n" + (_SOLVE_LEVELS if p.objective_levels else _SOLVE_ONE)
