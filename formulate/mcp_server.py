@@ -11,6 +11,8 @@ check -> solve -> export with no model configured. Every call runs in a containe
 from __future__ import annotations
 
 import logging
+import socket
+import sys
 from typing import Any
 
 from formulate.errors import FormulateError
@@ -141,11 +143,13 @@ def _formulate_summary(r: dict[str, Any]) -> str:
     return f"formulated; {_verify_summary(r)}"
 
 
-def run_http(server: Any, host: str, port: int, token: str | None) -> None:
-    """Streamable HTTP at /mcp (127.0.0.1 unless a token is set), DNS-rebinding protection on."""
-    import uvicorn
+def run_http(server: Any, sock: socket.socket, host: str, token: str | None) -> None:
+    """Streamable HTTP at /mcp on the bound socket (127.0.0.1 unless a token is set), DNS-rebinding protection on."""
     from mcp.server.transport_security import TransportSecuritySettings
 
+    from formulate.web.listen import bound_port, serve, show
+
+    port = bound_port(sock)
     security = TransportSecuritySettings(enable_dns_rebinding_protection=token is None,
                                          allowed_hosts=[f"127.0.0.1:{port}", f"localhost:{port}"],
                                          allowed_origins=[f"http://127.0.0.1:{port}", f"http://localhost:{port}"])
@@ -154,4 +158,5 @@ def run_http(server: Any, host: str, port: int, token: str | None) -> None:
         from formulate.web.guard import Guard
 
         app = Guard(app, token, max_body=1_000_000)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    print(f"formulate: serving MCP at http://{show(host, port)}/mcp (Ctrl-C stops)", file=sys.stderr, flush=True)
+    serve(app, sock)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -77,11 +78,12 @@ def _serve(root: Path, spec: DatasetSpec, data: bytes) -> None:
     target.write_bytes(data)
 
 
-def _dead_url() -> str:
+@pytest.fixture
+def dead_url() -> Iterator[str]:
+    """A URL nothing answers: its port stays bound (so no one else can listen on it) but never listens."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 # ---------------------------------------------------------------------------------------------- registry
@@ -132,13 +134,13 @@ def test_download_checks_sha_and_normalises(server, cache, monkeypatch):
     assert samples[1].answer_raw == "1,204.5"
 
 
-def test_cache_hit_needs_no_network(server, cache, monkeypatch):
+def test_cache_hit_needs_no_network(server, cache, monkeypatch, dead_url):
     root, base, requests = server
     spec = dataclasses.replace(get_spec("nl4opt_sirl"), sha256=SHA)
     _serve(root, spec, DATA)
     monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", base)
     fetch(spec)
-    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", _dead_url())
+    monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", dead_url)
     assert fetch(spec).read_bytes() == DATA
     assert len(requests) == 1
 
@@ -167,8 +169,8 @@ def test_bad_cached_file_is_fetched_again(server, cache, monkeypatch):
     assert fetch(spec).read_bytes() == DATA and len(requests) == 1
 
 
-def test_offline_error_is_one_clear_line(cache, monkeypatch):
-    dead = _dead_url()
+def test_offline_error_is_one_clear_line(cache, monkeypatch, dead_url):
+    dead = dead_url
     monkeypatch.setenv("FORMULATE_DATASET_BASE_URL", dead)
     spec = get_spec("nl4opt_orig")
     with pytest.raises(DatasetError) as info:

@@ -197,6 +197,42 @@ def test_resume_after_interruption_has_no_duplicates(bench, tmp_path):
     assert sorted(ids) == sorted(p[0] for p in PROBLEMS) and len(ids) == len(set(ids))
     other = _eval([str(data), "--model", "rules", "--out", str(out), "--resume"])
     assert other.exit_code == 2 and "was run with model" in other.output
+    draws = _eval([str(data), "--model", f"replay:{replay}", "--out", str(out), "--resume", "--samples", "3"])
+    assert draws.exit_code == 2 and draws.output.strip().splitlines() == [
+        f"error: {out} was run with samples_per_problem `1`, not `3`; resume it with the same samples_per_problem "
+        "or choose another --out"]
+
+
+def test_header_keeps_the_dataset_count_and_records_the_draws(tmp_path):
+    samples = [Sample(f"s{i}", f"problem {i}", 1.0, "1", {}, "optimal") for i in range(4)]
+    good = {"formulation": "variables:\n  x: {lower: 0, upper: 1}\nobjective: {sense: maximize, expr: x}\n"}
+    out = tmp_path / "draws.jsonl"
+    config = EvalConfig(dataset="d", model="fn", workers=1, samples=5, rounds=2)
+    run_eval(samples[:2], lambda text, pid: good, out, config, progress=False)
+    header = read_log(out).header
+    assert (header["samples"], header["samples_per_problem"], header["rounds"]) == (2, 5, 2)
+    with pytest.raises(FormulateError, match="was run with samples_per_problem `5`, not `1`"):
+        run_eval(samples, lambda text, pid: good, out, EvalConfig(dataset="d", model="fn", rounds=2), resume=True,
+                 progress=False)
+    assert run_eval(samples, lambda text, pid: good, out, config, resume=True, progress=False).skipped == 2
+    assert summarize(out).settings == "2 / 5"
+
+
+def test_a_log_from_before_the_draw_count_still_resumes(tmp_path):
+    samples = [Sample(f"s{i}", f"problem {i}", 1.0, "1", {}, "optimal") for i in range(3)]
+    good = {"formulation": "variables:\n  x: {lower: 0, upper: 1}\nobjective: {sense: maximize, expr: x}\n"}
+    out = tmp_path / "old.jsonl"
+    run_eval(samples[:1], lambda text, pid: good, out, EvalConfig(dataset="d", model="fn", workers=1),
+             progress=False)
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    for record in lines:
+        if record["type"] == "run":
+            del record["samples_per_problem"], record["rounds"]
+    out.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    resumed = run_eval(samples, lambda text, pid: good, out, EvalConfig(dataset="d", model="fn", samples=4),
+                       resume=True, progress=False)
+    assert resumed.skipped == 1 and len(resumed.records) == 2
+    assert summarize(out).settings == ""  # the first header is the run's own: it records neither
 
 
 def test_runner_with_a_plain_callable_and_crashes(tmp_path):

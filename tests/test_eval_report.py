@@ -150,6 +150,8 @@ def test_verifier_rounds_and_readings_are_drawn(tmp_path):
     assert summary.by_round[rounds[-1]] <= summary.correct
     assert "<svg" in (rounds_figure([summary]) or "")
     assert "Accuracy by verifier round" in to_html([summary])
+    assert "| rounds / samples per problem | 3 / 1 |" in to_markdown([summary]).splitlines()
+    assert "<th>rounds / samples per problem</th><td>3 / 1</td>" in to_html([summary])
     # the counts do not depend on the order the records arrived in (workers finish in any order)
     lines = out.read_text().splitlines()
     records = [line for line in lines if json.loads(line).get("type") == "sample"]

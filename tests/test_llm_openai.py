@@ -213,15 +213,14 @@ def test_chat_many_keeps_order(fake_openai):
 
 
 def test_unreachable_port_is_one_line_error():
-    with socket.socket() as sock:
+    with socket.socket() as sock:  # held bound but never listening: refused, and no one else can take it
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/v1"
-    model = load_model(
-        "openai:m", base_url=url, use_cache=False, max_retries=1, backoff_base=0.001, timeout=1
-    )
-    with pytest.raises(ModelError) as info:
-        model.chat(ChatRequest(HELLO))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        model = load_model(
+            "openai:m", base_url=url, use_cache=False, max_retries=1, backoff_base=0.001, timeout=1
+        )
+        with pytest.raises(ModelError) as info:
+            model.chat(ChatRequest(HELLO))
     message = str(info.value)
     assert "\n" not in message and url in message and "could not connect" in message
 

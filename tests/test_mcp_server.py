@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -119,31 +120,15 @@ def test_formulate_tool_appears_when_a_model_is_configured(tmp_path):
 
 
 def test_streamable_http_needs_the_token_when_one_is_set():
-    import subprocess
-    import time
-
     import httpx
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
-    from tests.web_server import free_port
+    from tests.web_server import started
 
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "formulate", "mcp", "--http", "--port", str(port),
-                                "--token", "t0ken"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 180  # only a guard against a hang: start-up is slow on a loaded machine
-        while True:
-            try:  # not listening yet: refused at once; listening: answers when it can
-                denied = httpx.post(url, json={}, timeout=httpx.Timeout(120, connect=1))
-                break
-            except httpx.HTTPError:
-                assert process.poll() is None, f"formulate mcp --http exited with {process.returncode}"
-                assert time.monotonic() < deadline, "formulate mcp --http did not start"
-                time.sleep(0.2)
+    with started("mcp", "--http", "--token", "t0ken") as url:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/mcp", url) and not url.endswith(":0/mcp")
+        denied = httpx.post(url, json={}, timeout=120)  # listening before the URL is printed: no retry
         assert denied.status_code == 401 and "Bearer" in denied.json()["error"]
 
         async def session():
@@ -154,6 +139,18 @@ def test_streamable_http_needs_the_token_when_one_is_set():
                 assert solved.structured_content["solution"]["objective"] == pytest.approx(1400)
 
         anyio.run(session)
-    finally:
-        process.terminate()
-        process.wait(10)
+
+
+def test_streamable_http_on_port_zero_allows_the_host_it_bound():
+    """DNS-rebinding protection names the port the OS chose, not the 0 that was asked for."""
+    import httpx
+
+    from tests.web_server import started
+
+    body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    with started("mcp", "--http") as url:
+        foreign = httpx.post(url, json=body, headers={**headers, "Host": "evil.example"}, timeout=120)
+        assert foreign.status_code == 421
+        own = httpx.post(url, json=body, headers=headers, timeout=120)
+        assert own.status_code != 421 and "Invalid Host" not in own.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -287,6 +288,24 @@ def test_refuses_to_bind_off_loopback_without_a_token():
     assert out.stderr.strip().splitlines() == [
         "error: binding to 0.0.0.0 needs a bearer token: pass --token TOKEN or set FORMULATE_TOKEN "
         "(or bind to 127.0.0.1)"]
+
+
+def test_port_zero_serves_on_the_port_it_prints(server):
+    host, port = server.removeprefix("http://").split(":")
+    assert host == "127.0.0.1" and 0 < int(port) < 65536
+    assert get(server, "/api/config").status_code == 200
+
+
+def test_a_port_in_use_is_one_line():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with socket.socket() as taken:  # held, bound and listening, for the whole test: no race
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "formulate", "serve", "--port", str(port)], capture_output=True,
+                             text=True, env=env, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
 
 
 def test_static_page_needs_no_network():

@@ -52,7 +52,8 @@ def eval_command(
     workers: Annotated[int, typer.Option("--workers", "-w", help="samples in parallel (threads)")] = 4,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="JSONL log (default runs/DATASET-MODEL-MODE.jsonl)")
                    ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="continue an existing log, skipping logged ids")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="continue an existing log, skipping logged ids "
+                                                  "(same dataset, model, mode, --rounds and --samples)")] = False,
     solver: Annotated[str | None, typer.Option("--solver", "-s", help="highs | cbc | scip | pyomo[:NAME]")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="seconds per solve")] = None,
     gap: Annotated[float | None, typer.Option("--gap", help="relative MIP gap")] = None,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formulate.eval.runlog import read_log
+from formulate.eval.runlog import DRAWS_KEY, read_log
 from formulate.eval.runner import STAGES
 from formulate.eval.scoring import Rule, get_rule
 
@@ -71,6 +71,7 @@ class Summary:
     verified: bool = False  # some record lists readings (then "label among the readings" is shown)
     by_round: dict[int, int] = field(default_factory=dict)  # round -> correct had the run stopped after it
     with_rounds: int = 0  # samples whose record lists verifier rounds
+    settings: str = ""  # "rounds R / samples per problem K" from the header ("" when an older log lacks both)
 
     @property
     def accuracy(self) -> float:
@@ -141,6 +142,14 @@ def _count_rounds(summary: Summary, outcomes: list[list[bool]]) -> None:
     summary.by_round = {k: sum(o[min(k, len(o)) - 1] for o in outcomes) for k in range(1, last + 1)}
 
 
+def _settings(header: dict[str, Any]) -> str:
+    """``3 / 1``: the verifier rounds (0: none) and formulations drawn per sample; ``?`` for one a log lacks."""
+    if "rounds" not in header and DRAWS_KEY not in header:
+        return ""
+    rounds = str(header["rounds"] or 0) if "rounds" in header else "?"
+    return f"{rounds} / {header.get(DRAWS_KEY) or '?'}"
+
+
 def summarize(path: str | Path, rule: str | None = None, name: str | None = None) -> Summary:
     """Read a run log and count; with ``rule``, re-score every sample under that rule."""
     run = read_log(path)
@@ -155,6 +164,7 @@ def summarize(path: str | Path, rule: str | None = None, name: str | None = None
                       rescored=chosen.name != logged_rule, wall_s=run.wall_s)
     summary.benchmark = str(header.get("benchmark") or summary.dataset)
     summary.label_version = str(header.get("label_version") or LOCAL_VERSION)
+    summary.settings = _settings(header)
     also = [get_rule(n) for n in header.get("also_rules") or () if get_rule(n).name != chosen.name]
     if summary.rescored and logged_rule and get_rule(logged_rule).name not in {r.name for r in also}:
         also.append(get_rule(logged_rule))
@@ -218,6 +228,8 @@ def _overview_rows(runs: list[Summary]) -> list[tuple[str, list[str]]]:
         ("dataset", [r.dataset for r in runs]),
         ("model", [r.model for r in runs]),
         ("mode", [r.mode for r in runs]),
+        *([("rounds / samples per problem", [r.settings or "?" for r in runs])] if any(r.settings for r in runs)
+          else []),
         ("label version", [r.version_label for r in runs]),
         ("rule", [r.rule.describe() + (" (re-scored)" if r.rescored else "") for r in runs]),
         ("accuracy", [_frac(r.correct, r.total) for r in runs]),

@@ -4,6 +4,9 @@ Record types (``"type"``): ``run`` (the settings of one invocation; the first is
 ``sample`` (one evaluated problem), ``blob`` (a long prompt message stored once and referenced from
 samples by its sha256, so a shared system prompt is not repeated in every line) and ``end`` (an
 invocation's wall time; missing when it was killed).
+
+In a ``run`` header, ``samples`` is the number of samples in the dataset and ``samples_per_problem``
+(:data:`DRAWS_KEY`) the formulations drawn and voted on per sample (``--samples``; logs before it lack it).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from formulate.errors import FormulateError
 log = logging.getLogger(__name__)
 
 BLOB_MIN_CHARS = 512
+DRAWS_KEY = "samples_per_problem"  # a run header's ``EvalConfig.samples``
 
 
 @dataclass
@@ -203,4 +207,4 @@ class LogWriter:
         self.close()
 
 
-__all__ = ["BLOB_MIN_CHARS", "LogWriter", "RunLog", "read_log"]
+__all__ = ["BLOB_MIN_CHARS", "DRAWS_KEY", "LogWriter", "RunLog", "read_log"]

@@ -30,7 +30,7 @@ from formulate.eval.attempts import (
     close_formulator,
     view_attempt,
 )
-from formulate.eval.runlog import LogWriter, read_log
+from formulate.eval.runlog import DRAWS_KEY, LogWriter, read_log
 from formulate.eval.scoring import get_rule
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class EvalConfig:
     model_calls: int = 16  # ray: model calls in flight at once per endpoint, across the cluster
     calls_per_minute: float | None = None  # ray: model calls started per minute per endpoint
     rounds: int | None = None  # verifier rounds per sample (None: formulate and solve once, no verifier)
-    samples: int = 1  # formulations drawn and voted on (with the verifier)
+    samples: int = 1  # formulations drawn and voted on (with the verifier); the header's DRAWS_KEY
     data_dir: str | None = None  # the folder a model's `file:` tables may come from (absolute; None: none)
 
 
@@ -329,9 +329,9 @@ def check_resumable(out: Path, config: EvalConfig, resume: bool) -> tuple[set[st
                                  "it, or choose another --out")
         return set(), set()
     header = existing.header
-    for key in ("dataset", "model", "mode", "rounds"):
-        old, new = header.get(key), getattr(config, key)
-        if key == "rounds":  # older logs lack it; None (no verifier) is --rounds 0
+    for key in ("dataset", "model", "mode", "rounds", DRAWS_KEY):
+        old, new = header.get(key), config.samples if key == DRAWS_KEY else getattr(config, key)
+        if key in ("rounds", DRAWS_KEY):  # older logs lack them; None (no verifier) is --rounds 0
             if key not in header:
                 continue
             old, new = old or 0, new or 0
@@ -404,7 +404,9 @@ def _run(todo: Sequence[Sample], total: int, out: Path, blobs: set[str], config:
     """Write the header, every record as it arrives, and an ``end`` record with the wall time."""
     started = time.perf_counter()
     rule = get_rule(config.rule)
-    header = {"type": "run", "version": LOG_VERSION, **asdict(config), "rule": rule.name,
+    settings = asdict(config)
+    settings[DRAWS_KEY] = settings.pop("samples")  # "samples" is the dataset's count, as it always was
+    header = {"type": "run", "version": LOG_VERSION, **settings, "rule": rule.name,
               "rule_statement": rule.statement, "started": _now(), "samples": total,
               "skipped": result.skipped, "argv": sys.argv[1:]}
     bar = _progress(progress)

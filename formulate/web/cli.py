@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from typing import Annotated
+import socket
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -15,11 +16,12 @@ EXIT_USER_ERROR = 2
 HostOpt = Annotated[str, typer.Option("--host", help="address to bind (anything but loopback needs --token)")]
 TokenOpt = Annotated[str | None, typer.Option("--token", help="bearer token clients must send "
                                               "(or FORMULATE_TOKEN); required off loopback")]
+PORT_HELP = "port; 0 picks a free one (the start-up line on stderr says which)"
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="model offered besides the offline formulator: "
                                               "openai:MODEL | hf:PATH | replay:FILE (default FORMULATE_MODEL)")]
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(EXIT_USER_ERROR)
 
@@ -43,6 +45,16 @@ def resolve_token(host: str, token: str | None) -> str | None:
     return token
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """The bound, listening socket for HOST:PORT, or one error line."""
+    from formulate.web.listen import ListenError, listen
+
+    try:
+        return listen(host, port)
+    except ListenError as exc:
+        _fail(str(exc))
+
+
 def _need(module: str) -> None:
     import importlib.util
 
@@ -53,7 +65,7 @@ def _need(module: str) -> None:
 @doors_app.command()
 def serve(
     host: HostOpt = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="port", min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option("--port", "-p", help=PORT_HELP, min=0, max=65535)] = 8000,
     model: ModelOpt = None, token: TokenOpt = None,
     max_concurrent: Annotated[int, typer.Option("--max-concurrent", help="solves at once")] = 2,
     request_seconds: Annotated[float, typer.Option("--request-seconds", help="wall-clock limit of a request")] = 120.0,
@@ -67,24 +79,23 @@ def serve(
     bearer = resolve_token(host, token)
     if min(max_concurrent, request_seconds, solve_seconds, max_body, memory_mb) <= 0:
         _fail("limits must be positive")
-    import uvicorn
-
     from formulate.web.app import WebConfig, create_app
+    from formulate.web.listen import bound_port, serve, show
     from formulate.web.runner import Limits
 
+    sock = _listen(host, port)
     limits = Limits(max_body_bytes=max_body, request_seconds=request_seconds, solve_seconds=solve_seconds,
                     max_concurrent=max_concurrent, memory_mb=memory_mb)
     app = create_app(WebConfig(model=model, token=bearer, limits=limits))
-    shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"formulate: serving http://{shown}:{port}/ (Ctrl-C stops)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=os.environ.get("FORMULATE_LOG", "warning").lower())
+    typer.echo(f"formulate: serving http://{show(host, bound_port(sock))}/ (Ctrl-C stops)", err=True)
+    serve(app, sock, log_level=os.environ.get("FORMULATE_LOG", "warning").lower())
 
 
 @doors_app.command("mcp")
 def mcp_command(
     http: Annotated[bool, typer.Option("--http", help="streamable HTTP instead of stdio")] = False,
     host: HostOpt = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="port for --http", min=1, max=65535)] = 8765,
+    port: Annotated[int, typer.Option("--port", "-p", help=f"{PORT_HELP}; for --http", min=0, max=65535)] = 8765,
     model: ModelOpt = None, token: TokenOpt = None,
 ) -> None:
     """Serve formulate's tools to an agent over MCP (stdio by default)."""
@@ -96,4 +107,5 @@ def mcp_command(
         server.run("stdio")
         return
     _need("uvicorn")
-    run_http(server, host=host, port=port, token=resolve_token(host, token))
+    bearer = resolve_token(host, token)
+    run_http(server, _listen(host, port), host=host, token=bearer)
