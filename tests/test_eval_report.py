@@ -159,3 +159,21 @@ def test_verifier_rounds_and_readings_are_drawn(tmp_path):
         shuffled = tmp_path / "reordered.jsonl"
         shuffled.write_text("\n".join([line for line in lines if line not in records] + order) + "\n")
         assert summarize(shuffled).by_round == summary.by_round
+
+
+def test_samples_without_a_readable_label_are_said_to_count_as_wrong(tmp_path):
+    from formulate.datasets import load_dataset
+
+    data = tmp_path / "mixed.jsonl"
+    data.write_text(json.dumps({"id": "a", "question": "box 3", "answer": 3}) + "\n"
+                    + json.dumps({"id": "b", "question": "box 4", "answer": None}) + "\n")
+    dataset = load_dataset(data)
+    out = tmp_path / "mixed.log.jsonl"
+
+    def boxes(text: str, problem_id: str | None) -> dict:
+        return {"formulation": BOX.format(v=int(text.split()[1])), "status": "ok"}
+
+    run_eval(dataset.samples, boxes, out, config_for(dataset, "fn", workers=1), progress=False)
+    run = summarize(out)
+    assert run.score_line().startswith("mixed.log: accuracy 1/2 = 50.0%")
+    assert run.score_line().endswith("; 1 without a readable label (counted wrong)")

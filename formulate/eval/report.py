@@ -92,7 +92,9 @@ class Summary:
         return (f"{self.name}: accuracy {self.correct}/{self.total} = {100 * self.accuracy:.1f}% "
                 f"(rule {self.rule.describe()}){beside}; answered {self.pct(self.answered):.1f}%, "
                 f"executed {self.pct(self.executed):.1f}%"
-                + (f"; label among the readings {self.among_readings}/{self.total}" if self.verified else ""))
+                + (f"; label among the readings {self.among_readings}/{self.total}" if self.verified else "")
+                + (f"; {self.stages['no_label']} without a readable label (counted wrong)"
+                   if self.stages.get("no_label") else ""))
 
 
 def _correct(record: dict[str, Any], rule: Rule) -> bool:

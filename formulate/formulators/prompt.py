@@ -76,7 +76,8 @@ _FORMS = """\
 - parameters: scalar `budget: 1000`; `profit: {index: [P], values: {chair: 30, table: 50}}` (by member) or
   `values: [30, 50]` (list in set order); two indices as nested mappings or nested lists (rows = first set);
   over a tuple set one list in tuple order or nested mappings one level per part
-  (`toll: {index: [Arcs], values: {a: {b: 3}, b: {c: 2}}}`); sparse with `default: 0`; text values
+  (`toll: {index: [Arcs], values: {a: {b: 3}, b: {c: 2}}}`); sparse with `default: 0` (`net: {index: [Nodes],
+  values: {A: 1, F: -1}, default: 0}`); text values
   (`degree: {index: [Staff], values: {ann: master, bob: phd}}`) for comparisons in filters; derived from data
   with a quoted expression `horizon: "sum(dur[j] for j in J)"`, a keyed comprehension
   `"{p: cap[p] - need[p] for p in P}"`, over a tuple set `"{(i, j): 60 * km[i, j] / speed for (i, j) in Arcs}"`
@@ -103,7 +104,8 @@ _FORMS = """\
 _SOLVING = """\
 - `when:` / `either:` / `min`, `max`, `abs` outside convex positions: big-M comes from the variables' bounds, per
   row; never write big-M by hand and never invent bounds; give the finite bounds the text states (capacities,
-  demands); without them SCIP's native indicator constraints are used (automatic solver choice)
+  demands); without them SCIP's native indicator constraints are used (automatic solver choice); a linking
+  row with a capacity the text states (`make[t] <= capacity * setup[t]`) is no invented big-M: write it
 - LP, MILP and convex QP (a convex quadratic objective) go to HiGHS; quadratic rows, second-order cones
   (`sum(y[i] ** 2 for i in I) <= t ** 2` with `t >= 0`, or `sqrt(sum(...)) <= t`), MIQP, nonconvex products and
   exp/log/sqrt of variables go to SCIP
@@ -121,14 +123,18 @@ _PITFALLS = """\
   `- "fixed" means paid once`.
 - `lower` defaults to 0 and `upper` to +inf (1 for binary): a free variable needs `lower: -inf`; YAML's
   infinity is `.inf` / `-.inf` (the strings `inf`, `-inf` also work as bounds).
-- Use `type: integer` (or `binary`) for counts of indivisible things (people, trucks, machines, units).
+- Use `type: integer` (or `binary`) for counts of indivisible things (people, trucks, machines, items the text
+  counts one by one); planned volumes over periods (production, stock, flows) are continuous unless the text
+  asks for whole numbers.
   When the text explicitly asks for a model type ("formulate an LP", "linear program", "may be fractional"),
   follow the text and record the integer reading in `meta.alternatives` as a patch
   (`{reading: "whole units", changes: {variables: {x: {type: integer}}}}`).
 - An alternative that needs data the text does not give (a penalty it never prices) may be a plain sentence:
   it is reported, not solved.
 - Use every number of the text, each stated once: as a parameter (a number used once may stand in its
-  expression, as in a small model); compute aggregates as derived parameters instead of by hand; never put variables in `if` filters, subscripts or set definitions (use `when:`).
+  expression, as in a small model); compute aggregates as derived parameters instead of by hand; never put
+  variables in `if` filters, subscripts or set definitions (use `when:`).
+- Members the text only counts ("four stores") are `range(1, 5)` or short names (`[S1, S2, S3, S4]`).
 - Reading an entry a sparse table lacks is an error: filter the loop, give the entry or declare `default:`.
 - Names are identifiers (letters, digits, `_`); no other top-level keys and no other item keys than listed."""
 
