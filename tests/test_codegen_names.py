@@ -218,3 +218,33 @@ def test_probes_named_like_script_names_solve(target: str, tmp_path: Path) -> No
         assert status == "optimal" and objective is not None, (script.name, status)
         assert abs(objective - expected[script]) <= RELATIVE * max(1.0, abs(expected[script])), \
             (script.name, objective, expected[script])
+
+
+LEVEL_ROWS = """\
+variables:
+  x: {upper: 10}
+  y: {upper: 10}
+objective:
+  - {sense: maximize, expr: x + y, priority: 2}
+  - {sense: minimize, expr: x, priority: 1}
+constraints:
+  objective_levels: x + y <= 12
+  objective_level_1: x >= 1
+"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_rows_named_like_the_level_rows_of_several_objectives_run(target: str, tmp_path: Path) -> None:
+    """A several-objective script adds its own rows/components (`objective_levels`, `objective_level_1`):
+    a formulation's rows of those names kept pyomo and pulp scripts from running."""
+    from formulate.ir.io import loads
+
+    if SKIPS.get(target):
+        pytest.skip(SKIPS[target])
+    formulation = loads(LEVEL_ROWS)
+    solution = api.solve(formulation, mip_gap=0)
+    script = tmp_path / f"levels_{target}.py"
+    script.write_text(export(formulation, target), encoding="utf-8")
+    status, objective, error = _run_batch([script])[script]
+    assert error is None and status == "optimal" and objective == pytest.approx(solution.objective)
+    assert solution.values["x"] == pytest.approx(2)  # the second level held the first at 12

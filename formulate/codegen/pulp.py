@@ -101,7 +101,11 @@ def solve():
         status, best, values = run_cbc(lambda: pulp.value(expr))
         if status != "optimal":
             return status, None, {}
-        model.addConstraint(expr <= best if sense == "minimize" else expr >= best, f"objective_level_{k + 1}")
+        level, n = f"objective_level_{k + 1}", 1
+        while level in model.constraints:  # a row of the model may have that name
+            n += 1
+            level = f"objective_level_{k + 1}_{n}"
+        model.addConstraint(expr <= best if sense == "minimize" else expr >= best, level)
     return status, float(pulp.value(OBJECTIVES[0][1])), values
 '''
 

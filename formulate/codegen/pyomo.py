@@ -146,12 +146,16 @@ _DOMAINS = {("continuous", True): "pyo.NonNegativeReals", ("integer", True): "py
             ("continuous", False): "pyo.Reals", ("integer", False): "pyo.Integers"}
 
 
+#: the components a several-objective script adds to the model (a formulation's rows get other names)
+_LEVEL_COMPONENTS = {"objective_levels"} | {f"objective_level_{k}" for k in range(1, 101)}
+
+
 def _model_attributes() -> set[str]:
     try:
         import pyomo.environ as pyo
     except ImportError:  # pragma: no cover - pyomo is an optional dependency
-        return {"name", "component", "objective", "aux", "solutions", "block_data_objects"}
-    return set(dir(pyo.ConcreteModel())) | {"objective", "aux"}
+        return {"name", "component", "objective", "aux", "solutions", "block_data_objects"} | _LEVEL_COMPONENTS
+    return set(dir(pyo.ConcreteModel())) | {"objective", "aux"} | _LEVEL_COMPONENTS
 
 
 class PyomoTarget(ScriptTarget):
