@@ -39,6 +39,17 @@ def synthetic(k: int) -> tuple[str, str, float]:
     return text, reply, float(best)
 
 
+def write_synthetic(root: Path, samples: int) -> tuple[Path, Path]:
+    """The synthetic dataset and its replay file (``synthetic.jsonl``, ``replay.jsonl``) written under ``root``."""
+    data, replay = root / "synthetic.jsonl", root / "replay.jsonl"
+    with data.open("w") as fh:
+        for k in range(samples):
+            text, reply, optimum = synthetic(k)
+            fh.write(json.dumps({"id": f"p{k}", "question": text, "answer": optimum}) + "\n")
+            record_replay(replay, text, f"p{k}", [reply])
+    return data, replay
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=200)
@@ -48,12 +59,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        data, replay = root / "synthetic.jsonl", root / "replay.jsonl"
-        with data.open("w") as fh:
-            for k in range(args.samples):
-                text, reply, optimum = synthetic(k)
-                fh.write(json.dumps({"id": f"p{k}", "question": text, "answer": optimum}) + "\n")
-                record_replay(replay, text, f"p{k}", [reply])
+        data, replay = write_synthetic(root, args.samples)
         samples = load_dataset(data).samples
         # warm-up outside the measurement: imports, the few-shot index, the solver
         warm = root / "warm.jsonl"

@@ -12,7 +12,6 @@ the wall time per sample of each, the Ray overhead per sample and the ratio; the
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import tempfile
@@ -22,13 +21,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_eval import synthetic  # noqa: E402
+from bench_eval import write_synthetic  # noqa: E402
 
 from formulate.datasets import load_dataset  # noqa: E402
 from formulate.eval.attempts import FormulatorSpec  # noqa: E402
 from formulate.eval.ray_backend import init_ray  # noqa: E402
 from formulate.eval.runner import config_for, run_eval  # noqa: E402
-from formulate.llm import record_replay  # noqa: E402
 
 
 def _fastest(samples, spec, data, root: Path, backend: str, cpus: int, repeat: int) -> float:
@@ -53,12 +51,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        path, replay = root / "synthetic.jsonl", root / "replay.jsonl"
-        with path.open("w") as fh:
-            for k in range(args.samples):
-                text, reply, optimum = synthetic(k)
-                fh.write(json.dumps({"id": f"p{k}", "question": text, "answer": optimum}) + "\n")
-                record_replay(replay, text, f"p{k}", [reply])
+        path, replay = write_synthetic(root, args.samples)
         data = load_dataset(path)
         spec = FormulatorSpec.of(f"replay:{replay}", "ir")
         started = time.perf_counter()
