@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -402,7 +402,7 @@ def parse_reply(text: str) -> dict[str, Any]:
 
     Raises FormulationError with the YAML/JSON error line when there is none.
     """
-    for candidate in dict.fromkeys((text, _expand_tabs(text), _quotes_closed(_expand_tabs(text)))):
+    for candidate in _candidates(text):
         try:
             data = extract_structured(candidate, required_keys=SECTIONS)
         except FormulationError:
@@ -410,6 +410,18 @@ def parse_reply(text: str) -> dict[str, Any]:
         if _looks_like_formulation(data):
             return data
     raise _diagnose(text)
+
+
+def _candidates(text: str) -> Iterator[str]:
+    """The reply as written, then with tabs expanded, then with quote-opened values quoted whole: each repair is
+    made only when the readings before it failed, and only when it changes the text."""
+    yield text
+    expanded = _expand_tabs(text)
+    if expanded != text:
+        yield expanded
+    closed = _quotes_closed(expanded)
+    if closed != expanded:
+        yield closed
 
 
 # ------------------------------------------------------------------------------------------- formulator
