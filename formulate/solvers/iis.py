@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -94,8 +95,7 @@ def _against_default_bounds(problem: FlatProblem, rows: list[int], bounds: list[
     def infeasible(lo: np.ndarray, up: np.ndarray) -> bool | None:
         if time.perf_counter() >= deadline:
             return None
-        term = highs.feasibility(problem, _remaining(deadline), relax=True, row_mask=mask, col_lower=lo, col_upper=up)
-        return True if term == Termination.INFEASIBLE else False if term == Termination.OPTIMAL else None
+        return _infeasible(problem, mask, deadline, relax=True, col_lower=lo, col_upper=up)
 
     def with_bounds(chosen: list[tuple[int, int]], lo0: np.ndarray = lower) -> tuple[np.ndarray, np.ndarray]:
         lo, up = lo0.copy(), upper.copy()
@@ -119,27 +119,29 @@ def _against_default_bounds(problem: FlatProblem, rows: list[int], bounds: list[
             kept_rows.remove(i)
         else:
             mask[i] = True
-    return kept_rows, kept_bounds + _needed_zero_lowers(problem, kept_bounds, with_bounds, infeasible)
+    zeros = _needed_zero_lowers(problem, kept_bounds, lower, upper,
+                                lambda lo: infeasible(*with_bounds(kept_bounds, lo)))
+    return kept_rows, kept_bounds + zeros
 
 
-def _needed_zero_lowers(problem: FlatProblem, kept: list[tuple[int, int]], with_bounds: Any,
-                        infeasible: Any) -> list[tuple[int, int]]:
-    """The default lower bounds 0 (of columns not already in the set) without which the conflict goes away."""
-    lower, upper = with_bounds([])
+def _needed_zero_lowers(problem: FlatProblem, kept: list[tuple[int, int]], lower: np.ndarray, upper: np.ndarray,
+                        conflict: Callable[[np.ndarray], bool | None]) -> list[tuple[int, int]]:
+    """The default lower bounds 0 (of columns not already in the set) without which the conflict goes away;
+    ``conflict(lower bounds)`` tells whether the kept rows and bounds still conflict under them."""
     free = np.flatnonzero((lower == 0) & (problem.col_lower == 0) & np.isinf(upper))  # not binaries
-    free = np.array([j for j in free if not any(j == k for k, _ in kept)], dtype=np.int64)
+    free = free[~np.isin(free, [j for j, _ in kept])]
     if not free.size or free.size > 64:
         return []
     relaxed = lower.copy()
     relaxed[free] = -np.inf
-    if infeasible(*with_bounds(kept, relaxed)) is not False:
+    if conflict(relaxed) is not False:
         return []  # the conflict holds without them
     needed = [int(j) for j in free]
     for j in free:
         trial = [k for k in needed if k != j]
         lo = relaxed.copy()
         lo[trial] = 0.0
-        if infeasible(*with_bounds(kept, lo)) is True:
+        if conflict(lo) is True:
             needed = trial
     return [(j, _LOWER) for j in needed]
 
@@ -172,9 +174,10 @@ def _groups(problem: FlatProblem) -> list[tuple[str, np.ndarray]]:
     return groups
 
 
-def _infeasible(problem: FlatProblem, mask: np.ndarray, deadline: float) -> bool | None:
-    """True/False for infeasible/feasible with only the ``mask`` rows; None when undecided in time."""
-    term = highs.feasibility(problem, _remaining(deadline), row_mask=mask)
+def _infeasible(problem: FlatProblem, mask: np.ndarray, deadline: float, **load: Any) -> bool | None:
+    """True/False for infeasible/feasible with only the ``mask`` rows; None when undecided in time. ``load``:
+    :func:`formulate.solvers.highs.load_problem`'s options (``relax``, other column bounds)."""
+    term = highs.feasibility(problem, _remaining(deadline), row_mask=mask, **load)
     if term == Termination.INFEASIBLE:
         return True
     if term == Termination.OPTIMAL:
